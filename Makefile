@@ -1,0 +1,47 @@
+# mcuq: the two commands a new user runs (see README.md).
+#   make demo   export the bundled GRU example, verify it bit-exact on host and QEMU
+#   make test   the test suite
+# Both install what they need: the RV32 toolchain through apt-get, the Python
+# packages in a virtualenv (.venv). Both are safe to run again.
+
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+DEB_PKGS := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-16 espeak-ng
+DEMO_OUT ?= demo-out
+
+.PHONY: demo test toolchain venv clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# apt-get only for what is missing; a non-root user is told the exact command.
+toolchain:
+	@missing=""; \
+	for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "mcuq needs Debian packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$$missing"; \
+	    exit 1; \
+	  fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: toolchain venv
+	rm -rf $(DEMO_OUT)
+	$(BIN)/mcuq export examples/models/gru_small.pt --calib examples/data/calib_small.npy -o $(DEMO_OUT)
+	$(BIN)/mcuq verify $(DEMO_OUT) --target host
+	$(BIN)/mcuq verify $(DEMO_OUT) --target qemu
+	$(BIN)/mcuq report $(DEMO_OUT)
+
+test: toolchain venv
+	$(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info

@@ -1,0 +1,60 @@
+"""Calibration and test data: .npy or .npz, batch on axis 0.
+
+For a model with recurrent layers each item is a (time, features) sequence, so
+the array is (items, time, features). For other models an item may also be a
+single (features,) frame: (items, features).
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mcuq.errors import McuqError
+
+
+def load_array(path: str | Path, what: str = "data") -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise McuqError(f"{what} file not found: {path}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise McuqError(f"{what} file {path} is not a readable .npy/.npz array ({exc})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        keys = list(data.keys())
+        if len(keys) == 1:
+            data = data[keys[0]]
+        elif "x" in keys:
+            data = data["x"]
+        else:
+            raise McuqError(f"{what} file {path} holds several arrays ({', '.join(keys)}); "
+                            "store one, or name the input array 'x'")
+    if not np.issubdtype(data.dtype, np.number):
+        raise McuqError(f"{what} file {path} holds {data.dtype} values, not numbers")
+    return data
+
+
+def as_sequences(data: np.ndarray, input_size: int, recurrent: bool, what: str = "data"
+                 ) -> np.ndarray:
+    """(items, time, features) float32, checked against the model input."""
+    if data.ndim == 2 and not recurrent:
+        data = data[:, None, :]
+    if data.ndim != 3:
+        item = "a (time, features) sequence" if recurrent else "(features,) or (time, features)"
+        raise McuqError(f"{what} has shape {list(data.shape)}; expected items on axis 0, each "
+                        f"{item}, i.e. an array (items, time, {input_size})")
+    if data.shape[-1] != input_size:
+        raise McuqError(f"{what} has {data.shape[-1]} features per frame, the model input has "
+                        f"{input_size}")
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise McuqError(f"{what} is empty (shape {list(data.shape)})")
+    if not np.all(np.isfinite(data)):
+        raise McuqError(f"{what} contains NaN or infinite values")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def batches(sequences: np.ndarray, size: int = 64):
+    for i in range(0, sequences.shape[0], size):
+        yield sequences[i:i + size]

@@ -1,0 +1,145 @@
+"""Fixed-point primitives shared by every int8 kernel; the C twins are in
+firmware/kernels/mcuq_fixedpoint.h and must stay identical in behaviour.
+
+Rounding rule (one, everywhere): add half, then shift right arithmetically,
+i.e. round half toward +infinity:  rshift_round(x, n) = (x + (2^n >> 1)) >> n.
+
+Formats:
+  activations  int8, real = scale * (q - zero_point)
+  weights      int8 symmetric per output channel, real = scale[c] * q
+  Q12 (int32)  gate pre-activations, real = q / 2^12
+  Q15 (int16)  gate outputs, real = q / 2^15
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mcuq.errors import McuqError
+
+Q_GATE = 12  # fraction bits of gate pre-activations
+Q_UNIT = 15  # fraction bits of sigmoid/tanh outputs
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """A positive real multiplier as (mult, shift): real ~= mult * 2^-shift, mult in
+    [2^30, 2^31). shift is kept in [1, 62] so the C code never shifts by >= 64."""
+    if real < 0:
+        raise ValueError("multipliers are positive")
+    if real == 0:
+        return 0, 1
+    mantissa, exponent = math.frexp(real)  # real = mantissa * 2^exponent, mantissa in [0.5, 1)
+    mult = int(round(mantissa * (1 << 31)))
+    if mult == 1 << 31:
+        mult //= 2
+        exponent += 1
+    shift = 31 - exponent
+    if shift > 62:  # too small to matter: the product of any int32 rounds to 0
+        return 0, 1
+    if shift < 1:
+        raise McuqError(f"a requantization multiplier of {real:g} is too large; the "
+                        "calibration ranges are degenerate (check the calibration data)")
+    return mult, shift
+
+
+def quantize_multipliers(reals) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [quantize_multiplier(float(r)) for r in np.asarray(reals).reshape(-1)]
+    mult = np.array([p[0] for p in pairs], dtype=np.int32)
+    shift = np.array([p[1] for p in pairs], dtype=np.int32)
+    return mult, shift
+
+
+def rshift_round(x, n):
+    """Divide by 2^n, rounding half toward +infinity (n >= 0)."""
+    x = np.asarray(x, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    return (x + ((np.int64(1) << n) >> 1)) >> n
+
+
+def saturate(x, lo: int, hi: int) -> np.ndarray:
+    return np.clip(np.asarray(x, dtype=np.int64), lo, hi)
+
+
+def requant(acc, mult, shift) -> np.ndarray:
+    """acc * mult * 2^-shift, rounded by the one rule, saturated to int32."""
+    product = np.asarray(acc, dtype=np.int64) * np.asarray(mult, dtype=np.int64)
+    return saturate(rshift_round(product, shift), INT32_MIN, INT32_MAX)
+
+
+def _table(fn, index_shift: int) -> np.ndarray:
+    """257 samples of fn in Q15 on the grid x = (i - 128) * 2^(index_shift - 12)."""
+    x = (np.arange(257) - 128) * 2.0 ** (index_shift - Q_GATE)
+    return np.clip(np.floor(fn(x) * 2**Q_UNIT + 0.5), -32767, 32767).astype(np.int16)
+
+
+# sigmoid on [-8, 8] (step 1/16), tanh on [-4, 4] (step 1/32); beyond, both are flat
+SIGMOID_SHIFT = 8
+TANH_SHIFT = 7
+SIGMOID_Q15 = _table(lambda x: 1.0 / (1.0 + np.exp(-x)), SIGMOID_SHIFT)
+TANH_Q15 = _table(np.tanh, TANH_SHIFT)
+
+
+def lut_q15(table: np.ndarray, index_shift: int, x_q12) -> np.ndarray:
+    """f(x) in Q15 for x in Q12, by linear interpolation between table samples.
+
+    float:   y = f(x)
+    fixed:   x clamped to the table's domain [-2^(s+7), 2^(s+7) - 1]
+             i = (x >> s) + 128,  frac = x & (2^s - 1)
+             y = T[i] + rshift_round((T[i+1] - T[i]) * frac, s)
+    """
+    limit = 1 << (index_shift + 7)
+    x = saturate(x_q12, -limit, limit - 1)
+    i = (x >> index_shift) + 128
+    frac = x & ((1 << index_shift) - 1)
+    t = table.astype(np.int64)
+    return t[i] + rshift_round((t[i + 1] - t[i]) * frac, index_shift)
+
+
+def sigmoid_q15(x_q12) -> np.ndarray:
+    return lut_q15(SIGMOID_Q15, SIGMOID_SHIFT, x_q12)
+
+
+def tanh_q15(x_q12) -> np.ndarray:
+    return lut_q15(TANH_Q15, TANH_SHIFT, x_q12)
+
+
+def quantize_activation(x, scale: float, zero_point: int) -> np.ndarray:
+    """Float to int8: round(x / scale) + zero_point, half toward +infinity, saturated."""
+    q = np.floor(np.asarray(x, dtype=np.float64) / scale + 0.5) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def dequantize(q, scale: float, zero_point: int) -> np.ndarray:
+    return ((np.asarray(q, dtype=np.float64) - zero_point) * scale).astype(np.float32)
+
+
+def activation_qparams(lo: float, hi: float) -> tuple[float, int]:
+    """Asymmetric int8 (scale, zero_point) covering [lo, hi], which is widened to hold 0."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    if hi - lo < 1e-12:
+        hi = lo + 1e-12
+    scale = (hi - lo) / 255.0
+    zero_point = int(np.clip(round(-128 - lo / scale), -128, 127))
+    return scale, zero_point
+
+
+def symmetric_scale(max_abs: float) -> float:
+    return max(float(max_abs), 1e-12) / 127.0
+
+
+def quantize_weights_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per output row: (q int8 [rows, cols], scale float64 [rows])."""
+    max_abs = np.abs(w).max(axis=1).astype(np.float64)
+    scale = np.where(max_abs > 0, max_abs / 127.0, 1.0)
+    q = np.clip(np.floor(w / scale[:, None] + 0.5), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def quantize_bias(bias: np.ndarray, scale: np.ndarray, what: str) -> np.ndarray:
+    q = np.floor(np.asarray(bias, np.float64) / scale + 0.5)
+    if np.any(np.abs(q) > INT32_MAX):
+        raise McuqError(f"{what}: a bias does not fit int32 at its scale; the input range is "
+                        "degenerate (check the calibration data)")
+    return q.astype(np.int64)

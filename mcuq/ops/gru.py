@@ -1,0 +1,70 @@
+"""GRU layer (PyTorch semantics; ONNX linear_before_reset=1), one frame per call.
+
+float:  r  = sigmoid(gx_r + gh_r)
+        z  = sigmoid(gx_z + gh_z)
+        n  = tanh(gx_n + r * gh_n)
+        h' = (1 - z) * n + z * h  =  n + z * (h - n)
+int8 (gx, gh in Q12 from recurrent.int_gates; r, z, n in Q15; h int8 with scale s_h):
+        r  = sigmoid_q15(gx_r + gh_r)
+        z  = sigmoid_q15(gx_z + gh_z)
+        n  = tanh_q15(gx_n + rshift_round(r * gh_n, 15))
+        hq = clamp(requant(h, M_h2q), -32768, 32767)          M_h2q ~ s_h 2^15   (h in Q15)
+        h' = n + rshift_round(z * (hq - n), 15)                              (Q15; |z (hq - n)| < 2^31)
+        h'q = clamp(requant(h', M_q2h), -128, 127)            M_q2h ~ 2^-15 / s_h
+C kernel: mcuq_gru_s8 in firmware/kernels/gru.c.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq import fixedpoint as fx
+from mcuq.ir import Layer
+from mcuq.ops import recurrent
+from mcuq.qgraph import QLayer, QTensor
+
+STATE = ()
+
+
+def init_float_state(layer: Layer, batch: int) -> dict:
+    return {"h": np.zeros((batch, layer.attrs["hidden"]), np.float32)}
+
+
+def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
+    hidden = layer.attrs["hidden"]
+    gx, gh = recurrent.float_gates(layer, x, state["h"])
+    r = recurrent.sigmoid(gx[:, :hidden] + gh[:, :hidden])
+    z = recurrent.sigmoid(gx[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden])
+    n = np.tanh(gx[:, 2 * hidden:] + r * gh[:, 2 * hidden:])
+    state["h"] = ((1 - z) * n + z * state["h"]).astype(np.float32)
+    return state["h"]
+
+
+def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
+    hidden = layer.attrs["hidden"]
+    qout = recurrent.output_qparams(stats, hidden)
+    arrays = recurrent.quantize_gates(layer, qin, qout.scale)
+    h2q = fx.quantize_multiplier(qout.scale * 2.0**fx.Q_UNIT)
+    q2h = fx.quantize_multiplier(2.0**-fx.Q_UNIT / qout.scale)
+    params = {"hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
+              "h2q_mult": h2q[0], "h2q_shift": h2q[1], "q2h_mult": q2h[0], "q2h_shift": q2h[1]}
+    return QLayer(kind="gru", name=layer.name, inputs=list(layer.inputs),
+                  outputs=list(layer.outputs), arrays=arrays, params=params,
+                  source=layer.source), qout
+
+
+def init_int_state(qlayer: QLayer, batch: int) -> dict:
+    return {"h": np.zeros((batch, qlayer.params["hidden"]), np.int8)}
+
+
+def run_int(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+    p = qlayer.params
+    H = p["hidden"]
+    gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])
+    r = fx.sigmoid_q15(recurrent.gate_sum(gx[:, :H], gh[:, :H]))
+    z = fx.sigmoid_q15(recurrent.gate_sum(gx[:, H:2 * H], gh[:, H:2 * H]))
+    n = fx.tanh_q15(recurrent.gate_sum(gx[:, 2 * H:], fx.rshift_round(r * gh[:, 2 * H:], 15)))
+    hq = fx.saturate(fx.requant(state["h"], p["h2q_mult"], p["h2q_shift"]), -32768, 32767)
+    h_new = n + fx.rshift_round(z * (hq - n), 15)
+    state["h"] = fx.saturate(fx.requant(h_new, p["q2h_mult"], p["q2h_shift"]), -128, 127
+                             ).astype(np.int8)
+    return state["h"]

@@ -1,0 +1,91 @@
+"""LSTM layer (PyTorch semantics), one frame per call.
+
+float:  i = sigmoid(gx_i + gh_i)   f = sigmoid(gx_f + gh_f)
+        g = tanh(gx_g + gh_g)      o = sigmoid(gx_o + gh_o)
+        c' = f * c + i * g
+        h' = o * tanh(c')
+int8 (gx, gh in Q12 from recurrent.int_gates; gates in Q15; c int16 with C fraction
+bits, C = 15 - integer bits of the calibrated max |c|; h int8 with scale s_h):
+        i, f, o = sigmoid_q15(gx + gh),  g = tanh_q15(gx + gh)
+        c' = clamp(rshift_round(f * c, 15) + rshift_round(i * g, 30 - C), -32768, 32767)
+        t  = tanh_q15(c' in Q12)     (c' >> (C - 12) rounded when C >= 12, else c' << (12 - C))
+        h'q = clamp(requant(o * t, M_q30), -128, 127)          M_q30 ~ 2^-30 / s_h
+C kernel: mcuq_lstm_s8 in firmware/kernels/lstm.c.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mcuq import fixedpoint as fx
+from mcuq.ir import Layer
+from mcuq.ops import recurrent
+from mcuq.qgraph import QLayer, QTensor
+
+STATE = ("c",)  # calibrated besides the output: max |c| sets the cell format
+
+
+def init_float_state(layer: Layer, batch: int) -> dict:
+    zeros = np.zeros((batch, layer.attrs["hidden"]), np.float32)
+    return {"h": zeros, "c": zeros.copy()}
+
+
+def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
+    H = layer.attrs["hidden"]
+    gx, gh = recurrent.float_gates(layer, x, state["h"])
+    pre = gx + gh
+    i = recurrent.sigmoid(pre[:, :H])
+    f = recurrent.sigmoid(pre[:, H:2 * H])
+    g = np.tanh(pre[:, 2 * H:3 * H])
+    o = recurrent.sigmoid(pre[:, 3 * H:])
+    state["c"] = (f * state["c"] + i * g).astype(np.float32)
+    state["h"] = (o * np.tanh(state["c"])).astype(np.float32)
+    return state["h"]
+
+
+def cell_fraction_bits(max_abs_c: float) -> int:
+    """Q format of the int16 cell state: enough integer bits for the calibrated max |c|."""
+    integer_bits = 0 if max_abs_c < 1 else math.floor(math.log2(max_abs_c)) + 1
+    return 15 - min(integer_bits, 15)
+
+
+def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
+    hidden = layer.attrs["hidden"]
+    qout = recurrent.output_qparams(stats, hidden)
+    arrays = recurrent.quantize_gates(layer, qin, qout.scale)
+    q30 = fx.quantize_multiplier(2.0**-30 / qout.scale)
+    params = {"hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
+              "cell_frac": cell_fraction_bits(stats["state_max_abs"]["c"]),
+              "q30_mult": q30[0], "q30_shift": q30[1]}
+    return QLayer(kind="lstm", name=layer.name, inputs=list(layer.inputs),
+                  outputs=list(layer.outputs), arrays=arrays, params=params,
+                  source=layer.source), qout
+
+
+def init_int_state(qlayer: QLayer, batch: int) -> dict:
+    H = qlayer.params["hidden"]
+    return {"h": np.zeros((batch, H), np.int8), "c": np.zeros((batch, H), np.int16)}
+
+
+def cell_to_q12(c: np.ndarray, cell_frac: int) -> np.ndarray:
+    if cell_frac >= fx.Q_GATE:
+        return fx.rshift_round(c, cell_frac - fx.Q_GATE)
+    return c.astype(np.int64) << (fx.Q_GATE - cell_frac)
+
+
+def run_int(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+    p = qlayer.params
+    H, C = p["hidden"], p["cell_frac"]
+    gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])
+    pre = recurrent.gate_sum(gx, gh)
+    i = fx.sigmoid_q15(pre[:, :H])
+    f = fx.sigmoid_q15(pre[:, H:2 * H])
+    g = fx.tanh_q15(pre[:, 2 * H:3 * H])
+    o = fx.sigmoid_q15(pre[:, 3 * H:])
+    c = fx.rshift_round(f * state["c"], 15) + fx.rshift_round(i * g, 30 - C)
+    state["c"] = fx.saturate(c, -32768, 32767).astype(np.int16)
+    t = fx.tanh_q15(cell_to_q12(state["c"], C))
+    h = fx.requant(o * t, p["q30_mult"], p["q30_shift"])
+    state["h"] = fx.saturate(h, -128, 127).astype(np.int8)
+    return state["h"]

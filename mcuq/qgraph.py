@@ -1,0 +1,93 @@
+"""The quantized graph: what the simulator runs and the code generator emits.
+
+Saved as `model.json` (structure, quantization parameters, per-layer notes) and
+`weights.npz` (integer arrays, keyed `<layer>.<array>`), both readable by hand.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mcuq.errors import McuqError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class QTensor:
+    size: int
+    scale: float
+    zero_point: int
+    dtype: str = "int8"
+
+
+@dataclass
+class QLayer:
+    kind: str
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # JSON scalars (ints, floats, strings)
+    source: str = ""
+
+
+@dataclass
+class QGraph:
+    name: str  # C prefix of the generated API
+    input: str
+    output: str
+    tensors: dict[str, QTensor]
+    layers: list[QLayer]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def input_tensor(self) -> QTensor:
+        return self.tensors[self.input]
+
+    @property
+    def output_tensor(self) -> QTensor:
+        return self.tensors[self.output]
+
+    def weight_bytes(self) -> int:
+        return int(sum(a.nbytes for layer in self.layers for a in layer.arrays.values()))
+
+    def save(self, directory: Path) -> None:
+        layers = []
+        arrays = {}
+        for layer in self.layers:
+            entry = {k: v for k, v in asdict(layer).items() if k != "arrays"}
+            entry["arrays"] = {k: {"dtype": str(a.dtype), "shape": list(a.shape)}
+                               for k, a in layer.arrays.items()}
+            layers.append(entry)
+            arrays.update({f"{layer.name}.{k}": a for k, a in layer.arrays.items()})
+        doc = {"format_version": FORMAT_VERSION, "name": self.name, "input": self.input,
+               "output": self.output,
+               "tensors": {k: asdict(v) for k, v in self.tensors.items()},
+               "layers": layers, "meta": self.meta}
+        (directory / "model.json").write_text(json.dumps(doc, indent=1) + "\n")
+        np.savez(directory / "weights.npz", **arrays)
+
+    @classmethod
+    def load(cls, directory: Path) -> "QGraph":
+        directory = Path(directory)
+        if not (directory / "model.json").is_file():
+            raise McuqError(f"{directory} is not an mcuq export directory (no model.json); "
+                            "create one with `mcuq export`")
+        try:
+            doc = json.loads((directory / "model.json").read_text())
+            stored = np.load(directory / "weights.npz")
+        except (OSError, ValueError) as exc:
+            raise McuqError(f"{directory}: cannot read the export ({exc}); export it again") from None
+        if doc.get("format_version") != FORMAT_VERSION:
+            raise McuqError(f"{directory} was written by another mcuq version; export it again")
+        layers = []
+        for entry in doc["layers"]:
+            arrays = {k: stored[f"{entry['name']}.{k}"] for k in entry.pop("arrays")}
+            layers.append(QLayer(arrays=arrays, **entry))
+        tensors = {k: QTensor(**v) for k, v in doc["tensors"].items()}
+        return cls(name=doc["name"], input=doc["input"], output=doc["output"],
+                   tensors=tensors, layers=layers, meta=doc.get("meta", {}))
