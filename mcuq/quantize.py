@@ -24,7 +24,7 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model") -> QGraph:
         layers.append(qlayer)
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),
             "source_input_name": graph.source_input_name, "calibration_frames": stats["frames"],
-            "parameters": graph.parameter_count()}
+            "parameters": graph.parameter_count(), "recurrent": graph.recurrent}
     return QGraph(name=name, input=graph.input, output=graph.output, tensors=tensors,
                   layers=layers, meta=meta)
 

@@ -1,0 +1,18 @@
+/* The verification harness around a generated model (mcuq verify). The generated
+ * verify_data.c supplies the input frames and the calls into the model. */
+#ifndef MCUQ_VERIFY_H
+#define MCUQ_VERIFY_H
+
+#include <stdint.h>
+
+extern const int32_t mcuq_verify_frames;
+extern const int32_t mcuq_verify_input_size;
+extern const int32_t mcuq_verify_output_size;
+extern const int8_t mcuq_verify_input[];
+
+void mcuq_verify_init(void);
+void mcuq_verify_run_frame(const int8_t *input, int8_t *output);
+/* per-layer dump, called by the model when built with -DMCUQ_TRACE=mcuq_trace */
+void mcuq_trace(int layer, const char *name, const void *data, int bytes);
+
+#endif

@@ -1,0 +1,60 @@
+/* mcuq verify: run every frame of the verification input through the model and print
+ * each output frame (and, in a per-layer build, each layer's output) as hex lines:
+ *   F <frame> <instructions> <hex>     model output of one frame
+ *   L <frame> <layer> <hex>            one layer's output (trace builds)
+ *   END <frames>
+ * mcuq compares them byte for byte with the simulator. */
+#include <stdio.h>
+
+#include "mcuq_port.h"
+#include "verify.h"
+
+#define MAX_OUTPUT 65536
+
+static int32_t current_frame;
+static int8_t output[MAX_OUTPUT];
+
+static void print_hex(const int8_t *data, int bytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    char chunk[129];
+    int n = 0;
+    for (int i = 0; i < bytes; i++) {
+        const uint8_t v = (uint8_t)data[i];
+        chunk[n++] = digits[v >> 4];
+        chunk[n++] = digits[v & 15];
+        if (n == 128 || i == bytes - 1) {
+            chunk[n] = 0;
+            fputs(chunk, stdout);
+            n = 0;
+        }
+    }
+    fputc('\n', stdout);
+}
+
+void mcuq_trace(int layer, const char *name, const void *data, int bytes)
+{
+    (void)name;
+    printf("L %ld %d ", (long)current_frame, layer);
+    print_hex((const int8_t *)data, bytes);
+}
+
+int main(void)
+{
+    if (mcuq_verify_output_size > MAX_OUTPUT) {
+        printf("ERROR output larger than the harness buffer\n");
+        return 2;
+    }
+    mcuq_port_init();
+    mcuq_verify_init();
+    for (current_frame = 0; current_frame < mcuq_verify_frames; current_frame++) {
+        const int8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_size;
+        const uint32_t start = mcuq_port_instructions();
+        mcuq_verify_run_frame(input, output);
+        const uint32_t used = mcuq_port_instructions() - start;
+        printf("F %ld %lu ", (long)current_frame, (unsigned long)used);
+        print_hex(output, mcuq_verify_output_size);
+    }
+    printf("END %ld\n", (long)mcuq_verify_frames);
+    return 0;
+}

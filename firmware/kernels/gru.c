@@ -1,0 +1,38 @@
+/* GRU layer, int8, one frame (NumPy twin: mcuq/ops/gru.py).
+ *
+ * float:  r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z)
+ *         n = tanh(gx_n + r * gh_n)
+ *         h' = (1 - z) n + z h = n + z (h - n)
+ * int8:   gx, gh in Q12 (gates.h); r, z, n in Q15
+ *         r  = sigmoid_q15(gx_r + gh_r)
+ *         z  = sigmoid_q15(gx_z + gh_z)
+ *         n  = tanh_q15(gx_n + rshift_round(r * gh_n, 15))        (product in int64)
+ *         hq = clamp(requant(h, M_h2q), -32768, 32767)              (h in Q15)
+ *         h' = n + rshift_round(z * (hq - n), 15)      (|z (hq - n)| < 2^31: int32)
+ *         out = clamp(requant(h', M_q2h), -128, 127)
+ * Each hidden unit needs only its own three gate rows, so no scratch memory.
+ */
+#include <string.h>
+
+#include "gates.h"
+
+void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output)
+{
+    const mcuq_gates_s8_t *g = &p->gates;
+    const int32_t hid = g->hidden;
+    for (int32_t j = 0; j < hid; j++) {
+        int32_t gx[3], gh[3];
+        for (int32_t gate = 0; gate < 3; gate++)
+            mcuq_gate_row(g, gate * hid + j, input, h, &gx[gate], &gh[gate]);
+        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
+        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
+        const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
+        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
+        const int32_t hq = mcuq_clamp32(mcuq_requant(h[j], p->h2q_mult, p->h2q_shift),
+                                        -32768, 32767);
+        const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
+        output[j] = (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift),
+                                         -128, 127);
+    }
+    memcpy(h, output, (size_t)hid);
+}

@@ -1,0 +1,41 @@
+/* LSTM layer, int8, one frame (NumPy twin: mcuq/ops/lstm.py).
+ *
+ * float:  i = sigmoid(gx_i + gh_i), f = sigmoid(gx_f + gh_f),
+ *         g = tanh(gx_g + gh_g),    o = sigmoid(gx_o + gh_o)
+ *         c' = f c + i g,   h' = o tanh(c')
+ * int8:   gx, gh in Q12 (gates.h); gates in Q15; c int16 with C = cell_frac bits
+ *         c' = clamp(rshift_round(f c, 15) + rshift_round(i g, 30 - C), -32768, 32767)
+ *         t  = tanh_q15(c' in Q12)   (rshift_round(c', C - 12) if C >= 12, else c' 2^(12 - C))
+ *         out = clamp(requant(o t, M_q30), -128, 127)       (o t in Q30, < 2^30)
+ * Each hidden unit needs only its own four gate rows and its own cell.
+ */
+#include <string.h>
+
+#include "gates.h"
+
+void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
+                  int8_t *output)
+{
+    const mcuq_gates_s8_t *g = &p->gates;
+    const int32_t hid = g->hidden, cf = p->cell_frac;
+    for (int32_t j = 0; j < hid; j++) {
+        int32_t pre[4];
+        for (int32_t gate = 0; gate < 4; gate++) {
+            int32_t gx, gh;
+            mcuq_gate_row(g, gate * hid + j, input, h, &gx, &gh);
+            pre[gate] = mcuq_gate_sum(gx, gh);
+        }
+        const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
+        const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
+        const int32_t gg = mcuq_tanh_q15_of(pre[2]);
+        const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
+        const int32_t cell = mcuq_rshift_round(f * c[j], 15) + mcuq_rshift_round(i * gg, 30 - cf);
+        c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
+        const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
+                                                : c[j] * (1 << (MCUQ_Q_GATE - cf));
+        const int32_t t = mcuq_tanh_q15_of(c_q12);
+        output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
+                                         -128, 127);
+    }
+    memcpy(h, output, (size_t)hid);
+}

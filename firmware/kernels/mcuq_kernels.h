@@ -1,0 +1,59 @@
+/* mcuq kernel library: one kernel per op, parameters in one const struct per layer.
+ * Each kernel's NumPy twin is named in its source file; the generated model.c fills
+ * the structs and calls the kernels in order. */
+#ifndef MCUQ_KERNELS_H
+#define MCUQ_KERNELS_H
+
+#include <stdint.h>
+
+typedef struct {
+    const int8_t *weight;  /* [out_features][in_features], symmetric per row */
+    const int32_t *bias;   /* [out_features], input zero point folded in */
+    const int32_t *mult;   /* [out_features] requantization multiplier */
+    const int32_t *shift;  /* [out_features] requantization right shift */
+    int32_t in_features;
+    int32_t out_features;
+    int32_t out_zero_point;
+    int32_t act_min;       /* out_zero_point with a fused ReLU, else -128 */
+} mcuq_linear_s8_t;
+
+void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
+
+void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t *output);
+/* output[i] = table[input[i] + 128]: sigmoid, tanh, any int8 -> int8 function */
+void mcuq_table_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+
+/* Gate pre-activations of a recurrent layer (rows gate-major, PyTorch gate order). */
+typedef struct {
+    const int8_t *w_ih;      /* [gates * hidden][in_features] */
+    const int8_t *w_hh;      /* [gates * hidden][hidden] */
+    const int32_t *b_ih;     /* [gates * hidden], input zero point folded in */
+    const int32_t *b_hh;
+    const int32_t *mult_ih;  /* to Q12 */
+    const int32_t *shift_ih;
+    const int32_t *mult_hh;
+    const int32_t *shift_hh;
+    int32_t in_features;
+    int32_t hidden;
+} mcuq_gates_s8_t;
+
+typedef struct {
+    mcuq_gates_s8_t gates;   /* r, z, n */
+    int32_t h2q_mult, h2q_shift;  /* int8 h -> Q15 */
+    int32_t q2h_mult, q2h_shift;  /* Q15 -> int8 h */
+} mcuq_gru_s8_t;
+
+/* One frame: reads h (int8 [hidden]), writes output and then h := output. */
+void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output);
+
+typedef struct {
+    mcuq_gates_s8_t gates;   /* i, f, g, o */
+    int32_t cell_frac;       /* fraction bits of the int16 cell state */
+    int32_t q30_mult, q30_shift;  /* Q30 -> int8 h */
+} mcuq_lstm_s8_t;
+
+/* One frame: reads h, updates c (int16 [hidden]) in place, writes output, h := output. */
+void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
+                  int8_t *output);
+
+#endif

@@ -1,0 +1,167 @@
+"""The mcuq command line: export, simulate, verify, report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from mcuq.errors import McuqError
+
+
+@click.group()
+@click.version_option(package_name="mcuq")
+def cli():
+    """Quantize a trained model after training and generate bit-exact C for RV32 MCUs."""
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--calib", required=True, type=click.Path(path_type=Path),
+              help="Calibration data, .npy/.npz, items on axis 0 (each a (time, features) "
+                   "sequence for recurrent models).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output directory (must not exist unless --force).")
+@click.option("--name", default="model", show_default=True,
+              help="C prefix of the generated API (<name>_run_frame, ...).")
+@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+def export(model, calib, out_dir, name, force):
+    """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) to int8 and generate C."""
+    from mcuq.export import export as run_export
+
+    report = run_export(model, calib, out_dir, name=name, force=force)
+    click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
+               f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
+               f"arena {report['arena_bytes']} bytes")
+    _print_layers(report["layers"])
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="Float input, .npy/.npz: (time, features) or (items, time, features).")
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path),
+              help="Where to write the output .npy.")
+@click.option("--raw", is_flag=True, help="Write the int8 codes instead of dequantized floats.")
+def simulate(out_dir, input_path, output_path, raw):
+    """Run the bit-exact simulator of the generated C on an input."""
+    from mcuq.data import as_sequences, load_array
+    from mcuq.qgraph import QGraph
+    from mcuq.simulate import Simulator
+
+    qgraph = QGraph.load(out_dir)
+    data = load_array(input_path, "input")
+    recurrent = qgraph.meta["recurrent"]
+    single = data.ndim == 2 and recurrent  # one (time, features) sequence
+    sequences = as_sequences(data[None] if single else data, qgraph.input_tensor.size,
+                             recurrent, "input")
+    sim = Simulator(qgraph)
+    y_q = sim.run_int(sim.quantize_input(sequences))
+    y = y_q if raw else sim.dequantize_output(y_q)
+    _save_npy(output_path, y[0] if single else y)
+    click.echo(f"simulated {sequences.shape[0]} x {sequences.shape[1]} frames -> {output_path}")
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--target", type=click.Choice(["host", "qemu"]), default="host", show_default=True)
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Float input sequence (default: the first calibration item).")
+@click.option("--dump-layers", is_flag=True, help="Also compare every layer's output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def verify(out_dir, target, input_path, dump_layers, as_json):
+    """Compile the generated C for a target, run it and compare with the simulator."""
+    from mcuq.data import load_array
+    from mcuq.verify import verify as run_verify
+
+    out_dir = Path(out_dir)
+    if input_path is None:
+        if not (out_dir / "verify_input.npy").is_file():
+            from mcuq.qgraph import QGraph
+            QGraph.load(out_dir)  # says what is wrong with the directory
+            raise McuqError(f"{out_dir} has no verify_input.npy; pass --input")
+        frames = np.load(out_dir / "verify_input.npy")
+    else:
+        frames = load_array(input_path, "input")
+        frames = frames[0] if frames.ndim == 3 else frames
+    summary = run_verify(out_dir, target, np.asarray(frames, np.float32), dump_layers)
+    (out_dir / f"verify_{target}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
+        line = (f"{target}: {verdict}: {summary['frames']} frames, {summary['compared_bytes']} "
+                f"bytes compared, {summary['mismatched_bytes']} differ")
+        if "instructions_per_frame" in summary:
+            line += f"; {summary['instructions_per_frame']['mean']:.0f} instructions per frame"
+        click.echo(line)
+        diff = summary.get("first_difference")
+        if diff:
+            click.echo(f"first difference: frame {diff['frame']}, layer {diff['layer']} "
+                       f"(from {diff['source']})")
+    sys.exit(0 if summary["bit_exact"] else 1)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def report(out_dir):
+    """Print the export's per-layer quality, memory and verification results."""
+    out_dir = Path(out_dir)
+    path = out_dir / "report.json"
+    if not path.is_file():
+        raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")
+    rep = json.loads(path.read_text())
+    click.echo(f"model {rep['model']}: {rep['parameters']} parameters; int8 weights "
+               f"{rep['weight_bytes']} bytes; arena {rep['arena_bytes']} bytes "
+               f"({rep['state_bytes']} of recurrent state)")
+    click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
+               f"frames; SQNR vs float on {rep['report_items']} of them:")
+    _print_layers(rep["layers"])
+    for target in ("host", "qemu"):
+        vpath = out_dir / f"verify_{target}.json"
+        if vpath.is_file():
+            v = json.loads(vpath.read_text())
+            line = (f"verify {target}: {'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
+                    f"({v['compared_bytes']} bytes over {v['frames']} frames)")
+            if "instructions_per_frame" in v:
+                line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
+            click.echo(line)
+
+
+def _print_layers(layers) -> None:
+    click.echo(f"  {'layer':<12} {'kind':<8} {'SQNR dB':>8} {'weights B':>10}")
+    for row in layers:
+        click.echo(f"  {row['layer']:<12} {row['kind']:<8} {row['sqnr_db']:>8.2f} "
+                   f"{row['weight_bytes']:>10}")
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """Write through a temporary file, so a failure leaves no partial output."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.save(f, array)
+    tmp.replace(path)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except McuqError as exc:
+        click.echo(f"mcuq: error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("mcuq: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except OSError as exc:  # disk full, permissions: the user's environment
+        click.echo(f"mcuq: error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

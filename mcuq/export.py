@@ -1,0 +1,79 @@
+"""mcuq export: model file + calibration data -> quantized graph, report and C sources.
+
+Everything is written into a temporary sibling directory that is renamed to the
+output directory only when complete, so a failure leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from codegen.generate import check_name, generate_c
+from mcuq.calibrate import calibrate_minmax
+from mcuq.data import as_sequences, batches, load_array
+from mcuq.errors import McuqError
+from mcuq.frontend import load_model
+from mcuq.quantize import layer_report, quantize_graph
+
+REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
+
+
+@contextlib.contextmanager
+def atomic_directory(out_dir: Path, force: bool):
+    """Yield a temporary directory that becomes out_dir on success."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force:
+        raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
+    parent = out_dir.resolve().parent
+    if not parent.is_dir():
+        raise McuqError(f"cannot create {out_dir}: {parent} does not exist")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    try:
+        yield tmp
+        old = None
+        if out_dir.exists():
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
+           force: bool = False) -> dict:
+    check_name(name)
+    if Path(out_dir).exists() and not force:
+        raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
+    raw = load_array(calib_path, "calibration data")
+    features = raw.shape[-1] if raw.ndim >= 2 else None
+    frames = raw.shape[1] if raw.ndim == 3 else 16
+    onnx_model, graph = load_model(model_path, features=features, frames=frames)
+    calib = as_sequences(raw, graph.input_size, graph.recurrent, "calibration data")
+    stats = calibrate_minmax(graph, batches(calib))
+    qgraph = quantize_graph(graph, stats, name)
+    qgraph.meta["source"] = Path(model_path).name
+    layers = layer_report(graph, qgraph, calib[:REPORT_ITEMS])
+
+    with atomic_directory(out_dir, force) as tmp:
+        qgraph.save(tmp)
+        onnx.save(onnx_model, str(tmp / "model.onnx"))
+        np.save(tmp / "verify_input.npy", calib[0])
+        c_summary = generate_c(qgraph, tmp / "c", source=Path(model_path).name)
+        report = {"model": str(model_path), "calibration": str(calib_path),
+                  "calibration_items": int(calib.shape[0]),
+                  "calibration_frames": int(stats["frames"]),
+                  "parameters": graph.parameter_count(), **c_summary,
+                  "report_items": int(min(REPORT_ITEMS, calib.shape[0])), "layers": layers}
+        (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")
+        (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    return report

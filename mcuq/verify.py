@@ -1,0 +1,113 @@
+"""mcuq verify: build the generated C for a target, run it, compare every output byte
+with the simulator, and on a mismatch name the first layer that differs."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from codegen.generate import render_verify_data
+from codegen.paths import firmware_dir
+from mcuq.errors import McuqError
+from mcuq.qgraph import QGraph
+from mcuq.simulate import Simulator
+from mcuq.toolchain import check_toolchain, qemu_command
+
+TARGETS = ("host", "qemu")
+
+
+def build(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trace: bool) -> Path:
+    build_dir = out_dir / "build" / (target + ("-trace" if trace else ""))
+    build_dir.mkdir(parents=True, exist_ok=True)
+    render_verify_data(qgraph, frames_q, build_dir / "verify_data.c")
+    elf = build_dir / "verify.elf"
+    elf.unlink(missing_ok=True)
+    cmd = ["make", "--no-print-directory", "-s", "-B", "-f",
+           str(firmware_dir() / "harness" / "Makefile"), f"TARGET={target}",
+           f"MODEL={qgraph.name}", f"MODEL_MK={(out_dir / 'c' / (qgraph.name + '.mk')).resolve()}",
+           f"VERIFY_DATA={(build_dir / 'verify_data.c').resolve()}",
+           f"BUILD={build_dir.resolve()}", f"TRACE={int(trace)}", "-j2", str(elf.resolve())]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        log = build_dir / "build.log"
+        log.write_text(result.stdout + result.stderr)
+        first = next((line for line in (result.stderr + result.stdout).splitlines()
+                      if "error" in line.lower()), "see the log")
+        raise McuqError(f"building for {target} failed: {first.strip()} (full log: {log})")
+    return elf
+
+
+def run(elf: Path, target: str, timeout_s: float) -> str:
+    cmd = [str(elf)] if target == "host" else qemu_command(elf)
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise McuqError(f"the {target} run did not finish within {timeout_s:.0f} s") from None
+    if result.returncode != 0 or "END" not in result.stdout:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        raise McuqError(f"the {target} run failed with status {result.returncode}: "
+                        + " | ".join(tail))
+    return result.stdout
+
+
+def parse(stdout: str):
+    """Output frames (list of bytes), instructions per frame, and layer dumps."""
+    outputs, instructions, layers = [], [], {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "F":
+            instructions.append(int(parts[2]))
+            outputs.append(bytes.fromhex(parts[3] if len(parts) > 3 else ""))
+        elif parts[0] == "L":
+            layers[(int(parts[1]), int(parts[2]))] = bytes.fromhex(parts[3] if len(parts) > 3 else "")
+    return outputs, instructions, layers
+
+
+def first_layer_difference(qgraph: QGraph, trace: dict, dumped: dict) -> dict | None:
+    frames = next(iter(trace.values())).shape[1]
+    for frame in range(frames):
+        for index, layer in enumerate(qgraph.layers):
+            expected = trace[layer.name][0, frame].astype(np.int8).tobytes()
+            got = dumped.get((frame, index))
+            if got != expected:
+                return {"frame": frame, "layer": layer.name, "layer_index": index,
+                        "source": layer.source}
+    return None
+
+
+def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bool = False,
+           timeout_s: float = 600.0) -> dict:
+    """Compare the target's output with the simulator over the frames of one input
+    sequence `frames_input` (time, features), float."""
+    if target not in TARGETS:
+        raise McuqError(f"unknown target '{target}'; use one of {', '.join(TARGETS)}")
+    check_toolchain(target)
+    qgraph = QGraph.load(out_dir)
+    sim = Simulator(qgraph)
+    frames_q = sim.quantize_input(frames_input[None])
+    trace: dict = {}
+    expected = sim.run_int(frames_q, trace)[0]
+
+    elf = build(out_dir, qgraph, target, frames_q[0], trace=False)
+    outputs, instructions, _ = parse(run(elf, target, timeout_s))
+    got = np.frombuffer(b"".join(outputs), dtype=np.int8)
+    want = expected.reshape(-1)
+    if got.size != want.size:
+        raise McuqError(f"the {target} run printed {len(outputs)} frames of output, expected "
+                        f"{expected.shape[0]}")
+    mismatched = int(np.count_nonzero(got != want))
+    summary = {"target": target, "cores": 1, "frames": int(expected.shape[0]),
+               "compared_bytes": int(want.size), "mismatched_bytes": mismatched,
+               "bit_exact": mismatched == 0}
+    if target == "qemu":
+        summary["instructions_per_frame"] = {
+            "mean": float(np.mean(instructions)), "max": int(np.max(instructions)),
+            "min": int(np.min(instructions))}
+    if mismatched or dump_layers:
+        elf = build(out_dir, qgraph, target, frames_q[0], trace=True)
+        _, _, dumped = parse(run(elf, target, timeout_s))
+        summary["first_difference"] = first_layer_difference(qgraph, trace, dumped)
+    return summary
