@@ -111,13 +111,18 @@ def generate_c(qgraph: QGraph, out_dir: Path, source: str) -> dict:
     for src in sorted((firmware_dir() / KERNEL_DIR).iterdir()):
         if src.suffix in (".c", ".h"):
             shutil.copyfile(src, library / src.name)
-    _write(library / "mcuq_tables.c", env.get_template("tables.c.j2").render(
-        sigmoid=fx.SIGMOID_Q15, tanh=fx.TANH_Q15, **common))
+    write_tables(library / "mcuq_tables.c")
     kernel_sources = sorted(p.name for p in library.glob("*.c"))
     _write(out_dir / f"{name}.mk", env.get_template("model.mk.j2").render(
         kernel_sources=kernel_sources, **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
             "weight_bytes": qgraph.weight_bytes(), "layers": len(bindings)}
+
+
+def write_tables(path: Path) -> None:
+    """The sigmoid/tanh tables of mcuq.fixedpoint as C (one source for both sides)."""
+    path.write_text(environment().get_template("tables.c.j2").render(
+        sigmoid=fx.SIGMOID_Q15, tanh=fx.TANH_Q15, version=__version__))
 
 
 def render_verify_data(qgraph: QGraph, frames_q: np.ndarray, path: Path) -> None:

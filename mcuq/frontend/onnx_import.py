@@ -405,8 +405,8 @@ def _guess_time_axis(dims) -> tuple[str, ...]:
     a, b = dims[0], dims[1]
     def is_batch_name(d):
         return isinstance(d, str) and "batch" in d.lower()
-    if a == 1 and b != 1 or is_batch_name(a):
-        return ("1", "T", "F")
+    if a == 1 and b != 1 or is_batch_name(a) or a == b == 1:
+        return ("1", "T", "F")  # (batch, time, features); a single frame when both are 1
     if b == 1 and a != 1 or is_batch_name(b):
         return ("T", "1", "F")
     raise McuqError(f"cannot tell the time axis of the model input of shape {dims}: export it with "

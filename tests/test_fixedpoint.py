@@ -1,0 +1,90 @@
+"""The fixed-point primitives: their properties, and C == NumPy on extreme inputs."""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from codegen.generate import write_tables
+from codegen.paths import firmware_dir
+from mcuq import fixedpoint as fx
+
+HERE = __import__("pathlib").Path(__file__).resolve().parent
+
+
+@pytest.mark.parametrize("real", [1e-9, 3.7e-5, 0.0123, 0.5, 0.99999, 1.0, 1.5, 123.25, 2.0**20])
+def test_quantize_multiplier_is_accurate(real):
+    mult, shift = fx.quantize_multiplier(real)
+    assert 2**30 <= mult < 2**31 and 1 <= shift <= 62
+    assert abs(mult * 2.0**-shift - real) <= real * 2.0**-30
+
+
+def test_tiny_multiplier_becomes_zero():
+    assert fx.quantize_multiplier(1e-30) == (0, 1)
+    assert fx.quantize_multiplier(0.0) == (0, 1)
+
+
+def test_rounding_rule_is_half_up():
+    # 2^30 * 2^-31 = 0.5 exactly: 3 * 0.5 = 1.5 -> 2, -3 * 0.5 = -1.5 -> -1
+    assert fx.requant(np.array([3, -3, 1, -1]), 2**30, 31).tolist() == [2, -1, 1, 0]
+
+
+def test_requant_saturates_to_int32():
+    assert fx.requant(np.array([2**31 - 1]), 2**31 - 1, 1).tolist() == [2**31 - 1]
+
+
+def test_tables_are_monotonic_and_bounded():
+    assert np.all(np.diff(fx.SIGMOID_Q15.astype(int)) >= 0)
+    assert np.all(np.diff(fx.TANH_Q15.astype(int)) >= 0)
+    assert fx.SIGMOID_Q15[128] == 16384 and fx.TANH_Q15[128] == 0
+    x = np.arange(-40000, 40000, 7)
+    err_sig = np.abs(fx.sigmoid_q15(x) / 32768 - 1 / (1 + np.exp(-x / 4096)))
+    err_tanh = np.abs(fx.tanh_q15(x) / 32768 - np.tanh(x / 4096))
+    # inside the table domains (|x| < 8 and |x| < 4): interpolation error only
+    assert err_sig[np.abs(x) < 8 * 4096].max() < 1e-4
+    assert err_tanh[np.abs(x) < 4 * 4096].max() < 2e-4
+    # beyond them the functions are flat to within their tails: 1 - sigmoid(8), 1 - tanh(4)
+    assert err_sig.max() < 3.4e-4 and err_tanh.max() < 6.8e-4
+
+
+@pytest.fixture(scope="module")
+def c_checker(tmp_path_factory):
+    build = tmp_path_factory.mktemp("fxcheck")
+    write_tables(build / "mcuq_tables.c")
+    kernels = firmware_dir() / "kernels"
+    exe = build / "check"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-fsanitize=undefined",
+                    "-fno-sanitize-recover=all", f"-I{kernels}", "-o", str(exe),
+                    str(HERE / "c" / "fixedpoint_check.c"), str(build / "mcuq_tables.c")],
+                   check=True)
+    return exe
+
+
+def run_c(exe, lines):
+    out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True,
+                         text=True, check=True).stdout
+    return [int(v) for v in out.split()]
+
+
+def test_c_requant_equals_numpy(c_checker):
+    rng = np.random.default_rng(0)
+    acc = np.concatenate([rng.integers(-2**31, 2**31, 3000), [-2**31, 2**31 - 1, 0, 1, -1]])
+    mult = rng.integers(2**30, 2**31, acc.size)
+    shift = rng.integers(1, 63, acc.size)
+    got = run_c(c_checker, [f"R {a} {m} {s}" for a, m, s in zip(acc, mult, shift)])
+    assert got == fx.requant(acc, mult, shift).tolist()
+
+
+def test_c_tables_equal_numpy(c_checker):
+    x = np.concatenate([np.arange(-70000, 70000, 3), [-2**31, 2**31 - 1]])
+    got = run_c(c_checker, [f"S {v}" for v in x] + [f"T {v}" for v in x])
+    assert got == fx.sigmoid_q15(x).tolist() + fx.tanh_q15(x).tolist()
+
+
+def test_c_rounding_shift_equals_numpy(c_checker):
+    rng = np.random.default_rng(1)
+    x = rng.integers(-2**40, 2**40, 2000)
+    n = rng.integers(0, 31, x.size)
+    got = run_c(c_checker, [f"D {a} {b}" for a, b in zip(x, n)])
+    assert got == fx.rshift_round(x, n).tolist()

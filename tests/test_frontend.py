@@ -1,0 +1,131 @@
+"""The importer copes with what real exporters emit; the float executor agrees with ONNX Runtime."""
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from conftest import EXPORTERS, make_stack, random_sequences, save_model
+from mcuq.errors import McuqError
+from mcuq.frontend import load_model
+from mcuq.reference import FloatModel
+
+CASES = [
+    # (rnn stack, batch_first)
+    ([("gru", 11), ("gru", 7)], True),
+    ([("lstm", 9), ("lstm", 13)], True),
+    ([("gru", 5), ("lstm", 17), ("gru", 3)], True),
+    ([("lstm", 7), ("gru", 9)], False),
+]
+
+
+def to_source_layout(seq: np.ndarray, roles) -> np.ndarray:
+    """(time, features) -> the model input's layout, e.g. (1, time, features)."""
+    arr = seq if roles.index("T") < roles.index("F") else seq.T
+    return np.expand_dims(arr, [i for i, r in enumerate(roles) if r == "1"])
+
+
+def from_source_layout(y: np.ndarray, roles) -> np.ndarray:
+    y = np.squeeze(y, axis=tuple(i for i, r in enumerate(roles) if r == "1"))
+    return y if roles.index("T") < roles.index("F") else y.T
+
+
+def ort_run(model, graph, seq):
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    y = sess.run(None, {sess.get_inputs()[0].name: to_source_layout(seq, graph.input_roles)})[0]
+    return from_source_layout(y, graph.output_roles)
+
+
+# every exporter on every case, but the slow dynamo-based ones not on the 3-layer case
+COMBINATIONS = [(e, c) for c in range(len(CASES)) for e in EXPORTERS
+                if not (c == 2 and e in ("onnx_dynamo", "torch_export"))]
+
+
+@pytest.mark.parametrize("exporter,case", COMBINATIONS)
+def test_float_reference_matches_onnxruntime(tmp_path, exporter, case):
+    rnns, batch_first = CASES[case]
+    features, frames = 19, 23
+    model = make_stack(case, features, 15, rnns, 21, batch_first=batch_first)
+    shape = (1, frames, features) if batch_first else (frames, 1, features)
+    path = save_model(model, torch.zeros(shape), exporter, tmp_path / "m")
+    onnx_model, graph = load_model(path, features=features, frames=frames)
+
+    assert [layer.kind for layer in graph.layers if layer.kind in ("gru", "lstm")] == \
+        [kind for kind, _ in rnns]
+    seq = random_sequences(1, frames, features, seed=case)[0]
+    ours = FloatModel(graph).run(seq[None])[0]
+    oracle = ort_run(onnx_model, graph, seq)
+    assert oracle.shape == ours.shape
+    # float32 vs float32 with another summation order: rounding-level agreement
+    np.testing.assert_allclose(ours, oracle, rtol=0, atol=2e-5)
+    with torch.no_grad():
+        eager = model(torch.from_numpy(to_source_layout(seq, graph.input_roles))).numpy()
+    np.testing.assert_allclose(ours, from_source_layout(eager, graph.output_roles), atol=2e-5)
+
+
+def test_mlp_with_gemm_imports(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(9, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3)).eval()
+    path = save_model(model, torch.zeros(1, 9), "onnx_legacy", tmp_path / "mlp",
+                      dynamic_time=False)
+    onnx_model, graph = load_model(path)
+    assert [layer.kind for layer in graph.layers] == ["linear", "tanh", "linear"]
+    x = np.random.default_rng(0).standard_normal((1, 9)).astype(np.float32)
+    sess = ort.InferenceSession(onnx_model.SerializeToString())
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    got = FloatModel(graph).run(x[:, None, :])[:, 0]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_relu_is_fused_into_linear(tmp_path):
+    model = make_stack(0, 6, 5, [("gru", 3)], 4)
+    path = save_model(model, torch.zeros(1, 4, 6), "onnx_legacy", tmp_path / "m")
+    _, graph = load_model(path)
+    assert graph.layers[0].kind == "linear" and graph.layers[0].attrs["activation"] == "relu"
+    assert "relu" not in [layer.kind for layer in graph.layers]
+
+
+class ConvNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(1, 1, 3)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def test_unsupported_op_names_op_and_node(tmp_path):
+    path = save_model(ConvNet().eval(), torch.zeros(1, 1, 8), "onnx_legacy", tmp_path / "conv",
+                      dynamic_time=False)
+    with pytest.raises(McuqError, match=r"unsupported: op Conv \(node '/conv/Conv'\)"):
+        load_model(path)
+
+
+class FinalState(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = torch.nn.GRU(4, 3, batch_first=True)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return h
+
+
+def test_final_state_output_is_refused_with_reason(tmp_path):
+    path = save_model(FinalState().eval(), torch.zeros(1, 5, 4), "onnx_legacy", tmp_path / "fs")
+    with pytest.raises(McuqError, match="final state"):
+        load_model(path)
+
+
+def test_bidirectional_is_refused(tmp_path):
+    class Bi(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(4, 3, batch_first=True, bidirectional=True)
+
+        def forward(self, x):
+            return self.gru(x)[0]
+
+    path = save_model(Bi().eval(), torch.zeros(1, 5, 4), "onnx_legacy", tmp_path / "bi")
+    with pytest.raises(McuqError, match="bidirectional|direction"):
+        load_model(path)
