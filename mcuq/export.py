@@ -51,8 +51,9 @@ def atomic_directory(out_dir: Path, force: bool):
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False) -> dict:
+    model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
-    if Path(out_dir).exists() and not force:
+    if out_dir.exists() and not force:
         raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
     raw = load_array(calib_path, "calibration data")
     features = raw.shape[-1] if raw.ndim >= 2 else None

@@ -82,6 +82,7 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
            timeout_s: float = 600.0) -> dict:
     """Compare the target's output with the simulator over the frames of one input
     sequence `frames_input` (time, features), float."""
+    out_dir = Path(out_dir)
     if target not in TARGETS:
         raise McuqError(f"unknown target '{target}'; use one of {', '.join(TARGETS)}")
     check_toolchain(target)

@@ -129,3 +129,42 @@ def test_bidirectional_is_refused(tmp_path):
     path = save_model(Bi().eval(), torch.zeros(1, 5, 4), "onnx_legacy", tmp_path / "bi")
     with pytest.raises(McuqError, match="bidirectional|direction"):
         load_model(path)
+
+
+class MultiLayerNoBias(torch.nn.Module):
+    """num_layers > 1 in one module, time-first, no bias: one IR layer per stacked layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(9, 7, num_layers=3, bias=False)
+        self.fc = torch.nn.Linear(7, 4)
+
+    def forward(self, x):
+        return self.fc(self.lstm(x)[0])
+
+
+class Unbatched(torch.nn.Module):
+    """A (time, features) input with no batch axis."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = torch.nn.GRU(9, 5)
+        self.fc = torch.nn.Linear(5, 3)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(self.gru(x)[0]))
+
+
+@pytest.mark.parametrize("module,shape,exporter", [
+    (MultiLayerNoBias, (13, 1, 9), "onnx_legacy"),
+    (MultiLayerNoBias, (13, 1, 9), "torch_export"),
+    (Unbatched, (13, 9), "torchscript"),
+])
+def test_other_layouts_match_onnxruntime(tmp_path, module, shape, exporter):
+    torch.manual_seed(0)
+    model = module().eval()
+    path = save_model(model, torch.zeros(shape), exporter, tmp_path / "m", dynamic_time=False)
+    onnx_model, graph = load_model(path, features=9, frames=13)
+    seq = random_sequences(1, 13, 9, seed=5)[0]
+    np.testing.assert_allclose(FloatModel(graph).run(seq[None])[0],
+                               ort_run(onnx_model, graph, seq), atol=2e-5)

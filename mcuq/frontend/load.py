@@ -115,11 +115,12 @@ def _torchscript_to_onnx(path: Path, frames: int, features: int | None) -> onnx.
     except Exception as exc:
         raise McuqError(f"{path} could not be loaded as TorchScript: {_first_line(exc)}") from None
     module.eval()
-    # A traced module does not record whether its RNNs are batch-first: try
-    # (1, time, features) and fall back to (time, 1, features) when the
-    # exported recurrent layers reject that layout.
+    # A traced module does not record its input layout: try (1, time, features),
+    # then (time, 1, features) and unbatched (time, features), keeping the first
+    # whose export the importer accepts (a wrong guess fails at the RNN's layout).
     errors = []
-    for shape, time_axis in (((1, frames, features), 1), ((frames, 1, features), 0)):
+    for shape, time_axis in (((1, frames, features), 1), ((frames, 1, features), 0),
+                             ((frames, features), 0)):
         example = torch.zeros(shape)
         buffer = io.BytesIO()
         with warnings.catch_warnings(), _quiet():

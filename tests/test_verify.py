@@ -1,0 +1,118 @@
+"""End to end: export -> C -> host and RV32 QEMU, every output byte == the simulator."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_stack, random_sequences, save_model
+from mcuq.export import export
+from mcuq.qgraph import QGraph
+from mcuq.simulate import Simulator
+from mcuq.verify import verify
+
+FRAMES = 101
+# odd sizes, mixed stacks, each saved by a different exporter
+MODELS = {
+    "gru1": dict(features=21, fc=15, rnns=[("gru", 13)], out=21, exporter="onnx_legacy"),
+    "lstm2": dict(features=33, fc=19, rnns=[("lstm", 7), ("lstm", 19)], out=17,
+                  exporter="torchscript"),
+    "gru_lstm": dict(features=17, fc=11, rnns=[("gru", 9), ("lstm", 23)], out=5,
+                     exporter="torch_export", head="tanh"),
+    "lstm_gru_gru": dict(features=27, fc=29, rnns=[("lstm", 5), ("gru", 31), ("gru", 3)],
+                         out=27, exporter="onnx_dynamo", head="none"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def exported(request, tmp_path_factory):
+    spec = dict(MODELS[request.param])
+    exporter = spec.pop("exporter")
+    features = spec["features"]
+    tmp = tmp_path_factory.mktemp(request.param)
+    model = make_stack(len(request.param), **spec)
+    path = save_model(model, torch.zeros(1, FRAMES, features), exporter, tmp / "model")
+    calib = random_sequences(6, FRAMES, features, seed=7)
+    np.save(tmp / "calib.npy", calib)
+    out = tmp / "out"
+    export(path, tmp / "calib.npy", out)
+    return out, calib
+
+
+@pytest.mark.parametrize("target", ["host", "qemu"])
+def test_verify_bit_exact(exported, target):
+    out, calib = exported
+    summary = verify(out, target, calib[0])
+    qgraph = QGraph.load(out)
+    assert summary["frames"] == FRAMES
+    assert summary["compared_bytes"] == FRAMES * qgraph.output_tensor.size
+    assert summary["mismatched_bytes"] == 0 and summary["bit_exact"] is True
+    if target == "qemu":
+        assert summary["instructions_per_frame"]["min"] > 0
+
+
+def test_simulator_matches_float_model_closely_enough_to_be_the_same_network(exported):
+    """Not a bit-exact check: int8 vs float is measured, and must be clearly correlated."""
+    out, calib = exported
+    report = json.loads((out / "report.json").read_text())
+    assert all(row["sqnr_db"] > 10 for row in report["layers"]), report["layers"]
+
+
+def test_verify_names_first_differing_layer(tmp_path, exported):
+    out, calib = exported
+    qgraph = QGraph.load(out)
+    victim = next(layer for layer in qgraph.layers if layer.kind in ("gru", "lstm"))
+    # corrupt one weight of that layer in the generated C: the device now computes
+    # something else from that layer on
+    weights = out / "c" / "model_weights.c"
+    original = weights.read_text()
+    symbol = f"model_{victim.name}_w_ih"
+    head, body = original.split(f"const int8_t {symbol}", 1)
+    first_value = re.search(r"-?\d+", body.split("{", 1)[1]).group(0)
+    new_value = "-100" if first_value != "-100" else "100"
+    tampered = body.split("{", 1)[0] + "{" + body.split("{", 1)[1].replace(first_value, new_value, 1)
+    weights.write_text(head + f"const int8_t {symbol}" + tampered)
+    try:
+        summary = verify(out, "host", calib[0])
+    finally:
+        weights.write_text(original)
+    assert not summary["bit_exact"] and summary["mismatched_bytes"] > 0
+    assert summary["first_difference"]["layer"] == victim.name
+
+
+def test_cli_verify_json_and_simulate(tmp_path, exported):
+    out, calib = exported
+    np.save(tmp_path / "x.npy", calib[1])
+    mcuq = [sys.executable, "-m", "mcuq.cli"]
+    run = subprocess.run(mcuq + ["verify", str(out), "--target", "host", "--input",
+                                 str(tmp_path / "x.npy"), "--json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert {"target", "cores", "frames", "compared_bytes", "mismatched_bytes",
+            "bit_exact"} <= set(summary)
+    assert summary["bit_exact"] is True and summary["frames"] == FRAMES
+
+    run = subprocess.run(mcuq + ["simulate", str(out), "--input", str(tmp_path / "x.npy"),
+                                 "-o", str(tmp_path / "y.npy"), "--raw"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    sim = Simulator(QGraph.load(out))
+    want = sim.run_int(sim.quantize_input(calib[1][None]))[0]
+    assert np.array_equal(np.load(tmp_path / "y.npy"), want)
+
+
+def test_streaming_state_persists_between_calls(exported):
+    """Frame-by-frame runs equal one run over the whole sequence; reset restarts it."""
+    out, calib = exported
+    sim = Simulator(QGraph.load(out))
+    x_q = sim.quantize_input(calib[:1])
+    whole = sim.run_int(x_q)[0]
+    sim.reset(1)
+    frames = np.stack([sim.step(x_q[:, t])[0] for t in range(FRAMES)])
+    assert np.array_equal(frames, whole)
