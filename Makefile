@@ -35,7 +35,8 @@ toolchain:
 
 demo: toolchain venv
 	rm -rf $(DEMO_OUT)
-	$(BIN)/mcuq export examples/models/gru_small.pt --calib examples/data/calib_small.npy -o $(DEMO_OUT)
+	$(BIN)/mcuq export examples/models/gru_small.pt --calib examples/data/calib_small.npy \
+		--test examples/data/test_small.npy -o $(DEMO_OUT)
 	$(BIN)/mcuq verify $(DEMO_OUT) --target host
 	$(BIN)/mcuq verify $(DEMO_OUT) --target qemu
 	$(BIN)/mcuq report $(DEMO_OUT)

@@ -27,11 +27,13 @@ def cli():
 @click.option("--name", default="model", show_default=True,
               help="C prefix of the generated API (<name>_run_frame, ...).")
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
-def export(model, calib, out_dir, name, force):
+@click.option("--test", "test_path", type=click.Path(path_type=Path),
+              help="Held-out data for the per-layer SQNR report (default: calibration data).")
+def export(model, calib, out_dir, name, force, test_path):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) to int8 and generate C."""
     from mcuq.export import export as run_export
 
-    report = run_export(model, calib, out_dir, name=name, force=force)
+    report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path)
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
                f"arena {report['arena_bytes']} bytes")
@@ -117,7 +119,8 @@ def report(out_dir):
                f"{rep['weight_bytes']} bytes; arena {rep['arena_bytes']} bytes "
                f"({rep['state_bytes']} of recurrent state)")
     click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
-               f"frames; SQNR vs float on {rep['report_items']} of them:")
+               f"frames; int8 vs float SQNR on {rep['report_items']} items of "
+               f"{rep['report_data']}:")
     _print_layers(rep["layers"])
     for target in ("host", "qemu"):
         vpath = out_dir / f"verify_{target}.json"

@@ -50,7 +50,7 @@ def atomic_directory(out_dir: Path, force: bool):
 
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
-           force: bool = False) -> dict:
+           force: bool = False, test_path: Path | None = None) -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
     if out_dir.exists() and not force:
@@ -63,7 +63,12 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     stats = calibrate_minmax(graph, batches(calib))
     qgraph = quantize_graph(graph, stats, name)
     qgraph.meta["source"] = Path(model_path).name
-    layers = layer_report(graph, qgraph, calib[:REPORT_ITEMS])
+    if test_path is not None:
+        report_data = as_sequences(load_array(test_path, "test data"), graph.input_size,
+                                   graph.recurrent, "test data")
+    else:
+        report_data = calib
+    layers = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
 
     with atomic_directory(out_dir, force) as tmp:
         qgraph.save(tmp)
@@ -74,7 +79,8 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
-                  "report_items": int(min(REPORT_ITEMS, calib.shape[0])), "layers": layers}
+                  "report_data": str(test_path or calib_path),
+                  "report_items": int(min(REPORT_ITEMS, report_data.shape[0])), "layers": layers}
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
