@@ -62,7 +62,11 @@ def simulate(out_dir, input_path, output_path, raw):
     sim = Simulator(qgraph)
     y_q = sim.run_int(sim.quantize_input(sequences))
     y = y_q if raw else sim.dequantize_output(y_q)
-    _save_npy(output_path, y[0] if single else y)
+    if single:
+        y = y[0]
+    elif data.ndim == 2:  # (items, features) frames of a model without recurrent layers
+        y = y[:, 0]
+    _save_npy(output_path, y)
     click.echo(f"simulated {sequences.shape[0]} x {sequences.shape[1]} frames -> {output_path}")
 
 

@@ -143,3 +143,12 @@ def quantize_bias(bias: np.ndarray, scale: np.ndarray, what: str) -> np.ndarray:
         raise McuqError(f"{what}: a bias does not fit int32 at its scale; the input range is "
                         "degenerate (check the calibration data)")
     return q.astype(np.int64)
+
+
+def check_accumulator(weight_q: np.ndarray, bias_q: np.ndarray, what: str) -> None:
+    """The C kernels accumulate sum_k W[n,k] x[k] + b[n] in int32 with int8 x: refuse a
+    layer whose worst case could overflow, instead of computing garbage on the device."""
+    worst = np.abs(bias_q.astype(np.int64)) + 128 * np.abs(weight_q.astype(np.int64)).sum(axis=1)
+    if np.any(worst > INT32_MAX):
+        raise McuqError(f"{what}: its int32 accumulator could overflow (input too wide or bias "
+                        "too large for its scale); check the calibration data")

@@ -88,3 +88,12 @@ def test_c_rounding_shift_equals_numpy(c_checker):
     n = rng.integers(0, 31, x.size)
     got = run_c(c_checker, [f"D {a} {b}" for a, b in zip(x, n)])
     assert got == fx.rshift_round(x, n).tolist()
+
+
+def test_accumulator_overflow_is_refused():
+    from mcuq.errors import McuqError
+
+    wide = np.full((2, 140000), 127, np.int8)  # 128 * 127 * 140000 > 2^31
+    with pytest.raises(McuqError, match="accumulator could overflow"):
+        fx.check_accumulator(wide, np.zeros(2, np.int64), "layer x")
+    fx.check_accumulator(wide[:, :1000], np.zeros(2, np.int64), "layer x")

@@ -116,3 +116,23 @@ def test_streaming_state_persists_between_calls(exported):
     sim.reset(1)
     frames = np.stack([sim.step(x_q[:, t])[0] for t in range(FRAMES)])
     assert np.array_equal(frames, whole)
+
+
+def test_mlp_without_recurrent_layers(tmp_path):
+    """A frame-wise model: (items, features) data, each item one frame."""
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Linear(11, 9), torch.nn.ReLU(), torch.nn.Linear(9, 7),
+                                torch.nn.Tanh(), torch.nn.Linear(7, 5), torch.nn.Sigmoid()).eval()
+    path = save_model(model, torch.zeros(1, 11), "onnx_legacy", tmp_path / "mlp",
+                      dynamic_time=False)
+    data = random_sequences(1, 120, 11, seed=2)[0]  # 120 items of 11 features
+    np.save(tmp_path / "calib.npy", data)
+    export(path, tmp_path / "calib.npy", tmp_path / "out")
+    for target in ("host", "qemu"):
+        summary = verify(tmp_path / "out", target, data)
+        assert summary["bit_exact"] and summary["frames"] == 120
+    run = subprocess.run([sys.executable, "-m", "mcuq.cli", "simulate", str(tmp_path / "out"),
+                          "--input", str(tmp_path / "calib.npy"), "-o", str(tmp_path / "y.npy")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert np.load(tmp_path / "y.npy").shape == (120, 5)

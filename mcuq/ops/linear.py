@@ -35,6 +35,7 @@ def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
     acc_scale = qin.scale * w_scale
     bias = fx.quantize_bias(layer.weights["bias"], acc_scale, f"layer {layer.name}")
     bias -= qin.zero_point * wq.astype(np.int64).sum(axis=1)
+    fx.check_accumulator(wq, bias, f"layer {layer.name}")
     mult, shift = fx.quantize_multipliers(acc_scale / out_scale)
     qout = QTensor(size=wq.shape[0], scale=out_scale, zero_point=out_zp)
     qlayer = QLayer(

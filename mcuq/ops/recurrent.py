@@ -23,6 +23,8 @@ def quantize_gates(layer: Layer, qin: QTensor, h_scale: float) -> dict[str, np.n
     b_ih = fx.quantize_bias(w["b_ih"], qin.scale * s_ih, f"layer {layer.name}")
     b_ih -= qin.zero_point * w_ih.astype(np.int64).sum(axis=1)
     b_hh = fx.quantize_bias(w["b_hh"], h_scale * s_hh, f"layer {layer.name}")
+    fx.check_accumulator(w_ih, b_ih, f"layer {layer.name} (input weights)")
+    fx.check_accumulator(w_hh, b_hh, f"layer {layer.name} (recurrent weights)")
     mult_ih, shift_ih = fx.quantize_multipliers(qin.scale * s_ih * 2.0**fx.Q_GATE)
     mult_hh, shift_hh = fx.quantize_multipliers(h_scale * s_hh * 2.0**fx.Q_GATE)
     return {"w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih.astype(np.int32),
