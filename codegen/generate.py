@@ -17,7 +17,8 @@ from mcuq import fixedpoint as fx
 from mcuq.errors import McuqError
 from mcuq.qgraph import QGraph
 
-KERNEL_DIR = "kernels"
+KERNEL_DIRS = ("kernels", "runtime")  # copied flat into <out>/c/mcuq/
+PORTS = ("pulp", "host", "qemu")  # runtimes copied into <out>/c/mcuq/ports/
 
 
 def c_values(values, per_line: int = 16) -> str:
@@ -60,9 +61,9 @@ def layer_bindings(qgraph: QGraph) -> tuple[list[LayerBinding], ArenaPlan]:
 
     def pointer(tensor: str) -> str:
         if tensor == qgraph.input:
-            return "input"
+            return f"{prefix}_input"
         if tensor == qgraph.output:
-            return "output"
+            return f"{prefix}_output"
         return f"(int8_t *)({prefix}_arena + {arena.offsets[tensor]})"
 
     for b, layer in zip(bindings, qgraph.layers):
@@ -97,7 +98,7 @@ def generate_c(qgraph: QGraph, out_dir: Path, source: str) -> dict:
         return {"size": t.size, "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
 
     _write(out_dir / f"{name}.h", env.get_template("model.h.j2").render(
-        guard=f"{macro}_H", input=tensor(qgraph.input_tensor),
+        guard=f"{macro}_H", input=tensor(qgraph.input_tensor), cores=qgraph.meta["cores"],
         output=tensor(qgraph.output_tensor), arena=arena,
         weight_bytes=qgraph.weight_bytes(), **common))
     _write(out_dir / f"{name}.c", env.get_template("model.c.j2").render(
@@ -108,9 +109,14 @@ def generate_c(qgraph: QGraph, out_dir: Path, source: str) -> dict:
 
     library = out_dir / "mcuq"
     library.mkdir(exist_ok=True)
-    for src in sorted((firmware_dir() / KERNEL_DIR).iterdir()):
-        if src.suffix in (".c", ".h"):
-            shutil.copyfile(src, library / src.name)
+    for folder in KERNEL_DIRS:
+        for src in sorted((firmware_dir() / folder).iterdir()):
+            if src.suffix in (".c", ".h"):
+                shutil.copyfile(src, library / src.name)
+    for port in PORTS:
+        (library / "ports" / port).mkdir(parents=True, exist_ok=True)
+        for src in ("mcuq_port.h", "runtime.c"):
+            shutil.copyfile(firmware_dir() / "ports" / port / src, library / "ports" / port / src)
     write_tables(library / "mcuq_tables.c")
     kernel_sources = sorted(p.name for p in library.glob("*.c"))
     _write(out_dir / f"{name}.mk", env.get_template("model.mk.j2").render(

@@ -29,11 +29,14 @@ def cli():
 @click.option("--force", is_flag=True, help="Replace an existing output directory.")
 @click.option("--test", "test_path", type=click.Path(path_type=Path),
               help="Held-out data for the per-layer SQNR report (default: calibration data).")
-def export(model, calib, out_dir, name, force, test_path):
+@click.option("--cores", default=1, show_default=True, type=int,
+              help="Cluster cores every layer is split over (1 to 8).")
+def export(model, calib, out_dir, name, force, test_path, cores):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) to int8 and generate C."""
     from mcuq.export import export as run_export
 
-    report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path)
+    report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
+                        cores=cores)
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
                f"arena {report['arena_bytes']} bytes")
@@ -76,8 +79,9 @@ def simulate(out_dir, input_path, output_path, raw):
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="Float input sequence (default: the first calibration item).")
 @click.option("--dump-layers", is_flag=True, help="Also compare every layer's output.")
+@click.option("--cores", type=int, help="Cluster cores (1 to 8; default: the export's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def verify(out_dir, target, input_path, dump_layers, as_json):
+def verify(out_dir, target, input_path, dump_layers, cores, as_json):
     """Compile the generated C for a target, run it and compare with the simulator."""
     from mcuq.data import load_array
     from mcuq.verify import verify as run_verify
@@ -92,13 +96,16 @@ def verify(out_dir, target, input_path, dump_layers, as_json):
     else:
         frames = load_array(input_path, "input")
         frames = frames[0] if frames.ndim == 3 else frames
-    summary = run_verify(out_dir, target, np.asarray(frames, np.float32), dump_layers)
-    (out_dir / f"verify_{target}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary = run_verify(out_dir, target, np.asarray(frames, np.float32), dump_layers,
+                         cores=cores)
+    (out_dir / f"verify_{target}_{summary['cores']}core.json").write_text(
+        json.dumps(summary, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(summary))
     else:
         verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
-        line = (f"{target}: {verdict}: {summary['frames']} frames, {summary['compared_bytes']} "
+        line = (f"{target}, {summary['cores']} core(s): {verdict}: {summary['frames']} frames, "
+                f"{summary['compared_bytes']} "
                 f"bytes compared, {summary['mismatched_bytes']} differ")
         if "instructions_per_frame" in summary:
             line += f"; {summary['instructions_per_frame']['mean']:.0f} instructions per frame"
@@ -126,15 +133,14 @@ def report(out_dir):
                f"frames; int8 vs float SQNR on {rep['report_items']} items of "
                f"{rep['report_data']}:")
     _print_layers(rep["layers"])
-    for target in ("host", "qemu"):
-        vpath = out_dir / f"verify_{target}.json"
-        if vpath.is_file():
-            v = json.loads(vpath.read_text())
-            line = (f"verify {target}: {'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
-                    f"({v['compared_bytes']} bytes over {v['frames']} frames)")
-            if "instructions_per_frame" in v:
-                line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
-            click.echo(line)
+    for vpath in sorted(out_dir.glob("verify_*.json")):
+        v = json.loads(vpath.read_text())
+        line = (f"verify {v['target']}, {v['cores']} core(s): "
+                f"{'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
+                f"({v['compared_bytes']} bytes over {v['frames']} frames)")
+        if "instructions_per_frame" in v:
+            line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
+        click.echo(line)
 
 
 def _print_layers(layers) -> None:

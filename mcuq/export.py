@@ -22,7 +22,14 @@ from mcuq.errors import McuqError
 from mcuq.frontend import load_model
 from mcuq.quantize import layer_report, quantize_graph
 
-REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
+REPORT_ITEMS = 8
+MAX_CORES = 8  # the cluster of the target chip
+
+
+def check_cores(cores: int) -> int:
+    if not 1 <= cores <= MAX_CORES:
+        raise McuqError(f"--cores {cores}: the cluster has 1 to {MAX_CORES} cores")
+    return cores  # calibration items the per-layer SQNR is measured on
 
 
 @contextlib.contextmanager
@@ -50,9 +57,10 @@ def atomic_directory(out_dir: Path, force: bool):
 
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
-           force: bool = False, test_path: Path | None = None) -> dict:
+           force: bool = False, test_path: Path | None = None, cores: int = 1) -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
+    check_cores(cores)
     if out_dir.exists() and not force:
         raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
     raw = load_array(calib_path, "calibration data")
@@ -63,6 +71,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     stats = calibrate_minmax(graph, batches(calib))
     qgraph = quantize_graph(graph, stats, name)
     qgraph.meta["source"] = Path(model_path).name
+    qgraph.meta["cores"] = cores
     if test_path is not None:
         report_data = as_sequences(load_array(test_path, "test data"), graph.input_size,
                                    graph.recurrent, "test data")

@@ -155,3 +155,10 @@ def test_simulate_input_shape_mismatch(small, tmp_path):
     run = mcuq("simulate", out, "--input", tmp_path / "x.npy", "-o", tmp_path / "y.npy")
     assert_user_error(run, "4 features", "has 7")
     assert not (tmp_path / "y.npy").exists()
+
+
+def test_core_count_out_of_range(small, tmp_path):
+    tmp, path = small
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", tmp_path / "o", "--cores", 9)
+    assert_user_error(run, "1 to 8 cores")
+    assert no_leftovers(tmp_path, "o")

@@ -40,15 +40,18 @@ def exported(request, tmp_path_factory):
     calib = random_sequences(6, FRAMES, features, seed=7)
     np.save(tmp / "calib.npy", calib)
     out = tmp / "out"
-    export(path, tmp / "calib.npy", out)
+    export(path, tmp / "calib.npy", out, cores=3)  # the default of the generated code
     return out, calib
 
 
+@pytest.mark.parametrize("cores", [1, 2, 4, 8])
 @pytest.mark.parametrize("target", ["host", "qemu"])
-def test_verify_bit_exact(exported, target):
+def test_verify_bit_exact(exported, target, cores):
+    """Every op, every core count: the same bytes as the simulator (which has no cores)."""
     out, calib = exported
-    summary = verify(out, target, calib[0])
+    summary = verify(out, target, calib[0], cores=cores)
     qgraph = QGraph.load(out)
+    assert summary["cores"] == cores
     assert summary["frames"] == FRAMES
     assert summary["compared_bytes"] == FRAMES * qgraph.output_tensor.size
     assert summary["mismatched_bytes"] == 0 and summary["bit_exact"] is True
@@ -97,6 +100,7 @@ def test_cli_verify_json_and_simulate(tmp_path, exported):
     assert {"target", "cores", "frames", "compared_bytes", "mismatched_bytes",
             "bit_exact"} <= set(summary)
     assert summary["bit_exact"] is True and summary["frames"] == FRAMES
+    assert summary["cores"] == 3  # the export's
 
     run = subprocess.run(mcuq + ["simulate", str(out), "--input", str(tmp_path / "x.npy"),
                                  "-o", str(tmp_path / "y.npy"), "--raw"],

@@ -11,16 +11,22 @@
  *         h' = n + rshift_round(z * (hq - n), 15)      (|z (hq - n)| < 2^31: int32)
  *         out = clamp(requant(h', M_q2h), -128, 127)
  * Each hidden unit needs only its own three gate rows, so no scratch memory.
+ * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
+ * same way); all must have read the old h before any core overwrites it, hence
+ * the barrier before each core copies its own units into the state.
  */
 #include <string.h>
 
 #include "gates.h"
+#include "mcuq_runtime.h"
 
 void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output)
 {
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden;
-    for (int32_t j = 0; j < hid; j++) {
+    int32_t first, last;
+    mcuq_split(hid, &first, &last);
+    for (int32_t j = first; j < last; j++) {
         int32_t gx[3], gh[3];
         for (int32_t gate = 0; gate < 3; gate++)
             mcuq_gate_row(g, gate * hid + j, input, h, &gx[gate], &gh[gate]);
@@ -34,5 +40,6 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
         output[j] = (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift),
                                          -128, 127);
     }
-    memcpy(h, output, (size_t)hid);
+    mcuq_cluster_barrier();
+    memcpy(h + first, output + first, (size_t)(last - first));
 }

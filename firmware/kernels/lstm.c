@@ -8,17 +8,23 @@
  *         t  = tanh_q15(c' in Q12)   (rshift_round(c', C - 12) if C >= 12, else c' 2^(12 - C))
  *         out = clamp(requant(o t, M_q30), -128, 127)       (o t in Q30, < 2^30)
  * Each hidden unit needs only its own four gate rows and its own cell.
+ * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
+ * same way); all must have read the old h before any core overwrites it, hence
+ * the barrier before each core copies its own units into the state.
  */
 #include <string.h>
 
 #include "gates.h"
+#include "mcuq_runtime.h"
 
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
                   int8_t *output)
 {
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden, cf = p->cell_frac;
-    for (int32_t j = 0; j < hid; j++) {
+    int32_t first, last;
+    mcuq_split(hid, &first, &last);
+    for (int32_t j = first; j < last; j++) {
         int32_t pre[4];
         for (int32_t gate = 0; gate < 4; gate++) {
             int32_t gx, gh;
@@ -37,5 +43,6 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
         output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
                                          -128, 127);
     }
-    memcpy(h, output, (size_t)hid);
+    mcuq_cluster_barrier();
+    memcpy(h + first, output + first, (size_t)(last - first));
 }

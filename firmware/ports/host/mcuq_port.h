@@ -1,9 +1,15 @@
-/* Host port (POSIX): the model runs on the build machine; no instruction counter. */
+/* Host port (POSIX threads): the model runs on the build machine, each cluster core
+ * a thread. No instruction counter. */
 #ifndef MCUQ_PORT_H
 #define MCUQ_PORT_H
 
 #include <stdint.h>
 
+extern __thread int32_t mcuq_host_core_id;
+extern int32_t mcuq_host_core_count;
+
+static inline int32_t mcuq_core_id(void) { return mcuq_host_core_id; }
+static inline int32_t mcuq_core_count(void) { return mcuq_host_core_count; }
 static inline void mcuq_port_init(void) {}
 static inline uint32_t mcuq_port_instructions(void) { return 0; }
 

@@ -1,14 +1,26 @@
 /* RV32 port for QEMU `virt` (bare metal, picolibc, semihosting for stdio and exit).
- * Hart 0 is the control core and runs main(); other harts park in start.S. */
+ * Hart 0 is the control core and runs main(); harts 1..8 are the cluster cores. */
 #ifndef MCUQ_PORT_H
 #define MCUQ_PORT_H
 
 #include <stdint.h>
 
+extern volatile int32_t mcuq_qemu_core_count;
+
+static inline uint32_t mcuq_hart_id(void)
+{
+    uint32_t id;
+    __asm__ volatile("csrr %0, mhartid" : "=r"(id));
+    return id;
+}
+
+static inline int32_t mcuq_core_id(void) { return (int32_t)mcuq_hart_id() - 1; }
+static inline int32_t mcuq_core_count(void) { return mcuq_qemu_core_count; }
 static inline void mcuq_port_init(void) {}
 
-/* Retired instructions. Under `qemu -icount shift=0` this counter is exact and
- * repeatable; while only hart 0 runs it counts hart 0's instructions. */
+/* Retired instructions. Under `qemu -icount shift=0` the counter is exact and
+ * repeatable, but in QEMU 7.2 it is one clock for all harts: read on the control
+ * core around a frame it counts every hart's instructions. */
 static inline uint32_t mcuq_port_instructions(void)
 {
     uint32_t v;

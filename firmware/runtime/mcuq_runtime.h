@@ -1,0 +1,37 @@
+/* The multi-core runtime seen by kernels and generated code. One control core runs
+ * the model and forks each layer onto `cores` cluster cores; inside a task, a kernel
+ * asks which core it is and takes its share of the work with mcuq_split().
+ *
+ * Ports (firmware/ports/<port>/runtime.c + mcuq_port.h) provide:
+ *   mcuq_core_id()       this core's index in the running task, 0 .. cores-1
+ *   mcuq_core_count()    cores in the running task
+ *   mcuq_cluster_fork()  run fn(arg) on cores 0 .. cores-1, return when all finished
+ *   mcuq_cluster_barrier() wait until every core of the running task has arrived
+ * host: POSIX threads; qemu: RV32 harts on QEMU virt; pulp: PMSIS cluster team API.
+ */
+#ifndef MCUQ_RUNTIME_H
+#define MCUQ_RUNTIME_H
+
+#include <stdint.h>
+
+#include "mcuq_port.h"
+
+#define MCUQ_MAX_CORES 8
+
+typedef void (*mcuq_task_fn)(void *arg);
+
+void mcuq_cluster_fork(int32_t cores, mcuq_task_fn fn, void *arg);
+void mcuq_cluster_barrier(void);
+
+/* This core's share [*start, *end) of n items: contiguous chunks whose sizes differ
+ * by at most one (the first n % cores cores take one more). The one work-split
+ * helper of every kernel. */
+static inline void mcuq_split(int32_t n, int32_t *start, int32_t *end)
+{
+    const int32_t core = mcuq_core_id(), cores = mcuq_core_count();
+    const int32_t base = n / cores, extra = n % cores;
+    *start = core * base + (core < extra ? core : extra);
+    *end = *start + base + (core < extra ? 1 : 0);
+}
+
+#endif
