@@ -83,20 +83,10 @@ def simulate(out_dir, input_path, output_path, raw):
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def verify(out_dir, target, input_path, dump_layers, cores, as_json):
     """Compile the generated C for a target, run it and compare with the simulator."""
-    from mcuq.data import load_array
     from mcuq.verify import verify as run_verify
 
     out_dir = Path(out_dir)
-    if input_path is None:
-        if not (out_dir / "verify_input.npy").is_file():
-            from mcuq.qgraph import QGraph
-            QGraph.load(out_dir)  # says what is wrong with the directory
-            raise McuqError(f"{out_dir} has no verify_input.npy; pass --input")
-        frames = np.load(out_dir / "verify_input.npy")
-    else:
-        frames = load_array(input_path, "input")
-        frames = frames[0] if frames.ndim == 3 else frames
-    summary = run_verify(out_dir, target, np.asarray(frames, np.float32), dump_layers,
+    summary = run_verify(out_dir, target, _verify_frames(out_dir, input_path), dump_layers,
                          cores=cores)
     (out_dir / f"verify_{target}_{summary['cores']}core.json").write_text(
         json.dumps(summary, indent=1) + "\n")
@@ -115,6 +105,48 @@ def verify(out_dir, target, input_path, dump_layers, cores, as_json):
             click.echo(f"first difference: frame {diff['frame']}, layer {diff['layer']} "
                        f"(from {diff['source']})")
     sys.exit(0 if summary["bit_exact"] else 1)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--cores", "cores_list", default="1,8", show_default=True,
+              help="Comma-separated core counts to measure.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Float input sequence (default: the first calibration item).")
+@click.option("--clock-mhz", default=370.0, show_default=True, help="Cluster clock.")
+@click.option("--hop-ms", default=6.25, show_default=True, help="Time per frame (real-time budget).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
+    """Count instructions per core on RV32/QEMU: per layer and whole model, 1 vs N cores."""
+    from mcuq.bench import bench as run_bench
+
+    try:
+        cores = [int(c) for c in cores_list.split(",") if c.strip()]
+    except ValueError:
+        raise McuqError(f"--cores takes comma-separated numbers, not '{cores_list}'") from None
+    result = run_bench(out_dir, cores, _verify_frames(Path(out_dir), input_path),
+                       clock_hz=clock_mhz * 1e6, hop_s=hop_ms * 1e-3)
+    (Path(out_dir) / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    keys = list(result["critical_path_instructions"])
+    click.echo(f"{result['model']}: {result['macs']} MACs per frame, {result['frames']} frames; "
+               "critical path = instructions of the busiest core")
+    click.echo(f"  {'layer':<12} {'MACs':>9} " + " ".join(f"{k + ' core':>12} {'MAC/ins':>7}"
+                                                          for k in keys) + "  speedup")
+    for row in result["layers"] + [dict(layer="model", macs=result["macs"],
+                                        critical_path_instructions=result["critical_path_instructions"],
+                                        macs_per_instruction=result["macs_per_instruction"],
+                                        speedup=result["speedup"])]:
+        cells = " ".join(f"{row['critical_path_instructions'][k]:>12.0f} "
+                         f"{row['macs_per_instruction'][k]:>7.3f}" for k in keys)
+        click.echo(f"  {row['layer']:<12} {row['macs']:>9} {cells}  {row['speedup'][keys[-1]]:.2f}")
+    rt = result["realtime"]
+    for k in keys:
+        click.echo(f"real time, {k} core(s): {result['critical_path_instructions'][k]:.0f} of "
+                   f"{rt['budget_instructions']:.0f} instructions per {hop_ms} ms frame at "
+                   f"{clock_mhz:g} MHz ({100 * rt['load'][k]:.1f}% load)")
 
 
 @cli.command()
@@ -141,6 +173,22 @@ def report(out_dir):
         if "instructions_per_frame" in v:
             line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
         click.echo(line)
+
+
+def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:
+    """The input sequence of verify and bench: --input's first item, or the export's."""
+    from mcuq.data import load_array
+
+    if input_path is None:
+        if not (out_dir / "verify_input.npy").is_file():
+            from mcuq.qgraph import QGraph
+            QGraph.load(out_dir)  # says what is wrong with the directory
+            raise McuqError(f"{out_dir} has no verify_input.npy; pass --input")
+        frames = np.load(out_dir / "verify_input.npy")
+    else:
+        frames = load_array(input_path, "input")
+        frames = frames[0] if frames.ndim == 3 else frames
+    return np.asarray(frames, np.float32)
 
 
 def _print_layers(layers) -> None:

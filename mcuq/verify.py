@@ -19,8 +19,10 @@ TARGETS = ("host", "qemu")
 
 
 def build(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trace: bool,
-          cores: int) -> Path:
-    build_dir = out_dir / "build" / f"{target}-{cores}core{'-trace' if trace else ''}"
+          cores: int, bench: bool = False) -> Path:
+    """Build the harness: verification (plain), per-layer dump (trace) or counted (bench)."""
+    mode = "-trace" if trace else ("-bench" if bench else "")
+    build_dir = out_dir / "build" / f"{target}-{cores}core{mode}"
     build_dir.mkdir(parents=True, exist_ok=True)
     render_verify_data(qgraph, frames_q, build_dir / "verify_data.c")
     elf = build_dir / "verify.elf"
@@ -29,7 +31,7 @@ def build(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trac
            str(firmware_dir() / "harness" / "Makefile"), f"TARGET={target}",
            f"MODEL={qgraph.name}", f"MODEL_MK={(out_dir / 'c' / (qgraph.name + '.mk')).resolve()}",
            f"VERIFY_DATA={(build_dir / 'verify_data.c').resolve()}",
-           f"BUILD={build_dir.resolve()}", f"TRACE={int(trace)}", f"CORES={cores}", "-j2",
+           f"BUILD={build_dir.resolve()}", f"TRACE={int(trace)}", f"BENCH={int(bench)}", f"CORES={cores}", "-j2",
            str(elf.resolve())]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
