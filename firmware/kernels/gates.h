@@ -10,14 +10,30 @@
 #include "mcuq_fixedpoint.h"
 #include "mcuq_kernels.h"
 
-static inline void mcuq_gate_row(const mcuq_gates_s8_t *g, int32_t row, const int8_t *x,
-                                 const int8_t *h, int32_t *gx, int32_t *gh)
+/* gx, gh of every gate of hidden unit j (rows j, H + j, 2H + j, [3H + j]). The gate
+ * rows of one unit share their inputs, so one pass over x (and one over h) feeds
+ * all of them. */
+static inline void mcuq_unit_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
+                                   const int8_t *x, const int8_t *h, int32_t *gx, int32_t *gh)
 {
     const int32_t k = g->in_features, hid = g->hidden;
-    const int32_t ax = g->b_ih[row] + mcuq_dot_s8(g->w_ih + row * k, x, k);
-    const int32_t ah = g->b_hh[row] + mcuq_dot_s8(g->w_hh + row * hid, h, hid);
-    *gx = mcuq_requant(ax, g->mult_ih[row], g->shift_ih[row]);
-    *gh = mcuq_requant(ah, g->mult_hh[row], g->shift_hh[row]);
+    int32_t ax[4], ah[4];
+    for (int32_t q = 0; q < gates; q++) {
+        ax[q] = g->b_ih[q * hid + j];
+        ah[q] = g->b_hh[q * hid + j];
+    }
+    if (gates == 4) {
+        mcuq_dot4_s8(g->w_ih + j * k, hid * k, x, k, ax);
+        mcuq_dot4_s8(g->w_hh + j * hid, hid * hid, h, hid, ah);
+    } else {
+        mcuq_dot3_s8(g->w_ih + j * k, hid * k, x, k, ax);
+        mcuq_dot3_s8(g->w_hh + j * hid, hid * hid, h, hid, ah);
+    }
+    for (int32_t q = 0; q < gates; q++) {
+        const int32_t row = q * hid + j;
+        gx[q] = mcuq_requant(ax[q], g->mult_ih[row], g->shift_ih[row]);
+        gh[q] = mcuq_requant(ah[q], g->mult_hh[row], g->shift_hh[row]);
+    }
 }
 
 /* gx + gh in Q12, saturated to int32 */

@@ -28,8 +28,7 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
     mcuq_split(hid, &first, &last);
     for (int32_t j = first; j < last; j++) {
         int32_t gx[3], gh[3];
-        for (int32_t gate = 0; gate < 3; gate++)
-            mcuq_gate_row(g, gate * hid + j, input, h, &gx[gate], &gh[gate]);
+        mcuq_unit_gates(g, 3, j, input, h, gx, gh);
         const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
         const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
         const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);

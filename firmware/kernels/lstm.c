@@ -25,12 +25,10 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
     int32_t first, last;
     mcuq_split(hid, &first, &last);
     for (int32_t j = first; j < last; j++) {
-        int32_t pre[4];
-        for (int32_t gate = 0; gate < 4; gate++) {
-            int32_t gx, gh;
-            mcuq_gate_row(g, gate * hid + j, input, h, &gx, &gh);
-            pre[gate] = mcuq_gate_sum(gx, gh);
-        }
+        int32_t gx[4], gh[4], pre[4];
+        mcuq_unit_gates(g, 4, j, input, h, gx, gh);
+        for (int32_t gate = 0; gate < 4; gate++)
+            pre[gate] = mcuq_gate_sum(gx[gate], gh[gate]);
         const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
         const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
         const int32_t gg = mcuq_tanh_q15_of(pre[2]);
