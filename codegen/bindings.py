@@ -47,8 +47,36 @@ class LayerBinding:
         return self.layer.params
 
 
+LINEAR_GROUP = 4  # output channels per pass of the Linear kernel
+
+
+def interleave_gates(w: np.ndarray, gates: int) -> np.ndarray:
+    """[gates * hidden][k] -> [hidden][k][gates]: the gate rows of one unit side by side,
+    so the kernel reads them at constant offsets from one pointer."""
+    hidden = w.shape[0] // gates
+    return np.ascontiguousarray(w.reshape(gates, hidden, -1).transpose(1, 2, 0))
+
+
+def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
+    """[out][k] -> [ceil(out / group)][k][group], the last group padded with zero rows."""
+    rows = -(-w.shape[0] // group) * group
+    padded = np.zeros((rows, w.shape[1]), w.dtype)
+    padded[:w.shape[0]] = w
+    return np.ascontiguousarray(padded.reshape(rows // group, group, -1).transpose(0, 2, 1))
+
+
+def c_layout(layer: QLayer, key: str, a: np.ndarray) -> np.ndarray:
+    """The array as the C kernel reads it (the simulator keeps [rows][k])."""
+    if layer.kind in ("gru", "lstm") and key in ("w_ih", "w_hh"):
+        return interleave_gates(a, 3 if layer.kind == "gru" else 4)
+    if layer.kind == "linear" and key == "weight":
+        return group_channels(a)
+    return a
+
+
 def bind(prefix: str, layer: QLayer) -> LayerBinding:
-    arrays = {key: CArray(f"{prefix}_{layer.name}_{key}", C_TYPES[str(a.dtype)], a.reshape(-1))
+    arrays = {key: CArray(f"{prefix}_{layer.name}_{key}", C_TYPES[str(a.dtype)],
+                          c_layout(layer, key, a).reshape(-1))
               for key, a in layer.arrays.items()}
     state = {}
     for name, dtype in STATE.get(layer.kind, []):

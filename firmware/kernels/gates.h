@@ -11,8 +11,8 @@
 #include "mcuq_kernels.h"
 
 /* gx, gh of every gate of hidden unit j (rows j, H + j, 2H + j, [3H + j]). The gate
- * rows of one unit share their inputs, so one pass over x (and one over h) feeds
- * all of them. */
+ * rows of one unit share their inputs and are stored interleaved, so one pass over x
+ * (and one over h) feeds all of them. */
 static inline void mcuq_unit_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
                                    const int8_t *x, const int8_t *h, int32_t *gx, int32_t *gh)
 {
@@ -23,11 +23,11 @@ static inline void mcuq_unit_gates(const mcuq_gates_s8_t *g, int32_t gates, int3
         ah[q] = g->b_hh[q * hid + j];
     }
     if (gates == 4) {
-        mcuq_dot4_s8(g->w_ih + j * k, hid * k, x, k, ax);
-        mcuq_dot4_s8(g->w_hh + j * hid, hid * hid, h, hid, ah);
+        mcuq_dot4i_s8(g->w_ih + j * k * 4, x, k, ax);
+        mcuq_dot4i_s8(g->w_hh + j * hid * 4, h, hid, ah);
     } else {
-        mcuq_dot3_s8(g->w_ih + j * k, hid * k, x, k, ax);
-        mcuq_dot3_s8(g->w_hh + j * hid, hid * hid, h, hid, ah);
+        mcuq_dot3i_s8(g->w_ih + j * k * 3, x, k, ax);
+        mcuq_dot3i_s8(g->w_hh + j * hid * 3, h, hid, ah);
     }
     for (int32_t q = 0; q < gates; q++) {
         const int32_t row = q * hid + j;

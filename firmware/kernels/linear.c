@@ -3,7 +3,8 @@
  * float:  y = W x + b            (max(y, 0) with a fused ReLU)
  * int8:   acc[n] = sum_k Wq[n][k] xq[k] + bq[n]       (int32; zp_x folded into bq)
  *         y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, 127)
- * Each core computes its share of the output channels.
+ * Channels come in groups of four, stored interleaved (one input load feeds four
+ * MACs); each core computes its share of the groups.
  */
 #include "mcuq_fixedpoint.h"
 #include "mcuq_kernels.h"
@@ -14,16 +15,12 @@ void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *outp
     const int32_t k = p->in_features;
     const int32_t zp = p->out_zero_point;
     int32_t first, last;
-    mcuq_split(p->out_features, &first, &last);
-    for (int32_t n = first; n < last; n += 4) {
-        /* four channels per pass over the input (one input load feeds four MACs) */
+    mcuq_split((p->out_features + 3) / 4, &first, &last);
+    for (int32_t group = first; group < last; group++) {
+        const int32_t n = 4 * group;
+        const int32_t rows = p->out_features - n < 4 ? p->out_features - n : 4;
         int32_t acc[4] = {0, 0, 0, 0};
-        const int32_t rows = last - n < 4 ? last - n : 4;
-        if (rows == 4)
-            mcuq_dot4_s8(p->weight + n * k, k, input, k, acc);
-        else
-            for (int32_t r = 0; r < rows; r++)
-                acc[r] = mcuq_dot_s8(p->weight + (n + r) * k, input, k);
+        mcuq_dot4i_s8(p->weight + n * k, input, k, acc);
         for (int32_t r = 0; r < rows; r++) {
             const int32_t y = mcuq_requant(p->bias[n + r] + acc[r], p->mult[n + r],
                                            p->shift[n + r]);

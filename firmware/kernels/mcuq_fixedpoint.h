@@ -70,52 +70,29 @@ static inline int32_t mcuq_tanh_q15_of(int32_t x_q12)
     return mcuq_lut_q15(mcuq_tanh_q15, MCUQ_TANH_SHIFT, x_q12);
 }
 
-/* sum_k a[k] * b[k] over int8, accumulated in int32 */
-static inline int32_t mcuq_dot_s8(const int8_t *restrict a, const int8_t *restrict b, int32_t n)
-{
-    int32_t acc = 0;
-    for (int32_t k = 0; k < n; k++)
-        acc += (int32_t)a[k] * b[k];
-    return acc;
-}
-
-/* Four dot products sharing the input x: rows w, w + stride, w + 2 stride, w + 3 stride.
- * Each x[k] is loaded once for four rows; on a scalar core the loads, not the multiplies,
- * bound the speed. Integer sums: the same result as four mcuq_dot_s8 calls. */
-static inline void mcuq_dot4_s8(const int8_t *restrict w, int32_t stride,
-                                const int8_t *restrict x, int32_t n, int32_t acc[4])
-{
-    const int8_t *restrict w0 = w, *restrict w1 = w + stride;
-    const int8_t *restrict w2 = w + 2 * stride, *restrict w3 = w + 3 * stride;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t k = 0; k < n; k++) {
-        const int32_t xk = x[k];
-        a0 += w0[k] * xk;
-        a1 += w1[k] * xk;
-        a2 += w2[k] * xk;
-        a3 += w3[k] * xk;
+/* G dot products over interleaved rows: acc[g] += sum_k w[k * G + g] * x[k], G = 3 or 4.
+ * Each x[k] is loaded once for G rows and the weights are read at constant offsets
+ * from one pointer: on a scalar core the loads, not the multiplies, bound the speed
+ * (per k: 1 + G loads, G multiplies, G adds). Unrolled by two. Integer sums, so the
+ * result is that of G separate dot products. */
+#define MCUQ_DOT_INTERLEAVED(NAME, G)                                                   \
+    static inline void NAME(const int8_t *restrict w, const int8_t *restrict x,         \
+                            int32_t n, int32_t acc[G])                                   \
+    {                                                                                    \
+        int32_t a[G] = {0};                                                              \
+        int32_t k = 0;                                                                   \
+        for (; k + 1 < n; k += 2, w += 2 * (G)) {                                        \
+            const int32_t x0 = x[k], x1 = x[k + 1];                                      \
+            for (int32_t g = 0; g < (G); g++)                                            \
+                a[g] += w[g] * x0 + w[(G) + g] * x1;                                     \
+        }                                                                                \
+        if (k < n)                                                                       \
+            for (int32_t g = 0; g < (G); g++)                                            \
+                a[g] += w[g] * x[k];                                                     \
+        for (int32_t g = 0; g < (G); g++)                                                \
+            acc[g] += a[g];                                                              \
     }
-    acc[0] += a0;
-    acc[1] += a1;
-    acc[2] += a2;
-    acc[3] += a3;
-}
-
-/* the same for three rows (the gates of a GRU unit) */
-static inline void mcuq_dot3_s8(const int8_t *restrict w, int32_t stride,
-                                const int8_t *restrict x, int32_t n, int32_t acc[3])
-{
-    const int8_t *restrict w0 = w, *restrict w1 = w + stride, *restrict w2 = w + 2 * stride;
-    int32_t a0 = 0, a1 = 0, a2 = 0;
-    for (int32_t k = 0; k < n; k++) {
-        const int32_t xk = x[k];
-        a0 += w0[k] * xk;
-        a1 += w1[k] * xk;
-        a2 += w2[k] * xk;
-    }
-    acc[0] += a0;
-    acc[1] += a1;
-    acc[2] += a2;
-}
+MCUQ_DOT_INTERLEAVED(mcuq_dot3i_s8, 3)
+MCUQ_DOT_INTERLEAVED(mcuq_dot4i_s8, 4)
 
 #endif

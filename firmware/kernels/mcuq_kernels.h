@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 typedef struct {
-    const int8_t *weight;  /* [out_features][in_features], symmetric per row */
+    const int8_t *weight;  /* [ceil(out_features / 4)][in_features][4]: channels in groups
+                              of 4 (zero-padded), symmetric per channel */
     const int32_t *bias;   /* [out_features], input zero point folded in */
     const int32_t *mult;   /* [out_features] requantization multiplier */
     const int32_t *shift;  /* [out_features] requantization right shift */
@@ -23,10 +24,11 @@ void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t 
 /* output[i] = table[input[i] + 128]: sigmoid, tanh, any int8 -> int8 function */
 void mcuq_table_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
 
-/* Gate pre-activations of a recurrent layer (rows gate-major, PyTorch gate order). */
+/* Gate pre-activations of a recurrent layer, PyTorch gate order. Weights are unit-major
+ * with the gates of a unit interleaved; per-row vectors are gate-major (row g*hidden+j). */
 typedef struct {
-    const int8_t *w_ih;      /* [gates * hidden][in_features] */
-    const int8_t *w_hh;      /* [gates * hidden][hidden] */
+    const int8_t *w_ih;      /* [hidden][in_features][gates] */
+    const int8_t *w_hh;      /* [hidden][hidden][gates] */
     const int32_t *b_ih;     /* [gates * hidden], input zero point folded in */
     const int32_t *b_hh;
     const int32_t *mult_ih;  /* to Q12 */
