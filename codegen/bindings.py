@@ -12,10 +12,19 @@ import numpy as np
 
 from mcuq.qgraph import QLayer
 
-C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "uint8": "uint8_t"}
-# the template of each layer kind (sigmoid and tanh share the table kernel)
-TEMPLATES = {"linear": "linear", "relu": "relu", "sigmoid": "table", "tanh": "table",
-             "gru": "gru", "lstm": "lstm"}
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "uint8": "uint8_t",
+           "float16": "_Float16"}
+# the template of each (layer kind, precision); sigmoid and tanh share the int8 table kernel
+TEMPLATES = {("linear", "int8"): "linear", ("relu", "int8"): "relu",
+             ("sigmoid", "int8"): "table", ("tanh", "int8"): "table",
+             ("gru", "int8"): "gru", ("lstm", "int8"): "lstm",
+             ("linear", "fp16"): "linear_f16", ("relu", "fp16"): "unary_f16",
+             ("sigmoid", "fp16"): "unary_f16", ("tanh", "fp16"): "unary_f16",
+             ("convert", "fp16"): "convert", ("convert", "int8"): "convert"}
+# kernels of the templates that serve several kinds
+KERNELS = {("relu", "fp16"): "mcuq_relu_f16", ("sigmoid", "fp16"): "mcuq_sigmoid_f16_layer",
+           ("tanh", "fp16"): "mcuq_tanh_f16_layer", ("convert", "fp16"): "mcuq_convert_s8_f16",
+           ("convert", "int8"): "mcuq_convert_f16_s8"}
 # state buffers per recurrent kind: (name, C type, elements per hidden unit)
 STATE = {"gru": [("h", "int8")], "lstm": [("h", "int8"), ("c", "int16")]}
 
@@ -37,6 +46,9 @@ class LayerBinding:
     output: str = ""
     output_bytes: int = 0
     state_ptr: dict[str, str] = field(default_factory=dict)
+    kernel: str = ""  # for templates that serve several kinds
+    float_arg: str = ""  # a float32 constant as an exact C literal
+    relu: int = 0
 
     @property
     def name(self) -> str:
@@ -69,9 +81,14 @@ def c_layout(layer: QLayer, key: str, a: np.ndarray) -> np.ndarray:
     """The array as the C kernel reads it (the simulator keeps [rows][k])."""
     if layer.kind in ("gru", "lstm") and key in ("w_ih", "w_hh"):
         return interleave_gates(a, 3 if layer.kind == "gru" else 4)
-    if layer.kind == "linear" and key == "weight":
+    if layer.kind == "linear" and key == "weight" and layer.params["precision"] == "int8":
         return group_channels(a)
     return a
+
+
+def c_float(value: float) -> str:
+    """value rounded to float32, as an exact C hexadecimal literal."""
+    return float(np.float32(value)).hex() + "f"
 
 
 def bind(prefix: str, layer: QLayer) -> LayerBinding:
@@ -82,4 +99,11 @@ def bind(prefix: str, layer: QLayer) -> LayerBinding:
     for name, dtype in STATE.get(layer.kind, []):
         nbytes = layer.params["hidden"] * np.dtype(dtype).itemsize
         state[name] = (C_TYPES[dtype], nbytes)
-    return LayerBinding(layer=layer, template=TEMPLATES[layer.kind], arrays=arrays, state=state)
+    key = (layer.kind, layer.params["precision"])
+    binding = LayerBinding(layer=layer, template=TEMPLATES[key], arrays=arrays, state=state,
+                           kernel=KERNELS.get(key, ""),
+                           relu=int(layer.params.get("activation") == "relu"))
+    if layer.kind == "convert":  # scale into fp16, 1 / scale into int8
+        scale = layer.params["scale"]
+        binding.float_arg = c_float(scale if key[1] == "fp16" else 1.0 / scale)
+    return binding

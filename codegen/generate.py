@@ -10,7 +10,7 @@ import jinja2
 import numpy as np
 
 from codegen.arena import ArenaPlan, Buffer, plan_arena
-from codegen.bindings import CArray, LayerBinding, bind
+from codegen.bindings import C_TYPES, CArray, LayerBinding, bind
 from codegen.paths import firmware_dir, templates_dir
 from mcuq import __version__
 from mcuq import fixedpoint as fx
@@ -21,10 +21,22 @@ KERNEL_DIRS = ("kernels", "runtime")  # copied flat into <out>/c/mcuq/
 PORTS = ("pulp", "host", "qemu")  # runtimes copied into <out>/c/mcuq/ports/
 
 
+def _c_half(value) -> str:
+    """An fp16 value as an exact C hexadecimal float literal, e.g. 0x1.8p-3."""
+    text = float(value).hex()
+    mantissa, exponent = text.split("p")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}p{exponent}"
+
+
 def c_values(values, per_line: int = 16) -> str:
-    """Comma-separated C initializer lines of an integer array."""
+    """Comma-separated C initializer lines of an integer or fp16 array."""
     flat = np.asarray(values).reshape(-1)
-    items = [str(int(v)) for v in flat]
+    if flat.dtype == np.float16:
+        items = [_c_half(v) for v in flat]
+    else:
+        items = [str(int(v)) for v in flat]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n".join("    " + line for line in lines)
 
@@ -53,7 +65,7 @@ def layer_bindings(qgraph: QGraph) -> tuple[list[LayerBinding], ArenaPlan]:
     for index, layer in enumerate(qgraph.layers):
         for tensor in layer.inputs:
             last_use[tensor] = index
-    activations = [Buffer(layer.outputs[0], qgraph.tensors[layer.outputs[0]].size, index,
+    activations = [Buffer(layer.outputs[0], qgraph.tensor_bytes(layer.outputs[0]), index,
                           last_use.get(layer.outputs[0], index))
                    for index, layer in enumerate(qgraph.layers)
                    if layer.outputs[0] != qgraph.output]
@@ -64,12 +76,13 @@ def layer_bindings(qgraph: QGraph) -> tuple[list[LayerBinding], ArenaPlan]:
             return f"{prefix}_input"
         if tensor == qgraph.output:
             return f"{prefix}_output"
-        return f"(int8_t *)({prefix}_arena + {arena.offsets[tensor]})"
+        ctype = C_TYPES[qgraph.tensors[tensor].dtype]
+        return f"({ctype} *)({prefix}_arena + {arena.offsets[tensor]})"
 
     for b, layer in zip(bindings, qgraph.layers):
         b.input = pointer(layer.inputs[0])
         b.output = pointer(layer.outputs[0])
-        b.output_bytes = qgraph.tensors[layer.outputs[0]].size
+        b.output_bytes = qgraph.tensor_bytes(layer.outputs[0])
         b.state_ptr = {s: f"({ctype} *)({prefix}_arena + {arena.offsets[f'{b.name}.{s}']})"
                        for s, (ctype, _) in b.state.items()}
     return bindings, arena
@@ -95,7 +108,8 @@ def generate_c(qgraph: QGraph, out_dir: Path, source: str) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def tensor(t):
-        return {"size": t.size, "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
+        return {"size": t.size, "ctype": C_TYPES[t.dtype], "int8": t.dtype == "int8",
+                "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
 
     _write(out_dir / f"{name}.h", env.get_template("model.h.j2").render(
         guard=f"{macro}_H", input=tensor(qgraph.input_tensor), cores=qgraph.meta["cores"],
@@ -134,6 +148,8 @@ def write_tables(path: Path) -> None:
 def render_verify_data(qgraph: QGraph, frames_q: np.ndarray, path: Path) -> None:
     """The verification input (int8 frames) as C, for the test harness."""
     env = environment()
+    data = np.ascontiguousarray(frames_q).view(np.uint8)
     path.write_text(env.get_template("verify_data.c.j2").render(
         name=qgraph.name, macro=qgraph.name.upper(), version=__version__,
-        frames=int(frames_q.shape[0]), input=frames_q.astype(np.int8)))
+        frames=int(frames_q.shape[0]), input=data, frame_bytes=data.size // frames_q.shape[0],
+        output_bytes=qgraph.tensor_bytes(qgraph.output)))

@@ -82,8 +82,8 @@ def run_counted(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
         raise McuqError(f"the counted QEMU run failed with status {result.returncode}: "
                         + " | ".join((result.stdout + result.stderr).strip().splitlines()[-3:]))
     outputs, _, _ = parse(result.stdout)
-    got = np.frombuffer(b"".join(outputs), dtype=np.int8)
-    if not np.array_equal(got, expected.reshape(-1)):
+    got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
+    if not np.array_equal(got, np.ascontiguousarray(expected).view(np.uint8).reshape(-1)):
         raise McuqError(f"the {cores}-core bench build is not bit-exact with the simulator; "
                         "run `mcuq verify --dump-layers` on it")
     return parse_marks(log.read_text(), cores, len(qgraph.layers))
@@ -97,7 +97,7 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     qgraph = QGraph.load(out_dir)
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
-    expected = sim.run_int(frames_q)[0]
+    expected = sim.run_device(frames_q)[0]
     plugin = build_plugin(out_dir / "build" / "plugin")
 
     counts = {c: run_counted(out_dir, qgraph, frames_q[0], c, plugin, expected, timeout_s)

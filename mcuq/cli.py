@@ -63,7 +63,7 @@ def simulate(out_dir, input_path, output_path, raw):
     sequences = as_sequences(data[None] if single else data, qgraph.input_tensor.size,
                              recurrent, "input")
     sim = Simulator(qgraph)
-    y_q = sim.run_int(sim.quantize_input(sequences))
+    y_q = sim.run_device(sim.quantize_input(sequences))
     y = y_q if raw else sim.dequantize_output(y_q)
     if single:
         y = y[0]

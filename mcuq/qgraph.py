@@ -14,6 +14,7 @@ import numpy as np
 from mcuq.errors import McuqError
 
 FORMAT_VERSION = 1
+DTYPES = {"int8": "int8", "fp16": "float16"}  # layer precision -> tensor storage type
 
 
 @dataclass
@@ -51,6 +52,10 @@ class QGraph:
     @property
     def output_tensor(self) -> QTensor:
         return self.tensors[self.output]
+
+    def tensor_bytes(self, name: str) -> int:
+        t = self.tensors[name]
+        return t.size * np.dtype(t.dtype).itemsize
 
     def weight_bytes(self) -> int:
         return int(sum(a.nbytes for layer in self.layers for a in layer.arrays.values()))

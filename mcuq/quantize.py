@@ -3,28 +3,87 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import replace
+
 from mcuq import fixedpoint as fx
-from mcuq.ir import Graph
-from mcuq.ops import OPS
-from mcuq.qgraph import QGraph, QTensor
+from mcuq import fp16
+from mcuq.errors import McuqError
+from mcuq.ir import RECURRENT_KINDS, Graph
+from mcuq.ops import OPS, convert
+from mcuq.qgraph import DTYPES, QGraph, QLayer, QTensor
 from mcuq.reference import FloatModel
-from mcuq.simulate import Simulator
+from mcuq.simulate import Simulator, decode
 
 
-def quantize_graph(graph: Graph, stats: dict, name: str = "model") -> QGraph:
-    tensor_stats = stats["tensors"]
-    s = tensor_stats[graph.input]
-    scale, zp = fx.activation_qparams(s["min"], s["max"])
-    tensors = {graph.input: QTensor(size=graph.input_size, scale=scale, zero_point=zp)}
-    layers = []
+PRECISIONS = ("int8", "fp16")
+RECIPES = ("int8", "fp16", "mixed")
+
+
+def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None = None
+                      ) -> dict[str, str]:
+    """Each layer's precision: int8 everywhere, fp16 everywhere, or `mixed` (the paper's
+    recipe: recurrent layers int8, all others fp16); then `overrides`, a mapping from a
+    layer name or a layer kind to a precision (names win over kinds)."""
+    if recipe not in RECIPES:
+        raise McuqError(f"unknown precision '{recipe}'; use one of {', '.join(RECIPES)}")
+    chosen = {layer.name: ("int8" if recipe == "int8" or
+                           (recipe == "mixed" and layer.kind in RECURRENT_KINDS) else "fp16")
+              for layer in graph.layers}
+    overrides = overrides or {}
+    names = {layer.name for layer in graph.layers}
+    kinds = {layer.kind for layer in graph.layers}
+    for key, precision in overrides.items():
+        if precision not in PRECISIONS:
+            raise McuqError(f"precision override '{key}: {precision}': use int8 or fp16")
+        if key not in names and key not in kinds:
+            raise McuqError(f"precision override names '{key}', which is no layer or layer kind "
+                            f"of this model (layers: {', '.join(sorted(names))})")
     for layer in graph.layers:
-        qin = tensors[layer.inputs[0]]
-        qlayer, qout = OPS[layer.kind].quantize(layer, qin, tensor_stats[layer.outputs[0]])
+        chosen[layer.name] = overrides.get(layer.name, overrides.get(layer.kind,
+                                                                     chosen[layer.name]))
+    return chosen
+
+
+def _tensor_for(stats: dict, size: int, precision: str) -> QTensor:
+    if precision == "fp16":
+        return fp16.tensor(size)
+    scale, zp = fx.activation_qparams(stats["min"], stats["max"])
+    return QTensor(size=size, scale=scale, zero_point=zp)
+
+
+def quantize_graph(graph: Graph, stats: dict, name: str = "model",
+                   precisions: dict[str, str] | None = None) -> QGraph:
+    """Quantize every layer at its precision, with a convert layer wherever a tensor
+    crosses between int8 and fp16."""
+    precisions = precisions or assign_precisions(graph)
+    tensor_stats = stats["tensors"]
+    first = graph.consumers(graph.input)[0]
+    tensors = {graph.input: _tensor_for(tensor_stats[graph.input], graph.input_size,
+                                        precisions[first.name])}
+    layers: list[QLayer] = []
+    converted: dict[tuple[str, str], str] = {}
+    for layer in graph.layers:
+        precision = precisions[layer.name]
+        source = layer.inputs[0]
+        if tensors[source].dtype != DTYPES[precision]:
+            key = (source, precision)
+            if key not in converted:
+                out = f"{source}_{precision}"
+                target = _tensor_for(tensor_stats[source], tensors[source].size, precision)
+                count = sum(1 for q in layers if q.kind == "convert")
+                layers.append(convert.make(f"convert{count}", f"before {layer.name}", source,
+                                           out, tensors[source], target))
+                tensors[out] = target
+                converted[key] = out
+            layer = replace(layer, inputs=[converted[key]] + layer.inputs[1:])
+        qlayer, qout = OPS[layer.kind].quantize(layer, tensors[layer.inputs[0]],
+                                                tensor_stats[layer.outputs[0]], precision)
         tensors[layer.outputs[0]] = qout
         layers.append(qlayer)
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),
             "source_input_name": graph.source_input_name, "calibration_frames": stats["frames"],
-            "parameters": graph.parameter_count(), "recurrent": graph.recurrent}
+            "parameters": graph.parameter_count(), "recurrent": graph.recurrent,
+            "precisions": precisions}
     return QGraph(name=name, input=graph.input, output=graph.output, tensors=tensors,
                   layers=layers, meta=meta)
 
@@ -49,13 +108,16 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray) -> list[di
                    lambda layer, y, state: float_out.setdefault(layer.name, []).append(y.copy()))
     sim = Simulator(qgraph)
     trace: dict = {}
-    sim.run_int(sim.quantize_input(sequences), trace)
+    sim.run_device(sim.quantize_input(sequences), trace)
     rows = []
     for qlayer in qgraph.layers:
+        if qlayer.kind == "convert":
+            continue
         t = qgraph.tensors[qlayer.outputs[0]]
         ref = np.stack(float_out[qlayer.name], axis=1)
-        got = fx.dequantize(trace[qlayer.name], t.scale, t.zero_point)
+        got = decode(trace[qlayer.name], t)
         rows.append({"layer": qlayer.name, "kind": qlayer.kind, "source": qlayer.source,
+                     "precision": qlayer.params["precision"],
                      "sqnr_db": round(sqnr_db(ref, got), 2),
                      "weight_bytes": int(sum(a.nbytes for a in qlayer.arrays.values())),
                      "out_scale": t.scale, "out_zero_point": t.zero_point})

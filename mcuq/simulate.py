@@ -5,7 +5,20 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq.ops import OPS
-from mcuq.qgraph import QGraph
+from mcuq.qgraph import QGraph, QTensor
+
+
+def encode(x: np.ndarray, t: QTensor) -> np.ndarray:
+    """Float values in the device format of tensor t (int8 codes or fp16)."""
+    if t.dtype == "float16":
+        return np.asarray(x, np.float32).astype(np.float16)
+    return fx.quantize_activation(x, t.scale, t.zero_point)
+
+
+def decode(q: np.ndarray, t: QTensor) -> np.ndarray:
+    if t.dtype == "float16":
+        return np.asarray(q, np.float16).astype(np.float32)
+    return fx.dequantize(q, t.scale, t.zero_point)
 
 
 class Simulator:
@@ -16,30 +29,28 @@ class Simulator:
         self.state: dict[str, dict] = {}
 
     def reset(self, batch: int = 1) -> None:
-        self.state = {layer.name: OPS[layer.kind].init_int_state(layer, batch)
+        self.state = {layer.name: OPS[layer.kind].init_device_state(layer, batch)
                       for layer in self.qgraph.layers}
 
     def step(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
-        """One frame of int8 input (batch, input_size) -> int8 output; `trace` collects
-        every layer's output (layer name -> int8 array)."""
-        values = {self.qgraph.input: np.asarray(x_q, np.int8)}
+        """One frame of device-format input (batch, input_size) -> device-format output;
+        `trace` collects every layer's output (layer name -> array)."""
+        values = {self.qgraph.input: np.asarray(x_q, self.qgraph.input_tensor.dtype)}
         for layer in self.qgraph.layers:
-            y = OPS[layer.kind].run_int(layer, values[layer.inputs[0]], self.state[layer.name])
+            y = OPS[layer.kind].run_device(layer, values[layer.inputs[0]], self.state[layer.name])
             values[layer.outputs[0]] = y
             if trace is not None:
                 trace.setdefault(layer.name, []).append(y.copy())
         return values[self.qgraph.output]
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        t = self.qgraph.input_tensor
-        return fx.quantize_activation(x, t.scale, t.zero_point)
+        return encode(x, self.qgraph.input_tensor)
 
     def dequantize_output(self, y_q: np.ndarray) -> np.ndarray:
-        t = self.qgraph.output_tensor
-        return fx.dequantize(y_q, t.scale, t.zero_point)
+        return decode(y_q, self.qgraph.output_tensor)
 
-    def run_int(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
-        """int8 (batch, time, input_size) -> int8 (batch, time, output_size), from reset."""
+    def run_device(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
+        """Device-format (batch, time, input_size) -> (batch, time, output_size), from reset."""
         self.reset(x_q.shape[0])
         out = np.stack([self.step(x_q[:, t], trace) for t in range(x_q.shape[1])], axis=1)
         if trace is not None:
@@ -49,4 +60,4 @@ class Simulator:
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """float (batch, time, input_size) -> dequantized float output."""
-        return self.dequantize_output(self.run_int(self.quantize_input(x)))
+        return self.dequantize_output(self.run_device(self.quantize_input(x)))

@@ -77,7 +77,7 @@ def first_layer_difference(qgraph: QGraph, trace: dict, dumped: dict) -> dict | 
     frames = next(iter(trace.values())).shape[1]
     for frame in range(frames):
         for index, layer in enumerate(qgraph.layers):
-            expected = trace[layer.name][0, frame].astype(np.int8).tobytes()
+            expected = np.ascontiguousarray(trace[layer.name][0, frame]).tobytes()
             got = dumped.get((frame, index))
             if got != expected:
                 return {"frame": frame, "layer": layer.name, "layer_index": index,
@@ -99,12 +99,12 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     trace: dict = {}
-    expected = sim.run_int(frames_q, trace)[0]
+    expected = sim.run_device(frames_q, trace)[0]
 
     elf = build(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores)
     outputs, instructions, _ = parse(run(elf, target, timeout_s, cores))
-    got = np.frombuffer(b"".join(outputs), dtype=np.int8)
-    want = expected.reshape(-1)
+    got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
+    want = np.ascontiguousarray(expected).view(np.uint8).reshape(-1)
     if got.size != want.size:
         raise McuqError(f"the {target} run printed {len(outputs)} frames of output, expected "
                         f"{expected.shape[0]}")

@@ -107,7 +107,7 @@ def test_cli_verify_json_and_simulate(tmp_path, exported):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     sim = Simulator(QGraph.load(out))
-    want = sim.run_int(sim.quantize_input(calib[1][None]))[0]
+    want = sim.run_device(sim.quantize_input(calib[1][None]))[0]
     assert np.array_equal(np.load(tmp_path / "y.npy"), want)
 
 
@@ -116,7 +116,7 @@ def test_streaming_state_persists_between_calls(exported):
     out, calib = exported
     sim = Simulator(QGraph.load(out))
     x_q = sim.quantize_input(calib[:1])
-    whole = sim.run_int(x_q)[0]
+    whole = sim.run_device(x_q)[0]
     sim.reset(1)
     frames = np.stack([sim.step(x_q[:, t])[0] for t in range(FRAMES)])
     assert np.array_equal(frames, whole)

@@ -6,12 +6,12 @@
 #include <stdint.h>
 
 extern const int32_t mcuq_verify_frames;
-extern const int32_t mcuq_verify_input_size;
-extern const int32_t mcuq_verify_output_size;
-extern const int8_t mcuq_verify_input[];
+extern const int32_t mcuq_verify_input_bytes;   /* per frame */
+extern const int32_t mcuq_verify_output_bytes;  /* per frame */
+extern const uint8_t mcuq_verify_input[];
 
 void mcuq_verify_init(void);
-void mcuq_verify_run_frame(const int8_t *input, int8_t *output);
+void mcuq_verify_run_frame(const void *input, void *output);
 /* per-layer dump, called by the model when built with -DMCUQ_TRACE=mcuq_trace */
 void mcuq_trace(int layer, const char *name, const void *data, int bytes);
 

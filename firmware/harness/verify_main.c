@@ -14,15 +14,15 @@
 #define MAX_OUTPUT 65536
 
 static int32_t current_frame;
-static int8_t output[MAX_OUTPUT];
+static uint8_t output[MAX_OUTPUT] __attribute__((aligned(8)));
 
-static void print_hex(const int8_t *data, int bytes)
+static void print_hex(const uint8_t *data, int bytes)
 {
     static const char digits[] = "0123456789abcdef";
     char chunk[129];
     int n = 0;
     for (int i = 0; i < bytes; i++) {
-        const uint8_t v = (uint8_t)data[i];
+        const uint8_t v = data[i];
         chunk[n++] = digits[v >> 4];
         chunk[n++] = digits[v & 15];
         if (n == 128 || i == bytes - 1) {
@@ -52,26 +52,26 @@ void mcuq_trace(int layer, const char *name, const void *data, int bytes)
     MARK_LAYER();
 #else
     printf("L %ld %d ", (long)current_frame, layer);
-    print_hex((const int8_t *)data, bytes);
+    print_hex((const uint8_t *)data, bytes);
 #endif
 }
 
 int main(void)
 {
-    if (mcuq_verify_output_size > MAX_OUTPUT) {
+    if (mcuq_verify_output_bytes > MAX_OUTPUT) {
         printf("ERROR output larger than the harness buffer\n");
         return 2;
     }
     mcuq_port_init();
     mcuq_verify_init();
     for (current_frame = 0; current_frame < mcuq_verify_frames; current_frame++) {
-        const int8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_size;
+        const uint8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_bytes;
         MARK_FRAME();
         const uint32_t start = mcuq_port_instructions();
         mcuq_verify_run_frame(input, output);
         const uint32_t used = mcuq_port_instructions() - start;
         printf("F %ld %lu ", (long)current_frame, (unsigned long)used);
-        print_hex(output, mcuq_verify_output_size);
+        print_hex(output, mcuq_verify_output_bytes);
     }
     printf("END %ld\n", (long)mcuq_verify_frames);
     return 0;

@@ -20,6 +20,26 @@ typedef struct {
 
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
 
+typedef struct {
+    const _Float16 *weight;  /* [out_features][in_features] */
+    const _Float16 *bias;    /* [out_features] */
+    int32_t in_features;
+    int32_t out_features;
+    int32_t relu;            /* 1: fused ReLU */
+} mcuq_linear_f16_t;
+
+void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16 *output);
+
+void mcuq_relu_f16(int32_t size, const _Float16 *input, _Float16 *output);
+void mcuq_sigmoid_f16_layer(int32_t size, const _Float16 *input, _Float16 *output);
+void mcuq_tanh_f16_layer(int32_t size, const _Float16 *input, _Float16 *output);
+
+/* precision boundaries: int8 -> fp16 and fp16 -> int8 (scale and zero point of the int8 side) */
+void mcuq_convert_s8_f16(int32_t size, int32_t zero_point, float scale, const int8_t *input,
+                         _Float16 *output);
+void mcuq_convert_f16_s8(int32_t size, int32_t zero_point, float inv_scale,
+                         const _Float16 *input, int8_t *output);
+
 void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t *output);
 /* output[i] = table[input[i] + 128]: sigmoid, tanh, any int8 -> int8 function */
 void mcuq_table_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);

@@ -2,7 +2,7 @@
 
 Adding an op: see docs/adding-an-op.md.
 """
-from mcuq.ops import activation, gru, linear, lstm
+from mcuq.ops import activation, convert, gru, linear, lstm
 
 OPS = {"linear": linear, "relu": activation, "sigmoid": activation, "tanh": activation,
-       "gru": gru, "lstm": lstm}
+       "gru": gru, "lstm": lstm, "convert": convert}

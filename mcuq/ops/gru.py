@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fixedpoint as fx
+from mcuq.errors import McuqError
 from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
@@ -39,24 +40,27 @@ def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
     return state["h"]
 
 
-def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
+def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     hidden = layer.attrs["hidden"]
+    if precision != "int8":
+        raise McuqError(f"layer {layer.name}: {layer.kind.upper()} in {precision} is not "
+                        "supported yet; use int8 for recurrent layers")
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     h2q = fx.quantize_multiplier(qout.scale * 2.0**fx.Q_UNIT)
     q2h = fx.quantize_multiplier(2.0**-fx.Q_UNIT / qout.scale)
-    params = {"hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
+    params = {"precision": "int8", "hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
               "h2q_mult": h2q[0], "h2q_shift": h2q[1], "q2h_mult": q2h[0], "q2h_shift": q2h[1]}
     return QLayer(kind="gru", name=layer.name, inputs=list(layer.inputs),
                   outputs=list(layer.outputs), arrays=arrays, params=params,
                   source=layer.source), qout
 
 
-def init_int_state(qlayer: QLayer, batch: int) -> dict:
+def init_device_state(qlayer: QLayer, batch: int) -> dict:
     return {"h": np.zeros((batch, qlayer.params["hidden"]), np.int8)}
 
 
-def run_int(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     p = qlayer.params
     H = p["hidden"]
     gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])

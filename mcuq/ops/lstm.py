@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from mcuq import fixedpoint as fx
+from mcuq.errors import McuqError
 from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
@@ -50,12 +51,15 @@ def cell_fraction_bits(max_abs_c: float) -> int:
     return 15 - min(integer_bits, 15)
 
 
-def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
+def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     hidden = layer.attrs["hidden"]
+    if precision != "int8":
+        raise McuqError(f"layer {layer.name}: {layer.kind.upper()} in {precision} is not "
+                        "supported yet; use int8 for recurrent layers")
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     q30 = fx.quantize_multiplier(2.0**-30 / qout.scale)
-    params = {"hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
+    params = {"precision": "int8", "hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
               "cell_frac": cell_fraction_bits(stats["state_max_abs"]["c"]),
               "q30_mult": q30[0], "q30_shift": q30[1]}
     return QLayer(kind="lstm", name=layer.name, inputs=list(layer.inputs),
@@ -63,7 +67,7 @@ def quantize(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
                   source=layer.source), qout
 
 
-def init_int_state(qlayer: QLayer, batch: int) -> dict:
+def init_device_state(qlayer: QLayer, batch: int) -> dict:
     H = qlayer.params["hidden"]
     return {"h": np.zeros((batch, H), np.int8), "c": np.zeros((batch, H), np.int16)}
 
@@ -74,7 +78,7 @@ def cell_to_q12(c: np.ndarray, cell_frac: int) -> np.ndarray:
     return c.astype(np.int64) << (fx.Q_GATE - cell_frac)
 
 
-def run_int(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     p = qlayer.params
     H, C = p["hidden"], p["cell_frac"]
     gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])

@@ -1,0 +1,61 @@
+/* FP16 arithmetic as the simulator defines it (NumPy twin: mcuq/fp16.py).
+ *
+ * Every operation rounds to _Float16 on its own: each product and each sum is its own
+ * statement, so x86 gcc (which evaluates _Float16 in float and rounds at assignment,
+ * with -std=c99) and RV32 Zfh (native half ops) round at the same points, and
+ * -ffp-contract=off forbids fused multiply-add. */
+#ifndef MCUQ_FP16_H
+#define MCUQ_FP16_H
+
+#include <stdint.h>
+
+#include "mcuq_fixedpoint.h"
+
+/* x in Q12: truncate f32(x) * 4096, clamped to [-65536, 65535]; NaN -> 0 */
+static inline int32_t mcuq_f16_to_q12(_Float16 x)
+{
+    float v = (float)x * 4096.0f;
+    if (v != v)
+        return 0;
+    v = v < -65536.0f ? -65536.0f : (v > 65535.0f ? 65535.0f : v);
+    return (int32_t)v;
+}
+
+static inline _Float16 mcuq_f16_from_q15(int32_t y_q15)
+{
+    const float v = (float)y_q15 * (1.0f / 32768.0f);
+    return (_Float16)v;
+}
+
+static inline _Float16 mcuq_sigmoid_f16(_Float16 x)
+{
+    return mcuq_f16_from_q15(mcuq_sigmoid_q15_of(mcuq_f16_to_q12(x)));
+}
+
+static inline _Float16 mcuq_tanh_f16(_Float16 x)
+{
+    return mcuq_f16_from_q15(mcuq_tanh_q15_of(mcuq_f16_to_q12(x)));
+}
+
+/* int8 -> fp16: fp16(f32(q - zp) * scale) */
+static inline _Float16 mcuq_f16_from_s8(int8_t q, int32_t zero_point, float scale)
+{
+    const float v = (float)((int32_t)q - zero_point) * scale;
+    return (_Float16)v;
+}
+
+/* fp16 -> int8: clamp(floor(f32(x) * inv_scale + 0.5) + zp, -128, 127); NaN -> zp */
+static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_scale)
+{
+    float v = (float)x * inv_scale;
+    if (v != v)
+        v = 0.0f;
+    v = v < -256.0f ? -256.0f : (v > 256.0f ? 256.0f : v);
+    const float t = v + 0.5f;
+    int32_t q = (int32_t)t; /* truncates toward zero: step down below zero */
+    if ((float)q > t)
+        q -= 1;
+    return (int8_t)mcuq_clamp32(q + zero_point, -128, 127);
+}
+
+#endif
