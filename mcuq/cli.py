@@ -31,12 +31,21 @@ def cli():
               help="Held-out data for the per-layer SQNR report (default: calibration data).")
 @click.option("--cores", default=1, show_default=True, type=int,
               help="Cluster cores every layer is split over (1 to 8).")
-def export(model, calib, out_dir, name, force, test_path, cores):
+@click.option("--precision", default="int8", show_default=True,
+              type=click.Choice(["int8", "fp16", "mixed"]),
+              help="int8 everywhere, fp16 everywhere, or mixed: recurrent layers int8, "
+                   "all others fp16.")
+@click.option("--precision-file", type=click.Path(path_type=Path),
+              help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
+def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) to int8 and generate C."""
     from mcuq.export import export as run_export
 
+    from mcuq.export import load_overrides
+
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
-                        cores=cores)
+                        cores=cores, precision=precision,
+                        overrides=load_overrides(precision_file))
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
                f"arena {report['arena_bytes']} bytes")
@@ -158,7 +167,7 @@ def report(out_dir):
     if not path.is_file():
         raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")
     rep = json.loads(path.read_text())
-    click.echo(f"model {rep['model']}: {rep['parameters']} parameters; int8 weights "
+    click.echo(f"model {rep['model']}: {rep['parameters']} parameters, {rep['precision']}; weights "
                f"{rep['weight_bytes']} bytes; arena {rep['arena_bytes']} bytes "
                f"({rep['state_bytes']} of recurrent state)")
     click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
@@ -192,10 +201,10 @@ def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:
 
 
 def _print_layers(layers) -> None:
-    click.echo(f"  {'layer':<12} {'kind':<8} {'SQNR dB':>8} {'weights B':>10}")
+    click.echo(f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}")
     for row in layers:
-        click.echo(f"  {row['layer']:<12} {row['kind']:<8} {row['sqnr_db']:>8.2f} "
-                   f"{row['weight_bytes']:>10}")
+        click.echo(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
+                   f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}")
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -20,7 +20,7 @@ from mcuq.calibrate import calibrate_minmax
 from mcuq.data import as_sequences, batches, load_array
 from mcuq.errors import McuqError
 from mcuq.frontend import load_model
-from mcuq.quantize import layer_report, quantize_graph
+from mcuq.quantize import assign_precisions, layer_report, quantize_graph
 
 REPORT_ITEMS = 8
 MAX_CORES = 8  # the cluster of the target chip
@@ -56,8 +56,26 @@ def atomic_directory(out_dir: Path, force: bool):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def load_overrides(path: Path | None) -> dict | None:
+    """A per-layer precision file: JSON {"<layer name or kind>": "int8" | "fp16", ...}."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise McuqError(f"precision override file not found: {path}")
+    try:
+        doc = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise McuqError(f"precision override file {path} is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        raise McuqError(f"precision override file {path} must map layer names or kinds to "
+                        '"int8" or "fp16", e.g. {"lstm0": "int8", "linear": "fp16"}')
+    return doc
+
+
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
-           force: bool = False, test_path: Path | None = None, cores: int = 1) -> dict:
+           force: bool = False, test_path: Path | None = None, cores: int = 1,
+           precision: str = "int8", overrides: dict | None = None) -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
     check_cores(cores)
@@ -69,7 +87,8 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     onnx_model, graph = load_model(model_path, features=features, frames=frames)
     calib = as_sequences(raw, graph.input_size, graph.recurrent, "calibration data")
     stats = calibrate_minmax(graph, batches(calib))
-    qgraph = quantize_graph(graph, stats, name)
+    qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides))
+    qgraph.meta["precision"] = precision
     qgraph.meta["source"] = Path(model_path).name
     qgraph.meta["cores"] = cores
     if test_path is not None:
@@ -88,6 +107,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
+                  "precision": precision, "precisions": qgraph.meta["precisions"],
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])), "layers": layers}
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")

@@ -162,3 +162,21 @@ def test_core_count_out_of_range(small, tmp_path):
     run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", tmp_path / "o", "--cores", 9)
     assert_user_error(run, "1 to 8 cores")
     assert no_leftovers(tmp_path, "o")
+
+
+@pytest.mark.parametrize("content,phrase", [
+    (None, "precision override file not found"),
+    ("{not json", "not valid JSON"),
+    ('["lstm0"]', "must map layer names or kinds"),
+    ('{"conv7": "int8"}', "names 'conv7', which is no layer"),
+    ('{"gru0": "int4"}', "use int8 or fp16"),
+])
+def test_bad_precision_file(small, tmp_path, content, phrase):
+    tmp, path = small
+    override = tmp_path / "precision.json"
+    if content is not None:
+        override.write_text(content)
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", tmp_path / "o",
+               "--precision-file", override)
+    assert_user_error(run, phrase)
+    assert no_leftovers(tmp_path, "o")

@@ -9,6 +9,7 @@ import pytest
 from codegen.generate import write_tables
 from codegen.paths import firmware_dir
 from mcuq import fixedpoint as fx
+from mcuq import fp16
 
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 
@@ -55,7 +56,7 @@ def c_checker(tmp_path_factory):
     kernels = firmware_dir() / "kernels"
     exe = build / "check"
     subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-fsanitize=undefined",
-                    "-fno-sanitize-recover=all", f"-I{kernels}", "-o", str(exe),
+                    "-fno-sanitize-recover=all", "-ffp-contract=off", f"-I{kernels}", "-o", str(exe),
                     str(HERE / "c" / "fixedpoint_check.c"), str(build / "mcuq_tables.c")],
                    check=True)
     return exe
@@ -97,3 +98,48 @@ def test_accumulator_overflow_is_refused():
     with pytest.raises(McuqError, match="accumulator could overflow"):
         fx.check_accumulator(wide, np.zeros(2, np.int64), "layer x")
     fx.check_accumulator(wide[:, :1000], np.zeros(2, np.int64), "layer x")
+
+
+def half_samples(n: int, seed: int) -> np.ndarray:
+    """fp16 bit patterns: random ones plus zeros, subnormals, extremes, inf and NaN."""
+    rng = np.random.default_rng(seed)
+    special = np.array([0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x7BFF, 0xFBFF,
+                        0x7C00, 0xFC00, 0x7E00, 0x3C00, 0xBC00, 0x3800, 0x4000, 0x4C00],
+                       np.uint16)
+    return np.concatenate([special, rng.integers(0, 2**16, n, dtype=np.uint16)])
+
+
+def test_c_fp16_arithmetic_equals_numpy(c_checker):
+    a = half_samples(3000, 1)
+    b = half_samples(3000, 2)[: a.size]
+    got = run_c(c_checker, [f"M {x} {y}" for x, y in zip(a, b)] +
+                [f"P {x} {y}" for x, y in zip(a, b)])
+    ha, hb = a.view(np.float16), b.view(np.float16)
+    with np.errstate(all="ignore"):
+        want = np.concatenate([(ha * hb), (ha + hb)])
+    got = np.array(got, np.uint16).view(np.float16)
+    # NaN payloads may differ; every other result is identical bit for bit
+    both_nan = np.isnan(got) & np.isnan(want)
+    assert np.array_equal(got.view(np.uint16)[~both_nan], want.view(np.uint16)[~both_nan])
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+
+
+def test_c_fp16_activations_and_conversions_equal_numpy(c_checker):
+    x = half_samples(3000, 3)
+    hx = x.view(np.float16)
+    got = run_c(c_checker, [f"G {v}" for v in x] + [f"H {v}" for v in x])
+    with np.errstate(all="ignore"):
+        want = np.concatenate([fp16.sigmoid(hx), fp16.tanh(hx)]).view(np.uint16)
+    assert got == want.tolist()
+
+    rng = np.random.default_rng(4)
+    for scale in (0.0123, 1.0 / 256, 3.7):
+        s32 = int(np.array([scale], np.float32).view(np.uint32)[0])
+        inv = int(np.array([1.0 / scale], np.float32).view(np.uint32)[0])
+        q = np.arange(-128, 128)
+        zp = int(rng.integers(-128, 128))
+        got = run_c(c_checker, [f"I {v} {zp} {s32}" for v in q])
+        assert got == fp16.from_int8(q, scale, zp).view(np.uint16).tolist()
+        got = run_c(c_checker, [f"J {v} {zp} {inv}" for v in x])
+        with np.errstate(all="ignore"):
+            assert got == fp16.to_int8(hx, scale, zp).tolist()

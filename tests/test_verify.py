@@ -26,6 +26,14 @@ MODELS = {
                      exporter="torch_export", head="tanh"),
     "lstm_gru_gru": dict(features=27, fc=29, rnns=[("lstm", 5), ("gru", 31), ("gru", 3)],
                          out=27, exporter="onnx_dynamo", head="none"),
+    # the paper's FP16-INT8 recipe: recurrent layers int8, everything else fp16
+    "lstm2_mixed": dict(features=33, fc=19, rnns=[("lstm", 7), ("lstm", 19)], out=17,
+                        exporter="torchscript", precision="mixed"),
+    "gru_lstm_mixed": dict(features=17, fc=11, rnns=[("gru", 9), ("lstm", 23)], out=5,
+                           exporter="onnx_legacy", head="tanh", precision="mixed"),
+    # a per-layer assignment: int8 input layer, fp16 output layer and head
+    "gru1_override": dict(features=21, fc=15, rnns=[("gru", 13)], out=21, exporter="onnx_legacy",
+                          precision="int8", overrides={"linear1": "fp16", "sigmoid": "fp16"}),
 }
 
 
@@ -33,6 +41,8 @@ MODELS = {
 def exported(request, tmp_path_factory):
     spec = dict(MODELS[request.param])
     exporter = spec.pop("exporter")
+    precision = spec.pop("precision", "int8")
+    overrides = spec.pop("overrides", None)
     features = spec["features"]
     tmp = tmp_path_factory.mktemp(request.param)
     model = make_stack(len(request.param), **spec)
@@ -40,20 +50,21 @@ def exported(request, tmp_path_factory):
     calib = random_sequences(6, FRAMES, features, seed=7)
     np.save(tmp / "calib.npy", calib)
     out = tmp / "out"
-    export(path, tmp / "calib.npy", out, cores=3)  # the default of the generated code
-    return out, calib
+    # cores=3: the default of the generated code; verify rebuilds for other counts
+    export(path, tmp / "calib.npy", out, cores=3, precision=precision, overrides=overrides)
+    return out, calib, request.param
 
 
 @pytest.mark.parametrize("cores", [1, 2, 4, 8])
 @pytest.mark.parametrize("target", ["host", "qemu"])
 def test_verify_bit_exact(exported, target, cores):
     """Every op, every core count: the same bytes as the simulator (which has no cores)."""
-    out, calib = exported
+    out, calib, _ = exported
     summary = verify(out, target, calib[0], cores=cores)
     qgraph = QGraph.load(out)
     assert summary["cores"] == cores
     assert summary["frames"] == FRAMES
-    assert summary["compared_bytes"] == FRAMES * qgraph.output_tensor.size
+    assert summary["compared_bytes"] == FRAMES * qgraph.tensor_bytes(qgraph.output)
     assert summary["mismatched_bytes"] == 0 and summary["bit_exact"] is True
     if target == "qemu":
         assert summary["instructions_per_frame"]["min"] > 0
@@ -61,13 +72,13 @@ def test_verify_bit_exact(exported, target, cores):
 
 def test_simulator_matches_float_model_closely_enough_to_be_the_same_network(exported):
     """Not a bit-exact check: int8 vs float is measured, and must be clearly correlated."""
-    out, calib = exported
+    out, calib, _ = exported
     report = json.loads((out / "report.json").read_text())
     assert all(row["sqnr_db"] > 10 for row in report["layers"]), report["layers"]
 
 
 def test_verify_names_first_differing_layer(tmp_path, exported):
-    out, calib = exported
+    out, calib, _ = exported
     qgraph = QGraph.load(out)
     victim = next(layer for layer in qgraph.layers if layer.kind in ("gru", "lstm"))
     # corrupt one weight of that layer in the generated C: the device now computes
@@ -89,7 +100,7 @@ def test_verify_names_first_differing_layer(tmp_path, exported):
 
 
 def test_cli_verify_json_and_simulate(tmp_path, exported):
-    out, calib = exported
+    out, calib, _ = exported
     np.save(tmp_path / "x.npy", calib[1])
     mcuq = [sys.executable, "-m", "mcuq.cli"]
     run = subprocess.run(mcuq + ["verify", str(out), "--target", "host", "--input",
@@ -113,13 +124,34 @@ def test_cli_verify_json_and_simulate(tmp_path, exported):
 
 def test_streaming_state_persists_between_calls(exported):
     """Frame-by-frame runs equal one run over the whole sequence; reset restarts it."""
-    out, calib = exported
+    out, calib, _ = exported
     sim = Simulator(QGraph.load(out))
     x_q = sim.quantize_input(calib[:1])
     whole = sim.run_device(x_q)[0]
     sim.reset(1)
     frames = np.stack([sim.step(x_q[:, t])[0] for t in range(FRAMES)])
     assert np.array_equal(frames, whole)
+
+
+def test_precisions_are_as_asked(exported):
+    out, _, name = exported
+    qgraph = QGraph.load(out)
+    spec = MODELS[name]
+    for layer in qgraph.layers:
+        if layer.kind == "convert":
+            continue
+        want = {"int8": "int8", "mixed": "int8" if layer.kind in ("gru", "lstm") else "fp16"}[
+            spec.get("precision", "int8")]
+        want = spec.get("overrides", {}).get(layer.name,
+                                             spec.get("overrides", {}).get(layer.kind, want))
+        assert layer.params["precision"] == want, layer.name
+    # a convert layer wherever the precision changes, and nowhere else
+    for layer in qgraph.layers:
+        for tensor in layer.inputs:
+            expected = "float16" if layer.params["precision"] == "fp16" else "int8"
+            if layer.kind == "convert":
+                expected = "int8" if layer.params["precision"] == "fp16" else "float16"
+            assert qgraph.tensors[tensor].dtype == expected, layer.name
 
 
 def test_mlp_without_recurrent_layers(tmp_path):
@@ -135,6 +167,13 @@ def test_mlp_without_recurrent_layers(tmp_path):
     for target in ("host", "qemu"):
         summary = verify(tmp_path / "out", target, data)
         assert summary["bit_exact"] and summary["frames"] == 120
+    # every layer in fp16 (no int8 anywhere): fp16 in, fp16 out
+    export(path, tmp_path / "calib.npy", tmp_path / "out16", precision="fp16", cores=2)
+    qgraph = QGraph.load(tmp_path / "out16")
+    assert {t.dtype for t in qgraph.tensors.values()} == {"float16"}
+    for target in ("host", "qemu"):
+        summary = verify(tmp_path / "out16", target, data)
+        assert summary["bit_exact"] and summary["compared_bytes"] == 120 * 5 * 2
     run = subprocess.run([sys.executable, "-m", "mcuq.cli", "simulate", str(tmp_path / "out"),
                           "--input", str(tmp_path / "calib.npy"), "-o", str(tmp_path / "y.npy")],
                          capture_output=True, text=True)
