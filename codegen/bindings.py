@@ -20,13 +20,17 @@ TEMPLATES = {("linear", "int8"): "linear", ("relu", "int8"): "relu",
              ("gru", "int8"): "gru", ("lstm", "int8"): "lstm",
              ("linear", "fp16"): "linear_f16", ("relu", "fp16"): "unary_f16",
              ("sigmoid", "fp16"): "unary_f16", ("tanh", "fp16"): "unary_f16",
+             ("gru", "fp16"): "rnn_f16", ("lstm", "fp16"): "rnn_f16",
              ("convert", "fp16"): "convert", ("convert", "int8"): "convert"}
 # kernels of the templates that serve several kinds
 KERNELS = {("relu", "fp16"): "mcuq_relu_f16", ("sigmoid", "fp16"): "mcuq_sigmoid_f16_layer",
            ("tanh", "fp16"): "mcuq_tanh_f16_layer", ("convert", "fp16"): "mcuq_convert_s8_f16",
-           ("convert", "int8"): "mcuq_convert_f16_s8"}
-# state buffers per recurrent kind: (name, C type, elements per hidden unit)
-STATE = {"gru": [("h", "int8")], "lstm": [("h", "int8"), ("c", "int16")]}
+           ("convert", "int8"): "mcuq_convert_f16_s8", ("gru", "fp16"): "mcuq_gru_f16",
+           ("lstm", "fp16"): "mcuq_lstm_f16"}
+# state buffers of the recurrent kernels, in their argument order: (name, storage type)
+STATE = {("gru", "int8"): [("h", "int8")], ("lstm", "int8"): [("h", "int8"), ("c", "int16")],
+         ("gru", "fp16"): [("h", "float16")],
+         ("lstm", "fp16"): [("h", "float16"), ("c", "float16")]}
 
 
 @dataclass
@@ -79,9 +83,11 @@ def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
 
 def c_layout(layer: QLayer, key: str, a: np.ndarray) -> np.ndarray:
     """The array as the C kernel reads it (the simulator keeps [rows][k])."""
+    if layer.params["precision"] != "int8":
+        return a  # the fp16 kernels read plain [rows][k]
     if layer.kind in ("gru", "lstm") and key in ("w_ih", "w_hh"):
         return interleave_gates(a, 3 if layer.kind == "gru" else 4)
-    if layer.kind == "linear" and key == "weight" and layer.params["precision"] == "int8":
+    if layer.kind == "linear" and key == "weight":
         return group_channels(a)
     return a
 
@@ -95,11 +101,11 @@ def bind(prefix: str, layer: QLayer) -> LayerBinding:
     arrays = {key: CArray(f"{prefix}_{layer.name}_{key}", C_TYPES[str(a.dtype)],
                           c_layout(layer, key, a).reshape(-1))
               for key, a in layer.arrays.items()}
+    key = (layer.kind, layer.params["precision"])
     state = {}
-    for name, dtype in STATE.get(layer.kind, []):
+    for name, dtype in STATE.get(key, []):
         nbytes = layer.params["hidden"] * np.dtype(dtype).itemsize
         state[name] = (C_TYPES[dtype], nbytes)
-    key = (layer.kind, layer.params["precision"])
     binding = LayerBinding(layer=layer, template=TEMPLATES[key], arrays=arrays, state=state,
                            kernel=KERNELS.get(key, ""),
                            relu=int(layer.params.get("activation") == "relu"))

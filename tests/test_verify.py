@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -31,6 +30,9 @@ MODELS = {
                         exporter="torchscript", precision="mixed"),
     "gru_lstm_mixed": dict(features=17, fc=11, rnns=[("gru", 9), ("lstm", 23)], out=5,
                            exporter="onnx_legacy", head="tanh", precision="mixed"),
+    # every layer fp16
+    "lstm_gru_gru_fp16": dict(features=27, fc=29, rnns=[("lstm", 5), ("gru", 31), ("gru", 3)],
+                              out=27, exporter="onnx_legacy", head="sigmoid", precision="fp16"),
     # a per-layer assignment: int8 input layer, fp16 output layer and head
     "gru1_override": dict(features=21, fc=15, rnns=[("gru", 13)], out=21, exporter="onnx_legacy",
                           precision="int8", overrides={"linear1": "fp16", "sigmoid": "fp16"}),
@@ -85,12 +87,12 @@ def test_verify_names_first_differing_layer(tmp_path, exported):
     # something else from that layer on
     weights = out / "c" / "model_weights.c"
     original = weights.read_text()
-    symbol = f"model_{victim.name}_w_ih"
-    head, body = original.split(f"const int8_t {symbol}", 1)
-    first_value = re.search(r"-?\d+", body.split("{", 1)[1]).group(0)
-    new_value = "-100" if first_value != "-100" else "100"
-    tampered = body.split("{", 1)[0] + "{" + body.split("{", 1)[1].replace(first_value, new_value, 1)
-    weights.write_text(head + f"const int8_t {symbol}" + tampered)
+    symbol = f"model_{victim.name}_w_ih["
+    start = original.index("{", original.index(symbol)) + 1
+    first_end = original.index(",", start)
+    value = original[start:first_end].strip()
+    new_value = "99" if value == "100" else "100"  # an integer literal suits int8 and fp16
+    weights.write_text(original[:start] + " " + new_value + original[first_end:])
     try:
         summary = verify(out, "host", calib[0])
     finally:
@@ -140,7 +142,8 @@ def test_precisions_are_as_asked(exported):
     for layer in qgraph.layers:
         if layer.kind == "convert":
             continue
-        want = {"int8": "int8", "mixed": "int8" if layer.kind in ("gru", "lstm") else "fp16"}[
+        want = {"int8": "int8", "fp16": "fp16",
+                "mixed": "int8" if layer.kind in ("gru", "lstm") else "fp16"}[
             spec.get("precision", "int8")]
         want = spec.get("overrides", {}).get(layer.name,
                                              spec.get("overrides", {}).get(layer.kind, want))

@@ -16,12 +16,7 @@ void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16
     int32_t first, last;
     mcuq_split(p->out_features, &first, &last);
     for (int32_t n = first; n < last; n++) {
-        const _Float16 *w = p->weight + n * k;
-        _Float16 acc = p->bias[n];
-        for (int32_t i = 0; i < k; i++) {
-            const _Float16 product = w[i] * input[i];
-            acc = acc + product;
-        }
+        const _Float16 acc = mcuq_dot_f16(p->bias[n], p->weight + n * k, input, k);
         output[n] = p->relu && acc < (_Float16)0 ? (_Float16)0 : acc;
     }
 }

@@ -58,4 +58,16 @@ static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_
     return (int8_t)mcuq_clamp32(q + zero_point, -128, 127);
 }
 
+/* start + sum_k w[k] x[k] in fp16: each product and each sum rounded, k in order */
+static inline _Float16 mcuq_dot_f16(_Float16 start, const _Float16 *restrict w,
+                                    const _Float16 *restrict x, int32_t n)
+{
+    _Float16 acc = start;
+    for (int32_t k = 0; k < n; k++) {
+        const _Float16 product = w[k] * x[k];
+        acc = acc + product;
+    }
+    return acc;
+}
+
 #endif

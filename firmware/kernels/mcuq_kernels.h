@@ -78,4 +78,20 @@ typedef struct {
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
                   int8_t *output);
 
+/* fp16 recurrent layers: rows gate-major, PyTorch gate order */
+typedef struct {
+    const _Float16 *w_ih;  /* [gates * hidden][in_features] */
+    const _Float16 *w_hh;  /* [gates * hidden][hidden] */
+    const _Float16 *b_ih;  /* [gates * hidden] */
+    const _Float16 *b_hh;
+    int32_t in_features;
+    int32_t hidden;
+} mcuq_rnn_f16_t;
+
+/* One frame: reads h, writes output, then h := output (and c updated in place). */
+void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
+                  _Float16 *output);
+void mcuq_lstm_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h, _Float16 *c,
+                   _Float16 *output);
+
 #endif

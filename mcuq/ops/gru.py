@@ -11,14 +11,17 @@ int8 (gx, gh in Q12 from recurrent.int_gates; r, z, n in Q15; h int8 with scale 
         hq = clamp(requant(h, M_h2q), -32768, 32767)          M_h2q ~ s_h 2^15   (h in Q15)
         h' = n + rshift_round(z * (hq - n), 15)                              (Q15; |z (hq - n)| < 2^31)
         h'q = clamp(requant(h', M_q2h), -128, 127)            M_q2h ~ 2^-15 / s_h
-C kernel: mcuq_gru_s8 in firmware/kernels/gru.c.
+fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
+        r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z),  n = tanh(gx_n + r * gh_n)
+        h' = n + z * (h - n)
+C kernels: mcuq_gru_s8 in firmware/kernels/gru.c, mcuq_gru_f16 in gru_f16.c.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mcuq import fixedpoint as fx
-from mcuq.errors import McuqError
+from mcuq import fp16
 from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
@@ -42,9 +45,13 @@ def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
 
 def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     hidden = layer.attrs["hidden"]
-    if precision != "int8":
-        raise McuqError(f"layer {layer.name}: {layer.kind.upper()} in {precision} is not "
-                        "supported yet; use int8 for recurrent layers")
+    if precision == "fp16":
+        arrays = recurrent.quantize_fp16(layer)
+        params = {"precision": "fp16", "hidden": hidden,
+                  "in_features": int(arrays["w_ih"].shape[1])}
+        return QLayer(kind="gru", name=layer.name, inputs=list(layer.inputs),
+                      outputs=list(layer.outputs), arrays=arrays, params=params,
+                      source=layer.source), fp16.tensor(hidden)
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     h2q = fx.quantize_multiplier(qout.scale * 2.0**fx.Q_UNIT)
@@ -57,11 +64,25 @@ def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[Q
 
 
 def init_device_state(qlayer: QLayer, batch: int) -> dict:
-    return {"h": np.zeros((batch, qlayer.params["hidden"]), np.int8)}
+    dtype = np.float16 if qlayer.params["precision"] == "fp16" else np.int8
+    return {"h": np.zeros((batch, qlayer.params["hidden"]), dtype)}
+
+
+def run_fp16(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+    H = qlayer.params["hidden"]
+    h = state["h"]
+    gx, gh = recurrent.fp16_gates(qlayer.arrays, x, h)
+    r = fp16.sigmoid(gx[:, :H] + gh[:, :H])
+    z = fp16.sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+    n = fp16.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    state["h"] = n + z * (h - n)
+    return state["h"]
 
 
 def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     p = qlayer.params
+    if p["precision"] == "fp16":
+        return run_fp16(qlayer, x, state)
     H = p["hidden"]
     gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])
     r = fx.sigmoid_q15(recurrent.gate_sum(gx[:, :H], gh[:, :H]))

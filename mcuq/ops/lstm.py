@@ -10,7 +10,10 @@ bits, C = 15 - integer bits of the calibrated max |c|; h int8 with scale s_h):
         c' = clamp(rshift_round(f * c, 15) + rshift_round(i * g, 30 - C), -32768, 32767)
         t  = tanh_q15(c' in Q12)     (c' >> (C - 12) rounded when C >= 12, else c' << (12 - C))
         h'q = clamp(requant(o * t, M_q30), -128, 127)          M_q30 ~ 2^-30 / s_h
-C kernel: mcuq_lstm_s8 in firmware/kernels/lstm.c.
+fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
+        i, f, o = sigmoid(gx + gh),  g = tanh(gx + gh)
+        c' = f * c + i * g,  h' = o * tanh(c')
+C kernels: mcuq_lstm_s8 in firmware/kernels/lstm.c, mcuq_lstm_f16 in lstm_f16.c.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import math
 import numpy as np
 
 from mcuq import fixedpoint as fx
-from mcuq.errors import McuqError
+from mcuq import fp16
 from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
@@ -53,9 +56,13 @@ def cell_fraction_bits(max_abs_c: float) -> int:
 
 def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     hidden = layer.attrs["hidden"]
-    if precision != "int8":
-        raise McuqError(f"layer {layer.name}: {layer.kind.upper()} in {precision} is not "
-                        "supported yet; use int8 for recurrent layers")
+    if precision == "fp16":
+        arrays = recurrent.quantize_fp16(layer)
+        params = {"precision": "fp16", "hidden": hidden,
+                  "in_features": int(arrays["w_ih"].shape[1])}
+        return QLayer(kind="lstm", name=layer.name, inputs=list(layer.inputs),
+                      outputs=list(layer.outputs), arrays=arrays, params=params,
+                      source=layer.source), fp16.tensor(hidden)
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     q30 = fx.quantize_multiplier(2.0**-30 / qout.scale)
@@ -69,7 +76,22 @@ def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[Q
 
 def init_device_state(qlayer: QLayer, batch: int) -> dict:
     H = qlayer.params["hidden"]
+    if qlayer.params["precision"] == "fp16":
+        return {"h": np.zeros((batch, H), np.float16), "c": np.zeros((batch, H), np.float16)}
     return {"h": np.zeros((batch, H), np.int8), "c": np.zeros((batch, H), np.int16)}
+
+
+def run_fp16(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+    H = qlayer.params["hidden"]
+    gx, gh = recurrent.fp16_gates(qlayer.arrays, x, state["h"])
+    pre = gx + gh
+    i = fp16.sigmoid(pre[:, :H])
+    f = fp16.sigmoid(pre[:, H:2 * H])
+    g = fp16.tanh(pre[:, 2 * H:3 * H])
+    o = fp16.sigmoid(pre[:, 3 * H:])
+    state["c"] = f * state["c"] + i * g
+    state["h"] = o * fp16.tanh(state["c"])
+    return state["h"]
 
 
 def cell_to_q12(c: np.ndarray, cell_frac: int) -> np.ndarray:
@@ -80,6 +102,8 @@ def cell_to_q12(c: np.ndarray, cell_frac: int) -> np.ndarray:
 
 def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     p = qlayer.params
+    if p["precision"] == "fp16":
+        return run_fp16(qlayer, x, state)
     H, C = p["hidden"], p["cell_frac"]
     gx, gh = recurrent.int_gates(qlayer.arrays, x, state["h"])
     pre = recurrent.gate_sum(gx, gh)

@@ -6,12 +6,15 @@ int8:   acc_x = W_ih_q x_q + b_ih_q,  acc_h = W_hh_q h_q + b_hh_q    (int32)
         with M_ih[r] ~ s_x s_ih[r] 2^12,  M_hh[r] ~ s_h s_hh[r] 2^12, and the
         input zero point folded into b_ih_q (h is symmetric: zero point 0).
 The state h is int8 with a symmetric scale calibrated from the layer output.
+fp16:   gx = b_ih, then gx += fp16(W_ih[r, k] x[k]) for k in order (likewise gh), every
+        operation rounded to fp16 (mcuq.fp16).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mcuq import fixedpoint as fx
+from mcuq import fp16
 from mcuq.ir import Layer
 from mcuq.qgraph import QTensor
 
@@ -43,6 +46,18 @@ def int_gates(arrays: dict, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, n
 def float_gates(layer: Layer, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = layer.weights
     return x @ w["w_ih"].T + w["b_ih"], h @ w["w_hh"].T + w["b_hh"]
+
+
+def quantize_fp16(layer: Layer) -> dict[str, np.ndarray]:
+    what = f"layer {layer.name}"
+    return {key: fp16.to_fp16(layer.weights[key], what)
+            for key in ("w_ih", "w_hh", "b_ih", "b_hh")}
+
+
+def fp16_gates(arrays: dict, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gx, gh) in fp16: matvecs that start from the bias and add products in order."""
+    return (fp16.matvec(arrays["w_ih"], arrays["b_ih"], x),
+            fp16.matvec(arrays["w_hh"], arrays["b_hh"], h))
 
 
 def sigmoid(x):

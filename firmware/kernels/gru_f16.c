@@ -1,0 +1,43 @@
+/* GRU layer, fp16, one frame (NumPy twin: mcuq/ops/gru.py, run_fp16).
+ *
+ * float:  r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z)
+ *         n = tanh(gx_n + r gh_n),   h' = n + z (h - n)
+ * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise (mcuq_dot_f16);
+ *         then the formula above, one rounding per operation, sigmoid and tanh through
+ *         the shared Q15 tables (mcuq_fp16.h).
+ * Each core takes its share of the hidden units; the barrier keeps the old h until
+ * every core has read it.
+ */
+#include <string.h>
+
+#include "mcuq_fp16.h"
+#include "mcuq_kernels.h"
+#include "mcuq_runtime.h"
+
+void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
+                  _Float16 *output)
+{
+    const int32_t k = p->in_features, hid = p->hidden;
+    int32_t first, last;
+    mcuq_split(hid, &first, &last);
+    for (int32_t j = first; j < last; j++) {
+        _Float16 gx[3], gh[3];
+        for (int32_t gate = 0; gate < 3; gate++) {
+            const int32_t row = gate * hid + j;
+            gx[gate] = mcuq_dot_f16(p->b_ih[row], p->w_ih + row * k, input, k);
+            gh[gate] = mcuq_dot_f16(p->b_hh[row], p->w_hh + row * hid, h, hid);
+        }
+        const _Float16 r_pre = gx[0] + gh[0];
+        const _Float16 r = mcuq_sigmoid_f16(r_pre);
+        const _Float16 z_pre = gx[1] + gh[1];
+        const _Float16 z = mcuq_sigmoid_f16(z_pre);
+        const _Float16 rh = r * gh[2];
+        const _Float16 n_pre = gx[2] + rh;
+        const _Float16 n = mcuq_tanh_f16(n_pre);
+        const _Float16 diff = h[j] - n;
+        const _Float16 step = z * diff;
+        output[j] = n + step;
+    }
+    mcuq_cluster_barrier();
+    memcpy(h + first, output + first, (size_t)(last - first) * sizeof(_Float16));
+}
