@@ -1,0 +1,93 @@
+"""Train a speech-enhancement mask model (CPU) and save it for mcuq.
+
+    .venv/bin/mcuq corpus data/speech                      # the generated corpus (~1 min)
+    .venv/bin/python examples/train_speech.py --data data/speech --kind lstm \\
+        --hidden 256 --fc 256 --fc-out 256 --minutes 20 --out examples/models/lstm256
+
+The paper's model: 257 bins -> FC 256 + ReLU -> 2 x LSTM(256) or GRU(256) -> FC 256 + ReLU
+-> FC 257 + sigmoid (about 1.25M parameters for the LSTM). Trains on random 100-frame
+chunks of the train split with Adam on the mask's mean squared error, for a time budget,
+then writes <out>.pt (TorchScript), <out>.onnx and <out>_calib.npy (the calib split's
+features, for `mcuq export --calib`).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mcuq.models import SpeechMaskNet
+from mcuq.speech import calibration_array, training_spectra
+
+CHUNK = 100
+
+
+def batches(clips, batch: int, rng):
+    while True:
+        x = np.empty((batch, CHUNK, 257), np.float32)
+        y = np.empty_like(x)
+        for b in range(batch):
+            feats, mask = clips[rng.integers(len(clips))]
+            if feats.shape[0] <= CHUNK:
+                reps = -(-(CHUNK + 1) // feats.shape[0])
+                feats, mask = np.concatenate([feats] * reps), np.concatenate([mask] * reps)
+            start = rng.integers(0, feats.shape[0] - CHUNK)
+            x[b], y[b] = feats[start:start + CHUNK], mask[start:start + CHUNK]
+        yield torch.from_numpy(x), torch.from_numpy(y)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--kind", choices=["lstm", "gru"], default="lstm")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--fc", type=int, default=256)
+    ap.add_argument("--fc-out", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True, type=Path)
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    clips = training_spectra(args.data, "train")
+    model = SpeechMaskNet(args.kind, fc=args.fc, hidden=args.hidden, layers=args.layers,
+                          fc_out=args.fc_out)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"{args.kind}: {params} parameters, {len(clips)} training clips")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    deadline = time.time() + 60 * args.minutes
+    step, running = 0, None
+    for x, y in batches(clips, args.batch, rng):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        running = float(loss) if running is None else 0.98 * running + 0.02 * float(loss)
+        step += 1
+        if step % 100 == 0:
+            print(f"step {step}: loss {running:.4f}", flush=True)
+        if time.time() > deadline:
+            break
+    model.eval()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    calib = calibration_array(args.data, "calib")
+    np.save(args.out.with_name(args.out.name + "_calib.npy"), calib)
+    example = torch.from_numpy(calib[:1])
+    torch.jit.save(torch.jit.trace(model, example), args.out.with_suffix(".pt"))
+    torch.onnx.export(model, (example,), args.out.with_suffix(".onnx"), dynamo=False,
+                      input_names=["features"], output_names=["mask"],
+                      dynamic_axes={"features": {1: "time"}, "mask": {1: "time"}})
+    print(f"done: {step} steps, loss {running:.4f}; wrote {args.out}.pt/.onnx")
+
+
+if __name__ == "__main__":
+    main()
