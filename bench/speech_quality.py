@@ -1,0 +1,54 @@
+"""Benchmark: speech quality of the paper-size models, FP32 vs FP16 vs INT8 vs mixed.
+
+    .venv/bin/python bench/speech_quality.py        (about 10 minutes on 2 cores)
+
+Generates the corpus into data/speech if it is missing (`mcuq corpus`, deterministic),
+calibrates on its calib split (40 clips x 200 frames) and evaluates
+examples/models/{lstm,gru}256.onnx (made by examples/train_speech.py, see the README)
+on its 120-clip test split. Writes bench/results/speech_quality_<model>.{md,json,png}.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mcuq.corpus import generate
+from mcuq.evaluate import evaluate, markdown, write_results
+from mcuq.speech import calibration_array
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "speech"
+RESULTS = ROOT / "bench" / "results"
+MODELS = ["lstm256", "gru256"]
+
+
+def main() -> None:
+    if not (DATA / "manifest.json").is_file():
+        generate(DATA)
+    calib = calibration_array(DATA, "calib")
+    with tempfile.TemporaryDirectory() as tmp:
+        calib_path = Path(tmp) / "calib.npy"
+        np.save(calib_path, calib)
+        for name in MODELS:
+            model = ROOT / "examples" / "models" / f"{name}.onnx"
+            command = ".venv/bin/python bench/speech_quality.py"
+            result = evaluate(model, calib_path, DATA, "test")
+            out = Path(tmp) / name
+            write_results(result, out, command)
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            for suffix, src in (("md", "results.md"), ("json", "results.json"),
+                                ("png", "spectrograms.png")):
+                shutil.copyfile(out / src, RESULTS / f"speech_quality_{name}.{suffix}")
+            print(markdown(result, command))
+            t = json.loads((out / "results.json").read_text())["table"]
+            print(f"{name}: mixed dPESQ {t['mixed']['delta_to_fp32']['pesq']:+.3f}, "
+                  f"int8 dPESQ {t['int8']['delta_to_fp32']['pesq']:+.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
