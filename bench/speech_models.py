@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/speech_models.py            (about a minute)
 
-Exports each example model (int8), checks it bit-exact against the simulator,
+Exports each example model (int8 and the mixed FP16-INT8 recipe), checks it bit-exact
+against the simulator,
 counts instructions per core with `mcuq bench`, and writes
 bench/results/speech_models.{json,md}. Figures are instruction counts under
 `qemu -icount shift=0` (exactly repeatable); time assumes one instruction per cycle.
@@ -19,27 +20,40 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.bench import bench
+from mcuq.corpus import generate
 from mcuq.export import export
+from mcuq.speech import calibration_array
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RESULTS = ROOT / "bench" / "results"
-MODELS = [("gru_small", "int8"), ("lstm_small", "int8")]
+# (model, precision, calibration): the small examples calibrate on their bundled data,
+# the paper-size ones on the generated corpus (data/speech, made if missing)
+MODELS = [("gru_small", "int8", "small"), ("lstm_small", "int8", "small"),
+          ("gru256", "int8", "corpus"), ("gru256", "mixed", "corpus"),
+          ("lstm256", "int8", "corpus"), ("lstm256", "mixed", "corpus")]
+DATA = ROOT / "data" / "speech"
 CORES = [1, 8]
 COMMAND = ".venv/bin/python bench/speech_models.py"
 
 
 def main() -> None:
-    test = np.load(EXAMPLES / "data" / "test_small.npy")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, precision in MODELS:
-            out = Path(tmp) / name
-            export(EXAMPLES / "models" / f"{name}.onnx", EXAMPLES / "data" / "calib_small.npy",
-                   out, cores=max(CORES))
-            result = bench(out, CORES, test[0])
+        calib = {"small": EXAMPLES / "data" / "calib_small.npy", "corpus": Path(tmp) / "calib.npy"}
+        if not (DATA / "manifest.json").is_file():
+            generate(DATA)
+        corpus_calib = calibration_array(DATA, "calib")
+        np.save(calib["corpus"], corpus_calib)
+        inputs = {"small": np.load(EXAMPLES / "data" / "test_small.npy")[0],
+                  "corpus": corpus_calib[0, :100]}
+        for name, precision, data in MODELS:
+            out = Path(tmp) / f"{name}_{precision}"
+            export(EXAMPLES / "models" / f"{name}.onnx", calib[data], out, cores=max(CORES),
+                   precision=precision)
+            result = bench(out, CORES, inputs[data])
             rows.append({**result, "model": name, "precision": precision})
-            print(f"{name}: speedup {result['speedup']['8']:.2f}, critical path "
+            print(f"{name} {precision}: speedup {result['speedup']['8']:.2f}, critical path "
                   f"{result['critical_path_instructions']['8']:.0f} instructions/frame on 8 cores")
     qemu = subprocess.run(["qemu-system-riscv32", "--version"], capture_output=True,
                           text=True).stdout.splitlines()[0]
@@ -52,7 +66,8 @@ def main() -> None:
 def markdown(doc: dict) -> str:
     lines = ["# Speech models on RV32 (QEMU), 1 vs 8 cores", "",
              f"Made by `{doc['command']}` with {doc['qemu']}. Instruction counts per frame under "
-             "`-icount shift=0`, averaged over 100 frames of `examples/data/test_small.npy`; "
+             "`-icount shift=0`, averaged over 100 frames of `examples/data/test_small.npy` "
+             "(small models) or of the corpus calib split (256 models); "
              "critical path = the busiest cluster core, summed over layers. Real-time load "
              "assumes one instruction per cycle at 370 MHz and a 6.25 ms hop.", "",
              "| model | precision | MACs/frame | 1 core | 8 cores | speedup | MACs/instr (1 core) "
@@ -69,7 +84,7 @@ def markdown(doc: dict) -> str:
     for r in doc["results"]:
         for row in r["layers"]:
             per_core = row["macs"] / (8 * row["critical_path_instructions"]["8"])
-            lines.append(f"| {r['model']} | {row['layer']} | {row['macs']:,} | "
+            lines.append(f"| {r['model']} {r['precision']} | {row['layer']} | {row['macs']:,} | "
                          f"{row['critical_path_instructions']['8']:,.0f} | "
                          f"{row['speedup']['8']:.2f} | {per_core:.3f} |")
     return "\n".join(lines) + "\n"
