@@ -83,8 +83,6 @@ def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
 
 def c_layout(layer: QLayer, key: str, a: np.ndarray) -> np.ndarray:
     """The array as the C kernel reads it (the simulator keeps [rows][k])."""
-    if layer.params["precision"] != "int8":
-        return a  # the fp16 kernels read plain [rows][k]
     if layer.kind in ("gru", "lstm") and key in ("w_ih", "w_hh"):
         return interleave_gates(a, 3 if layer.kind == "gru" else 4)
     if layer.kind == "linear" and key == "weight":

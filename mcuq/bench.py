@@ -95,6 +95,7 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     cores_list = sorted({check_cores(c) for c in cores_list})
     check_toolchain("qemu")
     qgraph = QGraph.load(out_dir)
+    qgraph.require_c("mcuq bench")
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     expected = sim.run_device(frames_q)[0]

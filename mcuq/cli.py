@@ -32,13 +32,14 @@ def cli():
 @click.option("--cores", default=1, show_default=True, type=int,
               help="Cluster cores every layer is split over (1 to 8).")
 @click.option("--precision", default="int8", show_default=True,
-              type=click.Choice(["int8", "fp16", "mixed"]),
-              help="int8 everywhere, fp16 everywhere, or mixed: recurrent layers int8, "
-                   "all others fp16.")
+              type=click.Choice(["int8", "fp16", "mixed", "fp32-ref"]),
+              help="int8 everywhere, fp16 everywhere, mixed (recurrent layers int8, all "
+                   "others fp16), or fp32-ref: the float model, for the simulator only "
+                   "(no C), to compare the others with.")
 @click.option("--precision-file", type=click.Path(path_type=Path),
               help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file):
-    """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) to int8 and generate C."""
+    """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
 
     from mcuq.export import load_overrides
@@ -46,9 +47,11 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, precision=precision,
                         overrides=load_overrides(precision_file))
+    arena = ("no C (float reference)" if report["arena_bytes"] is None
+             else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
-               f"arena {report['arena_bytes']} bytes")
+               f"{arena}")
     _print_layers(report["layers"])
 
 
@@ -226,9 +229,10 @@ def report(out_dir):
     if not path.is_file():
         raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")
     rep = json.loads(path.read_text())
+    arena = ("no C (float reference)" if rep["arena_bytes"] is None else
+             f"arena {rep['arena_bytes']} bytes ({rep['state_bytes']} of recurrent state)")
     click.echo(f"model {rep['model']}: {rep['parameters']} parameters, {rep['precision']}; weights "
-               f"{rep['weight_bytes']} bytes; arena {rep['arena_bytes']} bytes "
-               f"({rep['state_bytes']} of recurrent state)")
+               f"{rep['weight_bytes']} bytes; {arena}")
     click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
                f"frames; int8 vs float SQNR on {rep['report_items']} items of "
                f"{rep['report_data']}:")

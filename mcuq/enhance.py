@@ -35,6 +35,7 @@ def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: in
     frames = sim.quantize_input(feats[None])
     if target == "sim":
         return sim.dequantize_output(sim.run_device(frames)[0])
+    qgraph.require_c(f"--target {target}")
     from mcuq.export import check_cores
     from mcuq.toolchain import check_toolchain
     from mcuq.verify import build, parse, run

@@ -102,7 +102,11 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
         qgraph.save(tmp)
         onnx.save(onnx_model, str(tmp / "model.onnx"))
         np.save(tmp / "verify_input.npy", calib[0])
-        c_summary = generate_c(qgraph, tmp / "c", source=Path(model_path).name)
+        if qgraph.reference:  # the float model for the simulator only
+            c_summary = {"arena_bytes": None, "state_bytes": None,
+                         "weight_bytes": qgraph.weight_bytes()}
+        else:
+            c_summary = generate_c(qgraph, tmp / "c", source=Path(model_path).name)
         report = {"model": str(model_path), "calibration": str(calib_path),
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),

@@ -14,7 +14,7 @@ import numpy as np
 from mcuq.errors import McuqError
 
 FORMAT_VERSION = 1
-DTYPES = {"int8": "int8", "fp16": "float16"}  # layer precision -> tensor storage type
+DTYPES = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> storage type
 
 
 @dataclass
@@ -56,6 +56,16 @@ class QGraph:
     def tensor_bytes(self, name: str) -> int:
         t = self.tensors[name]
         return t.size * np.dtype(t.dtype).itemsize
+
+    @property
+    def reference(self) -> bool:
+        """An fp32-ref export: the float model for the simulator, no C."""
+        return self.meta.get("precision") == "fp32-ref"
+
+    def require_c(self, what: str) -> None:
+        if self.reference:
+            raise McuqError(f"{what} needs generated C, and an fp32-ref export has none (it is "
+                            "the float reference); export with --precision int8, fp16 or mixed")
 
     def weight_bytes(self) -> int:
         return int(sum(a.nbytes for layer in self.layers for a in layer.arrays.values()))

@@ -1,22 +1,25 @@
 """Quantize an IR graph with calibration statistics into a QGraph."""
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import replace
+
+import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.errors import McuqError
-from mcuq.ir import RECURRENT_KINDS, Graph
+from mcuq.ir import RECURRENT_KINDS, Graph, Layer
 from mcuq.ops import OPS, convert
 from mcuq.qgraph import DTYPES, QGraph, QLayer, QTensor
 from mcuq.reference import FloatModel
 from mcuq.simulate import Simulator, decode
 
 
-PRECISIONS = ("int8", "fp16")
-RECIPES = ("int8", "fp16", "mixed")
+PRECISIONS = ("int8", "fp16")  # what a layer can run at on the device
+# fp32-ref keeps every layer in float32: the reference the others are measured against,
+# run by the simulator only (there is no float32 C)
+RECIPES = ("int8", "fp16", "mixed", "fp32-ref")
+REFERENCE = "fp32-ref"
 
 
 def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None = None
@@ -26,6 +29,11 @@ def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None
     layer name or a layer kind to a precision (names win over kinds)."""
     if recipe not in RECIPES:
         raise McuqError(f"unknown precision '{recipe}'; use one of {', '.join(RECIPES)}")
+    if recipe == REFERENCE:
+        if overrides:
+            raise McuqError("--precision fp32-ref is the float reference as a whole; "
+                            "per-layer overrides need int8, fp16 or mixed")
+        return {layer.name: "fp32" for layer in graph.layers}
     chosen = {layer.name: ("int8" if recipe == "int8" or
                            (recipe == "mixed" and layer.kind in RECURRENT_KINDS) else "fp16")
               for layer in graph.layers}
@@ -44,7 +52,18 @@ def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None
     return chosen
 
 
+def reference_layer(layer: Layer, size: int) -> tuple[QLayer, QTensor]:
+    """The float32 layer as it is, for the simulator's fp32 reference configuration."""
+    qlayer = QLayer(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
+                    outputs=list(layer.outputs),
+                    arrays={k: np.asarray(w, np.float32) for k, w in layer.weights.items()},
+                    params={**layer.attrs, "precision": "fp32"}, source=layer.source)
+    return qlayer, QTensor(size=size, scale=1.0, zero_point=0, dtype="float32")
+
+
 def _tensor_for(stats: dict, size: int, precision: str) -> QTensor:
+    if precision == "fp32":
+        return QTensor(size=size, scale=1.0, zero_point=0, dtype="float32")
     if precision == "fp16":
         return fp16.tensor(size)
     scale, zp = fx.activation_qparams(stats["min"], stats["max"])
@@ -76,8 +95,11 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
                 tensors[out] = target
                 converted[key] = out
             layer = replace(layer, inputs=[converted[key]] + layer.inputs[1:])
-        qlayer, qout = OPS[layer.kind].quantize(layer, tensors[layer.inputs[0]],
-                                                tensor_stats[layer.outputs[0]], precision)
+        if precision == "fp32":
+            qlayer, qout = reference_layer(layer, graph.sizes[layer.outputs[0]])
+        else:
+            qlayer, qout = OPS[layer.kind].quantize(layer, tensors[layer.inputs[0]],
+                                                    tensor_stats[layer.outputs[0]], precision)
         tensors[layer.outputs[0]] = qout
         layers.append(qlayer)
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),

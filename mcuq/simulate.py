@@ -4,21 +4,32 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fixedpoint as fx
+from mcuq.ir import Layer
 from mcuq.ops import OPS
-from mcuq.qgraph import QGraph, QTensor
+from mcuq.qgraph import QGraph, QLayer, QTensor
 
 
 def encode(x: np.ndarray, t: QTensor) -> np.ndarray:
-    """Float values in the device format of tensor t (int8 codes or fp16)."""
+    """Float values in the device format of tensor t (int8 codes, fp16 or fp32)."""
+    if t.dtype == "float32":
+        return np.asarray(x, np.float32)
     if t.dtype == "float16":
         return np.asarray(x, np.float32).astype(np.float16)
     return fx.quantize_activation(x, t.scale, t.zero_point)
 
 
 def decode(q: np.ndarray, t: QTensor) -> np.ndarray:
-    if t.dtype == "float16":
-        return np.asarray(q, np.float16).astype(np.float32)
+    if t.dtype in ("float16", "float32"):
+        return np.asarray(q, t.dtype).astype(np.float32)
     return fx.dequantize(q, t.scale, t.zero_point)
+
+
+def float_layer(qlayer: QLayer) -> Layer:
+    """An fp32 layer of a reference export back as the IR layer the float ops run."""
+    attrs = {k: v for k, v in qlayer.params.items() if k != "precision"}
+    return Layer(kind=qlayer.kind, name=qlayer.name, inputs=qlayer.inputs,
+                 outputs=qlayer.outputs, weights=qlayer.arrays, attrs=attrs,
+                 source=qlayer.source)
 
 
 class Simulator:
@@ -27,17 +38,29 @@ class Simulator:
     def __init__(self, qgraph: QGraph):
         self.qgraph = qgraph
         self.state: dict[str, dict] = {}
+        # fp32 layers (an fp32-ref export) run the float reference ops
+        self.floats = {layer.name: float_layer(layer) for layer in qgraph.layers
+                       if layer.params["precision"] == "fp32"}
 
     def reset(self, batch: int = 1) -> None:
-        self.state = {layer.name: OPS[layer.kind].init_device_state(layer, batch)
-                      for layer in self.qgraph.layers}
+        self.state = {}
+        for layer in self.qgraph.layers:
+            if layer.name in self.floats:
+                self.state[layer.name] = OPS[layer.kind].init_float_state(
+                    self.floats[layer.name], batch)
+            else:
+                self.state[layer.name] = OPS[layer.kind].init_device_state(layer, batch)
 
     def step(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
         """One frame of device-format input (batch, input_size) -> device-format output;
         `trace` collects every layer's output (layer name -> array)."""
         values = {self.qgraph.input: np.asarray(x_q, self.qgraph.input_tensor.dtype)}
         for layer in self.qgraph.layers:
-            y = OPS[layer.kind].run_device(layer, values[layer.inputs[0]], self.state[layer.name])
+            x, state = values[layer.inputs[0]], self.state[layer.name]
+            if layer.name in self.floats:
+                y = OPS[layer.kind].run_float(self.floats[layer.name], x, state)
+            else:
+                y = OPS[layer.kind].run_device(layer, x, state)
             values[layer.outputs[0]] = y
             if trace is not None:
                 trace.setdefault(layer.name, []).append(y.copy())

@@ -95,6 +95,7 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
         raise McuqError(f"unknown target '{target}'; use one of {', '.join(TARGETS)}")
     check_toolchain(target)
     qgraph = QGraph.load(out_dir)
+    qgraph.require_c("mcuq verify")
     cores = check_cores(cores or qgraph.meta.get("cores", 1))
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])

@@ -180,3 +180,17 @@ def test_bad_precision_file(small, tmp_path, content, phrase):
                "--precision-file", override)
     assert_user_error(run, phrase)
     assert no_leftovers(tmp_path, "o")
+
+
+def test_fp32_reference_has_no_c(small, tmp_path):
+    tmp, path = small
+    out = tmp_path / "ref"
+    assert mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out,
+                "--precision", "fp32-ref").returncode == 0
+    assert_user_error(mcuq("verify", out), "fp32-ref export has none")
+    override = tmp_path / "precision.json"
+    override.write_text('{"gru0": "int8"}')
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", tmp_path / "o",
+               "--precision", "fp32-ref", "--precision-file", override)
+    assert_user_error(run, "fp32-ref is the float reference")
+    assert no_leftovers(tmp_path, "o")

@@ -168,3 +168,28 @@ def test_other_layouts_match_onnxruntime(tmp_path, module, shape, exporter):
     seq = random_sequences(1, 13, 9, seed=5)[0]
     np.testing.assert_allclose(FloatModel(graph).run(seq[None])[0],
                                ort_run(onnx_model, graph, seq), atol=2e-5)
+
+
+def test_fp32_reference_export_simulates_the_float_model(tmp_path):
+    """--precision fp32-ref: the export's simulator is the float model, checked by ORT."""
+    import subprocess
+    import sys
+
+    features, frames = 11, 17
+    model = make_stack(7, features, 9, [("lstm", 13), ("gru", 6)], 5)
+    path = save_model(model, torch.zeros(1, frames, features), "onnx_legacy", tmp_path / "m")
+    seq = random_sequences(3, frames, features, seed=7)
+    np.save(tmp_path / "calib.npy", seq)
+    mcuq = [sys.executable, "-m", "mcuq.cli"]
+    subprocess.run(mcuq + ["export", str(path), "--calib", str(tmp_path / "calib.npy"), "-o",
+                           str(tmp_path / "out"), "--precision", "fp32-ref"], check=True,
+                   capture_output=True)
+    assert not (tmp_path / "out" / "c").exists()
+    subprocess.run(mcuq + ["simulate", str(tmp_path / "out"), "--input",
+                           str(tmp_path / "calib.npy"), "-o", str(tmp_path / "y.npy")],
+                   check=True, capture_output=True)
+    got = np.load(tmp_path / "y.npy")
+    onnx_model, graph = load_model(path, features=features, frames=frames)
+    for item in range(seq.shape[0]):
+        np.testing.assert_allclose(got[item], ort_run(onnx_model, graph, seq[item]),
+                                   rtol=0, atol=2e-5)

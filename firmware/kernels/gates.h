@@ -1,6 +1,7 @@
 /* Gate pre-activations shared by GRU and LSTM (NumPy twin: mcuq/ops/recurrent.py).
  *
  * float:  gx = W_ih x + b_ih,  gh = W_hh h + b_hh
+ * fp16:   the same sums in fp16, each row in k order (mcuq_fp16.h)
  * int8:   gx = requant(W_ih_q xq + b_ih_q, M_ih),  gh = requant(W_hh_q hq + b_hh_q, M_hh)
  *         both in Q12 (int32); M ~ s_x s_w 2^12 and s_h s_w 2^12 per row.
  */
@@ -8,6 +9,7 @@
 #define MCUQ_GATES_H
 
 #include "mcuq_fixedpoint.h"
+#include "mcuq_fp16.h"
 #include "mcuq_kernels.h"
 
 /* gx, gh of every gate of hidden unit j (rows j, H + j, 2H + j, [3H + j]). The gate
@@ -33,6 +35,25 @@ static inline void mcuq_unit_gates(const mcuq_gates_s8_t *g, int32_t gates, int3
         const int32_t row = q * hid + j;
         gx[q] = mcuq_requant(ax[q], g->mult_ih[row], g->shift_ih[row]);
         gh[q] = mcuq_requant(ah[q], g->mult_hh[row], g->shift_hh[row]);
+    }
+}
+
+/* the same for fp16: gx[q] = b_ih[q * hidden + j] + W_ih x, rounded as mcuq_dot4i_f16 */
+static inline void mcuq_unit_gates_f16(const mcuq_rnn_f16_t *p, int32_t gates, int32_t j,
+                                       const _Float16 *x, const _Float16 *h, _Float16 *gx,
+                                       _Float16 *gh)
+{
+    const int32_t k = p->in_features, hid = p->hidden;
+    for (int32_t q = 0; q < gates; q++) {
+        gx[q] = p->b_ih[q * hid + j];
+        gh[q] = p->b_hh[q * hid + j];
+    }
+    if (gates == 4) {
+        mcuq_dot4i_f16(p->w_ih + j * k * 4, x, k, gx);
+        mcuq_dot4i_f16(p->w_hh + j * hid * 4, h, hid, gh);
+    } else {
+        mcuq_dot3i_f16(p->w_ih + j * k * 3, x, k, gx);
+        mcuq_dot3i_f16(p->w_hh + j * hid * 3, h, hid, gh);
     }
 }
 

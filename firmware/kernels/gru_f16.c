@@ -2,7 +2,8 @@
  *
  * float:  r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z)
  *         n = tanh(gx_n + r gh_n),   h' = n + z (h - n)
- * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise (mcuq_dot_f16);
+ * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise, the three
+ *         gate rows of a unit stored interleaved (mcuq_unit_gates_f16);
  *         then the formula above, one rounding per operation, sigmoid and tanh through
  *         the shared Q15 tables (mcuq_fp16.h).
  * Each core takes its share of the hidden units; the barrier keeps the old h until
@@ -10,23 +11,17 @@
  */
 #include <string.h>
 
-#include "mcuq_fp16.h"
-#include "mcuq_kernels.h"
+#include "gates.h"
 #include "mcuq_runtime.h"
 
 void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
                   _Float16 *output)
 {
-    const int32_t k = p->in_features, hid = p->hidden;
     int32_t first, last;
-    mcuq_split(hid, &first, &last);
+    mcuq_split(p->hidden, &first, &last);
     for (int32_t j = first; j < last; j++) {
         _Float16 gx[3], gh[3];
-        for (int32_t gate = 0; gate < 3; gate++) {
-            const int32_t row = gate * hid + j;
-            gx[gate] = mcuq_dot_f16(p->b_ih[row], p->w_ih + row * k, input, k);
-            gh[gate] = mcuq_dot_f16(p->b_hh[row], p->w_hh + row * hid, h, hid);
-        }
+        mcuq_unit_gates_f16(p, 3, j, input, h, gx, gh);
         const _Float16 r_pre = gx[0] + gh[0];
         const _Float16 r = mcuq_sigmoid_f16(r_pre);
         const _Float16 z_pre = gx[1] + gh[1];

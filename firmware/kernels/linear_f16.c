@@ -4,7 +4,8 @@
  * fp16:   acc = b[n]; for k = 0 .. K-1: p = fp16(W[n][k] x[k]); acc = fp16(acc + p)
  *         y[n] = acc (or acc < 0 ? 0 : acc)
  * Every product and sum rounds on its own (see mcuq_fp16.h); k runs in order.
- * Each core computes its share of the output channels.
+ * Channels come in groups of four, stored interleaved (the last group padded with zero
+ * rows), as in the int8 kernel; each core computes its share of the groups.
  */
 #include "mcuq_fp16.h"
 #include "mcuq_kernels.h"
@@ -14,9 +15,15 @@ void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16
 {
     const int32_t k = p->in_features;
     int32_t first, last;
-    mcuq_split(p->out_features, &first, &last);
-    for (int32_t n = first; n < last; n++) {
-        const _Float16 acc = mcuq_dot_f16(p->bias[n], p->weight + n * k, input, k);
-        output[n] = p->relu && acc < (_Float16)0 ? (_Float16)0 : acc;
+    mcuq_split((p->out_features + 3) / 4, &first, &last);
+    for (int32_t group = first; group < last; group++) {
+        const int32_t n = 4 * group;
+        const int32_t rows = p->out_features - n < 4 ? p->out_features - n : 4;
+        _Float16 acc[4] = {0, 0, 0, 0};
+        for (int32_t r = 0; r < rows; r++)
+            acc[r] = p->bias[n + r];
+        mcuq_dot4i_f16(p->weight + n * k, input, k, acc);
+        for (int32_t r = 0; r < rows; r++)
+            output[n + r] = p->relu && acc[r] < (_Float16)0 ? (_Float16)0 : acc[r];
     }
 }

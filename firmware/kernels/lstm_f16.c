@@ -3,31 +3,27 @@
  * float:  i = sigmoid(gx_i + gh_i), f = sigmoid(gx_f + gh_f),
  *         g = tanh(gx_g + gh_g),    o = sigmoid(gx_o + gh_o)
  *         c' = f c + i g,   h' = o tanh(c')
- * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise (mcuq_dot_f16);
+ * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise, the four
+ *         gate rows of a unit stored interleaved (mcuq_unit_gates_f16);
  *         then the formula above, one rounding per operation.
  * Each core takes its share of the hidden units and their cells; the barrier keeps the
  * old h until every core has read it.
  */
 #include <string.h>
 
-#include "mcuq_fp16.h"
-#include "mcuq_kernels.h"
+#include "gates.h"
 #include "mcuq_runtime.h"
 
 void mcuq_lstm_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h, _Float16 *c,
                    _Float16 *output)
 {
-    const int32_t k = p->in_features, hid = p->hidden;
     int32_t first, last;
-    mcuq_split(hid, &first, &last);
+    mcuq_split(p->hidden, &first, &last);
     for (int32_t j = first; j < last; j++) {
-        _Float16 pre[4];
-        for (int32_t gate = 0; gate < 4; gate++) {
-            const int32_t row = gate * hid + j;
-            const _Float16 gx = mcuq_dot_f16(p->b_ih[row], p->w_ih + row * k, input, k);
-            const _Float16 gh = mcuq_dot_f16(p->b_hh[row], p->w_hh + row * hid, h, hid);
-            pre[gate] = gx + gh;
-        }
+        _Float16 gx[4], gh[4], pre[4];
+        mcuq_unit_gates_f16(p, 4, j, input, h, gx, gh);
+        for (int32_t gate = 0; gate < 4; gate++)
+            pre[gate] = gx[gate] + gh[gate];
         const _Float16 i = mcuq_sigmoid_f16(pre[0]);
         const _Float16 f = mcuq_sigmoid_f16(pre[1]);
         const _Float16 g = mcuq_tanh_f16(pre[2]);

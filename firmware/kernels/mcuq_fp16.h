@@ -58,16 +58,29 @@ static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_
     return (int8_t)mcuq_clamp32(q + zero_point, -128, 127);
 }
 
-/* start + sum_k w[k] x[k] in fp16: each product and each sum rounded, k in order */
-static inline _Float16 mcuq_dot_f16(_Float16 start, const _Float16 *restrict w,
-                                    const _Float16 *restrict x, int32_t n)
-{
-    _Float16 acc = start;
-    for (int32_t k = 0; k < n; k++) {
-        const _Float16 product = w[k] * x[k];
-        acc = acc + product;
+/* G fp16 dot products over interleaved rows, G = 3 or 4:
+ *   for k in order: acc[g] = fp16(acc[g] + fp16(w[k * G + g] x[k]))
+ * acc[g] comes in holding the bias. Each row still sums in k order, one rounding per
+ * product and per sum (the simulator's order); interleaving only lets one load of
+ * x[k] feed G rows and keeps the weights at constant offsets from one pointer. */
+#define MCUQ_DOT_F16_INTERLEAVED(NAME, G)                                               \
+    static inline void NAME(const _Float16 *restrict w, const _Float16 *restrict x,     \
+                            int32_t n, _Float16 acc[G])                                  \
+    {                                                                                    \
+        _Float16 a[G];                                                                   \
+        for (int32_t g = 0; g < (G); g++)                                                \
+            a[g] = acc[g];                                                               \
+        for (const _Float16 *const end = x + n; x != end; x++, w += (G)) {              \
+            const _Float16 xk = x[0];                                                    \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                const _Float16 product = w[g] * xk;                                      \
+                a[g] = a[g] + product;                                                   \
+            }                                                                            \
+        }                                                                                \
+        for (int32_t g = 0; g < (G); g++)                                                \
+            acc[g] = a[g];                                                               \
     }
-    return acc;
-}
+MCUQ_DOT_F16_INTERLEAVED(mcuq_dot3i_f16, 3)
+MCUQ_DOT_F16_INTERLEAVED(mcuq_dot4i_f16, 4)
 
 #endif

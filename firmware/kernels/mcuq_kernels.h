@@ -21,7 +21,7 @@ typedef struct {
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
 
 typedef struct {
-    const _Float16 *weight;  /* [out_features][in_features] */
+    const _Float16 *weight;  /* [ceil(out_features / 4)][in_features][4], as int8 */
     const _Float16 *bias;    /* [out_features] */
     int32_t in_features;
     int32_t out_features;
@@ -78,11 +78,11 @@ typedef struct {
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
                   int8_t *output);
 
-/* fp16 recurrent layers: rows gate-major, PyTorch gate order */
+/* fp16 recurrent layers: PyTorch gate order; weights interleaved as in the int8 ones */
 typedef struct {
-    const _Float16 *w_ih;  /* [gates * hidden][in_features] */
-    const _Float16 *w_hh;  /* [gates * hidden][hidden] */
-    const _Float16 *b_ih;  /* [gates * hidden] */
+    const _Float16 *w_ih;  /* [hidden][in_features][gates] */
+    const _Float16 *w_hh;  /* [hidden][hidden][gates] */
+    const _Float16 *b_ih;  /* [gates * hidden], gate-major */
     const _Float16 *b_hh;
     int32_t in_features;
     int32_t hidden;
