@@ -62,7 +62,8 @@ static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_
  *   for k in order: acc[g] = fp16(acc[g] + fp16(w[k * G + g] x[k]))
  * acc[g] comes in holding the bias. Each row still sums in k order, one rounding per
  * product and per sum (the simulator's order); interleaving only lets one load of
- * x[k] feed G rows and keeps the weights at constant offsets from one pointer. */
+ * x[k] feed G rows and keeps the weights at constant offsets from one pointer.
+ * Unrolled by four; the rows are independent, so the core can overlap their latencies. */
 #define MCUQ_DOT_F16_INTERLEAVED(NAME, G)                                               \
     static inline void NAME(const _Float16 *restrict w, const _Float16 *restrict x,     \
                             int32_t n, _Float16 acc[G])                                  \
@@ -70,13 +71,25 @@ static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_
         _Float16 a[G];                                                                   \
         for (int32_t g = 0; g < (G); g++)                                                \
             a[g] = acc[g];                                                               \
-        for (const _Float16 *const end = x + n; x != end; x++, w += (G)) {              \
-            const _Float16 xk = x[0];                                                    \
+        const _Float16 *const end4 = x + (n & ~3), *const end = x + n;                  \
+        for (; x != end4; x += 4, w += 4 * (G)) {                                        \
+            const _Float16 x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];                   \
             for (int32_t g = 0; g < (G); g++) {                                          \
-                const _Float16 product = w[g] * xk;                                      \
-                a[g] = a[g] + product;                                                   \
+                const _Float16 p0 = w[g] * x0;                                           \
+                a[g] = a[g] + p0;                                                        \
+                const _Float16 p1 = w[(G) + g] * x1;                                     \
+                a[g] = a[g] + p1;                                                        \
+                const _Float16 p2 = w[2 * (G) + g] * x2;                                 \
+                a[g] = a[g] + p2;                                                        \
+                const _Float16 p3 = w[3 * (G) + g] * x3;                                 \
+                a[g] = a[g] + p3;                                                        \
             }                                                                            \
         }                                                                                \
+        for (; x != end; x++, w += (G))                                                  \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                const _Float16 product = w[g] * x[0];                                    \
+                a[g] = a[g] + product;                                                   \
+            }                                                                            \
         for (int32_t g = 0; g < (G); g++)                                                \
             acc[g] = a[g];                                                               \
     }
