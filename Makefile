@@ -1,5 +1,6 @@
 # mcuq: the two commands a new user runs (see README.md).
-#   make demo   export the bundled GRU example, verify it bit-exact on host and QEMU
+#   make demo   export the bundled GRU example (mixed FP16-INT8, 8 cores), verify it
+#               bit-exact on host and QEMU, count instructions per core, report
 #   make test   the test suite
 # Both install what they need: the RV32 toolchain through apt-get, the Python
 # packages in a virtualenv (.venv). Both are safe to run again.
@@ -36,9 +37,10 @@ toolchain:
 demo: toolchain venv
 	rm -rf $(DEMO_OUT)
 	$(BIN)/mcuq export examples/models/gru_small.pt --calib examples/data/calib_small.npy \
-		--test examples/data/test_small.npy -o $(DEMO_OUT)
+		--test examples/data/test_small.npy --precision mixed --cores 8 -o $(DEMO_OUT)
 	$(BIN)/mcuq verify $(DEMO_OUT) --target host
 	$(BIN)/mcuq verify $(DEMO_OUT) --target qemu
+	$(BIN)/mcuq bench $(DEMO_OUT) --cores 1,8
 	$(BIN)/mcuq report $(DEMO_OUT)
 
 test: toolchain venv

@@ -234,7 +234,7 @@ def report(out_dir):
     click.echo(f"model {rep['model']}: {rep['parameters']} parameters, {rep['precision']}; weights "
                f"{rep['weight_bytes']} bytes; {arena}")
     click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
-               f"frames; int8 vs float SQNR on {rep['report_items']} items of "
+               f"frames; quantized vs float SQNR on {rep['report_items']} items of "
                f"{rep['report_data']}:")
     _print_layers(rep["layers"])
     for vpath in sorted(out_dir.glob("verify_*.json")):
