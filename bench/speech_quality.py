@@ -37,7 +37,8 @@ def main() -> None:
         for name in MODELS:
             model = ROOT / "examples" / "models" / f"{name}.onnx"
             command = ".venv/bin/python bench/speech_quality.py"
-            result = evaluate(model, calib_path, DATA, "test")
+            result = evaluate(model, calib_path, DATA, "test",
+                              progress=lambda c, n=name: print(f"{n}: {c} done", flush=True))
             out = Path(tmp) / name
             write_results(result, out, command)
             RESULTS.mkdir(parents=True, exist_ok=True)
