@@ -12,30 +12,40 @@
 #include "mcuq_fp16.h"
 #include "mcuq_kernels.h"
 
-/* gx, gh of every gate of hidden unit j (rows j, H + j, 2H + j, [3H + j]). The gate
- * rows of one unit share their inputs and are stored interleaved, so one pass over x
- * (and one over h) feeds all of them. */
-static inline void mcuq_unit_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
-                                   const int8_t *x, const int8_t *h, int32_t *gx, int32_t *gh)
+/* gx, gh of every gate of hidden units j .. j + units - 1 (units = 1 or 2; unit u's gate q
+ * goes to gx[u * gates + q]; its rows are q H + j + u). The gate rows of one unit share
+ * their inputs and are stored interleaved, and two units run in one pass, so one load
+ * of x[k] (or h[k]) feeds 6 or 8 rows. */
+static inline void mcuq_block_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
+                                    int32_t units, const int8_t *x, const int8_t *h,
+                                    int32_t *gx, int32_t *gh)
 {
     const int32_t k = g->in_features, hid = g->hidden;
-    int32_t ax[4], ah[4];
-    for (int32_t q = 0; q < gates; q++) {
-        ax[q] = g->b_ih[q * hid + j];
-        ah[q] = g->b_hh[q * hid + j];
-    }
-    if (gates == 4) {
-        mcuq_dot4i_s8(g->w_ih + j * k * 4, x, k, ax);
-        mcuq_dot4i_s8(g->w_hh + j * hid * 4, h, hid, ah);
+    for (int32_t u = 0; u < units; u++)
+        for (int32_t q = 0; q < gates; q++) {
+            gx[u * gates + q] = g->b_ih[q * hid + j + u];
+            gh[u * gates + q] = g->b_hh[q * hid + j + u];
+        }
+    const int8_t *wx = g->w_ih + j * k * gates, *wh = g->w_hh + j * hid * gates;
+    if (units == 2 && gates == 4) {
+        mcuq_dot4i2_s8(wx, wx + k * 4, x, k, gx, gx + 4);
+        mcuq_dot4i2_s8(wh, wh + hid * 4, h, hid, gh, gh + 4);
+    } else if (units == 2) {
+        mcuq_dot3i2_s8(wx, wx + k * 3, x, k, gx, gx + 3);
+        mcuq_dot3i2_s8(wh, wh + hid * 3, h, hid, gh, gh + 3);
+    } else if (gates == 4) {
+        mcuq_dot4i_s8(wx, x, k, gx);
+        mcuq_dot4i_s8(wh, h, hid, gh);
     } else {
-        mcuq_dot3i_s8(g->w_ih + j * k * 3, x, k, ax);
-        mcuq_dot3i_s8(g->w_hh + j * hid * 3, h, hid, ah);
+        mcuq_dot3i_s8(wx, x, k, gx);
+        mcuq_dot3i_s8(wh, h, hid, gh);
     }
-    for (int32_t q = 0; q < gates; q++) {
-        const int32_t row = q * hid + j;
-        gx[q] = mcuq_requant(ax[q], g->mult_ih[row], g->shift_ih[row]);
-        gh[q] = mcuq_requant(ah[q], g->mult_hh[row], g->shift_hh[row]);
-    }
+    for (int32_t u = 0; u < units; u++)
+        for (int32_t q = 0; q < gates; q++) {
+            const int32_t row = q * hid + j + u, i = u * gates + q;
+            gx[i] = mcuq_requant(gx[i], g->mult_ih[row], g->shift_ih[row]);
+            gh[i] = mcuq_requant(gh[i], g->mult_hh[row], g->shift_hh[row]);
+        }
 }
 
 /* the same for fp16: gx[q] = b_ih[q * hidden + j] + W_ih x, rounded as mcuq_dot4i_f16 */

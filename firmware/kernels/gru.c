@@ -10,7 +10,8 @@
  *         hq = clamp(requant(h, M_h2q), -32768, 32767)              (h in Q15)
  *         h' = n + rshift_round(z * (hq - n), 15)      (|z (hq - n)| < 2^31: int32)
  *         out = clamp(requant(h', M_q2h), -128, 127)
- * Each hidden unit needs only its own three gate rows, so no scratch memory.
+ * Each hidden unit needs only its own three gate rows, so no scratch memory;
+ * two units run in one pass (mcuq_block_gates).
  * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
  * same way); all must have read the old h before any core overwrites it, hence
  * the barrier before each core copies its own units into the state.
@@ -26,18 +27,22 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
     const int32_t hid = g->hidden;
     int32_t first, last;
     mcuq_split(hid, &first, &last);
-    for (int32_t j = first; j < last; j++) {
-        int32_t gx[3], gh[3];
-        mcuq_unit_gates(g, 3, j, input, h, gx, gh);
-        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
-        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
-        const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
-        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
-        const int32_t hq = mcuq_clamp32(mcuq_requant(h[j], p->h2q_mult, p->h2q_shift),
-                                        -32768, 32767);
-        const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
-        output[j] = (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift),
-                                         -128, 127);
+    for (int32_t block = first; block < last; block += 2) {
+        const int32_t units = last - block < 2 ? 1 : 2;
+        int32_t gxs[6], ghs[6];
+        mcuq_block_gates(g, 3, block, units, input, h, gxs, ghs);
+        for (int32_t u = 0; u < units; u++) {
+            const int32_t j = block + u, *gx = gxs + 3 * u, *gh = ghs + 3 * u;
+            const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
+            const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
+            const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
+            const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
+            const int32_t hq = mcuq_clamp32(mcuq_requant(h[j], p->h2q_mult, p->h2q_shift),
+                                            -32768, 32767);
+            const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
+            output[j] = (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift),
+                                             -128, 127);
+        }
     }
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));

@@ -7,7 +7,8 @@
  *         c' = clamp(rshift_round(f c, 15) + rshift_round(i g, 30 - C), -32768, 32767)
  *         t  = tanh_q15(c' in Q12)   (rshift_round(c', C - 12) if C >= 12, else c' 2^(12 - C))
  *         out = clamp(requant(o t, M_q30), -128, 127)       (o t in Q30, < 2^30)
- * Each hidden unit needs only its own four gate rows and its own cell.
+ * Each hidden unit needs only its own four gate rows and its own cell; two units run
+ * in one pass (mcuq_block_gates).
  * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
  * same way); all must have read the old h before any core overwrites it, hence
  * the barrier before each core copies its own units into the state.
@@ -24,22 +25,28 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
     const int32_t hid = g->hidden, cf = p->cell_frac;
     int32_t first, last;
     mcuq_split(hid, &first, &last);
-    for (int32_t j = first; j < last; j++) {
-        int32_t gx[4], gh[4], pre[4];
-        mcuq_unit_gates(g, 4, j, input, h, gx, gh);
-        for (int32_t gate = 0; gate < 4; gate++)
-            pre[gate] = mcuq_gate_sum(gx[gate], gh[gate]);
-        const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
-        const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
-        const int32_t gg = mcuq_tanh_q15_of(pre[2]);
-        const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
-        const int32_t cell = mcuq_rshift_round(f * c[j], 15) + mcuq_rshift_round(i * gg, 30 - cf);
-        c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
-        const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
-                                                : c[j] * (1 << (MCUQ_Q_GATE - cf));
-        const int32_t t = mcuq_tanh_q15_of(c_q12);
-        output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
-                                         -128, 127);
+    for (int32_t block = first; block < last; block += 2) {
+        const int32_t units = last - block < 2 ? 1 : 2;
+        int32_t gx[8], gh[8];
+        mcuq_block_gates(g, 4, block, units, input, h, gx, gh);
+        for (int32_t u = 0; u < units; u++) {
+            const int32_t j = block + u;
+            int32_t pre[4];
+            for (int32_t gate = 0; gate < 4; gate++)
+                pre[gate] = mcuq_gate_sum(gx[4 * u + gate], gh[4 * u + gate]);
+            const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
+            const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
+            const int32_t gg = mcuq_tanh_q15_of(pre[2]);
+            const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
+            const int32_t cell = mcuq_rshift_round(f * c[j], 15)
+                                 + mcuq_rshift_round(i * gg, 30 - cf);
+            c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
+            const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
+                                                    : c[j] * (1 << (MCUQ_Q_GATE - cf));
+            const int32_t t = mcuq_tanh_q15_of(c_q12);
+            output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
+                                             -128, 127);
+        }
     }
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));

@@ -98,4 +98,36 @@ static inline int32_t mcuq_tanh_q15_of(int32_t x_q12)
 MCUQ_DOT_INTERLEAVED(mcuq_dot3i_s8, 3)
 MCUQ_DOT_INTERLEAVED(mcuq_dot4i_s8, 4)
 
+/* The same for two blocks of G interleaved rows at once (two recurrent units):
+ * acc0[g] += sum_k w0[k * G + g] x[k], acc1[g] += sum_k w1[k * G + g] x[k].
+ * One x load now feeds 2G rows: per 4 k and G = 4, 103 instructions for 32 MACs. */
+#define MCUQ_DOT_INTERLEAVED_PAIR(NAME, G)                                              \
+    static inline void NAME(const int8_t *restrict w0, const int8_t *restrict w1,       \
+                            const int8_t *restrict x, int32_t n, int32_t acc0[G],        \
+                            int32_t acc1[G])                                             \
+    {                                                                                    \
+        int32_t a0[G] = {0}, a1[G] = {0};                                                \
+        const int8_t *const end4 = x + (n & ~3), *const end = x + n;                     \
+        for (; x != end4; x += 4, w0 += 4 * (G), w1 += 4 * (G)) {                        \
+            const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];                    \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                a0[g] += w0[g] * x0 + w0[(G) + g] * x1 + w0[2 * (G) + g] * x2            \
+                         + w0[3 * (G) + g] * x3;                                         \
+                a1[g] += w1[g] * x0 + w1[(G) + g] * x1 + w1[2 * (G) + g] * x2            \
+                         + w1[3 * (G) + g] * x3;                                         \
+            }                                                                            \
+        }                                                                                \
+        for (; x != end; x++, w0 += (G), w1 += (G))                                      \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                a0[g] += w0[g] * x[0];                                                   \
+                a1[g] += w1[g] * x[0];                                                   \
+            }                                                                            \
+        for (int32_t g = 0; g < (G); g++) {                                              \
+            acc0[g] += a0[g];                                                            \
+            acc1[g] += a1[g];                                                            \
+        }                                                                                \
+    }
+MCUQ_DOT_INTERLEAVED_PAIR(mcuq_dot3i2_s8, 3)
+MCUQ_DOT_INTERLEAVED_PAIR(mcuq_dot4i2_s8, 4)
+
 #endif
