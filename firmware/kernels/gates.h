@@ -48,22 +48,31 @@ static inline void mcuq_block_gates(const mcuq_gates_s8_t *g, int32_t gates, int
         }
 }
 
-/* the same for fp16: gx[q] = b_ih[q * hidden + j] + W_ih x, rounded as mcuq_dot4i_f16 */
-static inline void mcuq_unit_gates_f16(const mcuq_rnn_f16_t *p, int32_t gates, int32_t j,
-                                       const _Float16 *x, const _Float16 *h, _Float16 *gx,
-                                       _Float16 *gh)
+/* the same for fp16: gx[u * gates + q] = b_ih[q H + j + u] + W_ih x, each row summed in
+ * k order (mcuq_fp16.h) */
+static inline void mcuq_block_gates_f16(const mcuq_rnn_f16_t *p, int32_t gates, int32_t j,
+                                        int32_t units, const _Float16 *x, const _Float16 *h,
+                                        _Float16 *gx, _Float16 *gh)
 {
     const int32_t k = p->in_features, hid = p->hidden;
-    for (int32_t q = 0; q < gates; q++) {
-        gx[q] = p->b_ih[q * hid + j];
-        gh[q] = p->b_hh[q * hid + j];
-    }
-    if (gates == 4) {
-        mcuq_dot4i_f16(p->w_ih + j * k * 4, x, k, gx);
-        mcuq_dot4i_f16(p->w_hh + j * hid * 4, h, hid, gh);
+    for (int32_t u = 0; u < units; u++)
+        for (int32_t q = 0; q < gates; q++) {
+            gx[u * gates + q] = p->b_ih[q * hid + j + u];
+            gh[u * gates + q] = p->b_hh[q * hid + j + u];
+        }
+    const _Float16 *wx = p->w_ih + j * k * gates, *wh = p->w_hh + j * hid * gates;
+    if (units == 2 && gates == 4) {
+        mcuq_dot4i2_f16(wx, wx + k * 4, x, k, gx, gx + 4);
+        mcuq_dot4i2_f16(wh, wh + hid * 4, h, hid, gh, gh + 4);
+    } else if (units == 2) {
+        mcuq_dot3i2_f16(wx, wx + k * 3, x, k, gx, gx + 3);
+        mcuq_dot3i2_f16(wh, wh + hid * 3, h, hid, gh, gh + 3);
+    } else if (gates == 4) {
+        mcuq_dot4i_f16(wx, x, k, gx);
+        mcuq_dot4i_f16(wh, h, hid, gh);
     } else {
-        mcuq_dot3i_f16(p->w_ih + j * k * 3, x, k, gx);
-        mcuq_dot3i_f16(p->w_hh + j * hid * 3, h, hid, gh);
+        mcuq_dot3i_f16(wx, x, k, gx);
+        mcuq_dot3i_f16(wh, h, hid, gh);
     }
 }
 

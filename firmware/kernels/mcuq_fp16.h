@@ -96,4 +96,45 @@ static inline int8_t mcuq_s8_from_f16(_Float16 x, int32_t zero_point, float inv_
 MCUQ_DOT_F16_INTERLEAVED(mcuq_dot3i_f16, 3)
 MCUQ_DOT_F16_INTERLEAVED(mcuq_dot4i_f16, 4)
 
+/* The same for two blocks of G interleaved rows at once (acc0 from w0, acc1 from w1):
+ * one load of x[k] feeds 2G rows. Unrolled by two. */
+#define MCUQ_DOT_F16_INTERLEAVED_PAIR(NAME, G)                                          \
+    static inline void NAME(const _Float16 *restrict w0, const _Float16 *restrict w1,   \
+                            const _Float16 *restrict x, int32_t n, _Float16 acc0[G],     \
+                            _Float16 acc1[G])                                            \
+    {                                                                                    \
+        _Float16 a0[G], a1[G];                                                           \
+        for (int32_t g = 0; g < (G); g++) {                                              \
+            a0[g] = acc0[g];                                                             \
+            a1[g] = acc1[g];                                                             \
+        }                                                                                \
+        const _Float16 *const end2 = x + (n & ~1), *const end = x + n;                  \
+        for (; x != end2; x += 2, w0 += 2 * (G), w1 += 2 * (G)) {                        \
+            const _Float16 x0 = x[0], x1 = x[1];                                         \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                const _Float16 p0 = w0[g] * x0;                                          \
+                a0[g] = a0[g] + p0;                                                      \
+                const _Float16 q0 = w1[g] * x0;                                          \
+                a1[g] = a1[g] + q0;                                                      \
+                const _Float16 p1 = w0[(G) + g] * x1;                                    \
+                a0[g] = a0[g] + p1;                                                      \
+                const _Float16 q1 = w1[(G) + g] * x1;                                    \
+                a1[g] = a1[g] + q1;                                                      \
+            }                                                                            \
+        }                                                                                \
+        if (x != end)                                                                    \
+            for (int32_t g = 0; g < (G); g++) {                                          \
+                const _Float16 p0 = w0[g] * x[0];                                        \
+                a0[g] = a0[g] + p0;                                                      \
+                const _Float16 q0 = w1[g] * x[0];                                        \
+                a1[g] = a1[g] + q0;                                                      \
+            }                                                                            \
+        for (int32_t g = 0; g < (G); g++) {                                              \
+            acc0[g] = a0[g];                                                             \
+            acc1[g] = a1[g];                                                             \
+        }                                                                                \
+    }
+MCUQ_DOT_F16_INTERLEAVED_PAIR(mcuq_dot3i2_f16, 3)
+MCUQ_DOT_F16_INTERLEAVED_PAIR(mcuq_dot4i2_f16, 4)
+
 #endif
