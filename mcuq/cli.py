@@ -187,9 +187,12 @@ def enhance(noisy, out_dir, output_path, target, cores):
               help="A folder with clean_<split>set_wav/ and noisy_<split>set_wav/.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--limit", type=int, help="Evaluate only the first N clips.")
+@click.option("--configs", default="fp16,int8,mixed", show_default=True,
+              help="Comma-separated quantized configurations to score (FP32 always runs; "
+                   "FP16 is the slowest to simulate).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Where results.md, results.json and spectrograms.png go.")
-def evaluate(model, calib, data_root, split, limit, out_dir):
+def evaluate(model, calib, data_root, split, limit, configs, out_dir):
     """PESQ, STOI and SI-SDR of noisy, FP32, FP16, INT8 and mixed on a test set."""
     import shlex
 
@@ -198,7 +201,8 @@ def evaluate(model, calib, data_root, split, limit, out_dir):
 
     command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = run_eval(model, calib, data_root, split, limit,
-                      progress=lambda c: click.echo(f"  {c} done", err=True))
+                      progress=lambda c: click.echo(f"  {c} done", err=True),
+                      configs=[c.strip() for c in configs.split(",") if c.strip()])
     write_results(result, Path(out_dir), command)
     click.echo(markdown(result, command))
 

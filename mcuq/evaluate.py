@@ -63,8 +63,20 @@ def run_masks(runner, feats: list[np.ndarray]) -> list[np.ndarray]:
     return masks
 
 
+def check_configs(configs) -> tuple[str, ...]:
+    """The quantized configurations to score, in table order; fp32 always runs (the
+    deltas are to it)."""
+    chosen = set(configs or CONFIGS) | {"fp32"}
+    unknown = chosen - set(CONFIGS)
+    if unknown:
+        raise McuqError(f"unknown configuration {', '.join(sorted(unknown))}; "
+                        f"choose from {', '.join(CONFIGS[1:])}")
+    return tuple(c for c in CONFIGS if c in chosen)
+
+
 def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "test",
-             limit: int | None = None, progress=None) -> dict:
+             limit: int | None = None, progress=None, configs=None) -> dict:
+    configs = check_configs(configs)
     _, graph = load_model(model_path, features=audio.BINS, frames=100)
     if (graph.input_size, graph.output_size) != (audio.BINS, audio.BINS):
         raise McuqError(f"{model_path} maps {graph.input_size} features to {graph.output_size}; "
@@ -84,9 +96,9 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
         runners[precision] = sim.run
         memory[precision] = qgraph.weight_bytes()
 
-    per_clip = {name: [] for name in ("noisy",) + CONFIGS}
+    per_clip = {name: [] for name in ("noisy",) + configs}
     enhanced_example = {}
-    for config in CONFIGS:
+    for config in configs:
         masks = run_masks(runners[config], feats)
         for i, ((name, noisy, clean), spec, mask) in enumerate(zip(clips, spectra, masks)):
             out = audio.apply_mask(spec, mask, noisy.size)
@@ -110,7 +122,7 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
             "clips": len(clips), "seconds": float(sum(c[1].size for c in clips)) / audio.SAMPLE_RATE,
             "pesq_failures": {c: int(sum(math.isnan(r["pesq"]) for r in rows))
                               for c, rows in per_clip.items()},
-            "table": table, "per_clip": per_clip,
+            "table": table, "weight_bytes": memory, "per_clip": per_clip,
             "example": {"clip": clips[0][0], "noisy": clips[0][1], "clean": clips[0][2],
                         **enhanced_example}}
 
@@ -122,13 +134,13 @@ def markdown(result: dict, command: str) -> str:
              f"split `{result['split']}`. Made by `{command}`.", "",
              "| configuration | PESQ-WB | Δ PESQ | STOI | Δ STOI | SI-SDR dB | Δ SI-SDR | weights |",
              "|---|---|---|---|---|---|---|---|"]
-    for config in ("noisy",) + CONFIGS:
+    for config in ("noisy",) + tuple(c for c in CONFIGS if c in t):
         row = t[config]
         d = row["delta_to_fp32"]
         mem = f"{row['weight_bytes']:,} B" if row["weight_bytes"] else "-"
         lines.append(f"| {config} | {row['pesq']:.3f} | {d['pesq']:+.3f} | {row['stoi']:.3f} | "
                      f"{d['stoi']:+.3f} | {row['si_sdr']:.2f} | {d['si_sdr']:+.2f} | {mem} |")
-    fp16, mixed = t["fp16"]["weight_bytes"], t["mixed"]["weight_bytes"]
+    fp16, mixed = result["weight_bytes"]["fp16"], result["weight_bytes"]["mixed"]
     lines += ["", f"Weight memory, FP16 / mixed: {fp16 / mixed:.2f}x "
               f"({fp16:,} B / {mixed:,} B)."]
     return "\n".join(lines) + "\n"
@@ -141,8 +153,10 @@ def figure(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ex = result["example"]
+    quantized = "mixed" if "mixed" in ex else next((c for c in CONFIGS[::-1] if c in ex))
+    title = {"mixed": "mixed FP16-INT8", "int8": "INT8", "fp16": "FP16", "fp32": "FP32"}
     panels = [("noisy", ex["noisy"]), ("FP32 model", ex["fp32"]),
-              ("mixed FP16-INT8 model", ex["mixed"]), ("clean", ex["clean"])]
+              (f"{title[quantized]} model", ex[quantized]), ("clean", ex["clean"])]
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 10), sharex=True)
     for ax, (title, samples) in zip(axes, panels):
         db = 20 * np.log10(np.abs(audio.stft(samples)).T + 1e-6)

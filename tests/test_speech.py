@@ -118,3 +118,19 @@ def test_eval_table(corpus, examples_dir, tmp_path):
     assert doc["table"]["mixed"]["weight_bytes"] == mem["mixed"]
     assert (tmp_path / "res" / "spectrograms.png").stat().st_size > 10000
     assert "| mixed |" in (tmp_path / "res" / "results.md").read_text()
+
+
+def test_eval_subset_of_configurations(corpus, examples_dir, tmp_path):
+    root, _ = corpus
+    result = evaluate(examples_dir / "models" / "gru_small.onnx",
+                      examples_dir / "data" / "calib_small.npy", root, "test", limit=1,
+                      configs=["int8"])
+    assert set(result["table"]) == {"noisy", "fp32", "int8"}
+    assert result["weight_bytes"]["fp16"] > result["weight_bytes"]["mixed"]
+    write_results(result, tmp_path / "res", "test")
+    text = (tmp_path / "res" / "results.md").read_text()
+    assert "| int8 |" in text and "| mixed |" not in text
+    with pytest.raises(McuqError, match="unknown configuration int4"):
+        evaluate(examples_dir / "models" / "gru_small.onnx",
+                 examples_dir / "data" / "calib_small.npy", root, "test", limit=1,
+                 configs=["int4"])
