@@ -1,6 +1,6 @@
 """Benchmark: speech quality of the paper-size models, FP32 vs FP16 vs INT8 vs mixed.
 
-    .venv/bin/python bench/speech_quality.py        (about 10 minutes on 2 cores)
+    .venv/bin/python bench/speech_quality.py     (about an hour on 2 cores; FP16 simulation dominates)
 
 Generates the corpus into data/speech if it is missing (`mcuq corpus`, deterministic),
 calibrates on its calib split (40 clips x 200 frames) and evaluates
