@@ -1,6 +1,7 @@
 """Benchmark: speech quality of the paper-size models, FP32 vs FP16 vs INT8 vs mixed.
 
-    .venv/bin/python bench/speech_quality.py     (about an hour on 2 cores; FP16 simulation dominates)
+    .venv/bin/python bench/speech_quality.py [lstm256] [gru256]
+                          (about half an hour per model on 2 cores; FP16 simulation dominates)
 
 Generates the corpus into data/speech if it is missing (`mcuq corpus`, deterministic),
 calibrates on its calib split (40 clips x 200 frames) and evaluates
@@ -10,6 +11,7 @@ on its 120-clip test split. Writes bench/results/speech_quality_<model>.{md,json
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -22,21 +24,27 @@ from mcuq.evaluate import evaluate, markdown, write_results
 from mcuq.speech import calibration_array
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "speech"
-RESULTS = ROOT / "bench" / "results"
+# Relative to ROOT, so the written results name paths a reader can follow in the repo.
+DATA = Path("data") / "speech"
+RESULTS = Path("bench") / "results"
 MODELS = ["lstm256", "gru256"]
 
 
 def main() -> None:
+    os.chdir(ROOT)
+    names = sys.argv[1:] or MODELS
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        sys.exit(f"error: unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
     if not (DATA / "manifest.json").is_file():
         generate(DATA)
     calib = calibration_array(DATA, "calib")
     with tempfile.TemporaryDirectory() as tmp:
         calib_path = Path(tmp) / "calib.npy"
         np.save(calib_path, calib)
-        for name in MODELS:
-            model = ROOT / "examples" / "models" / f"{name}.onnx"
-            command = ".venv/bin/python bench/speech_quality.py"
+        for name in names:
+            model = Path("examples") / "models" / f"{name}.onnx"
+            command = f".venv/bin/python bench/speech_quality.py {name}"
             result = evaluate(model, calib_path, DATA, "test",
                               progress=lambda c, n=name: print(f"{n}: {c} done", flush=True))
             out = Path(tmp) / name
