@@ -4,6 +4,10 @@
     .venv/bin/python examples/train_speech.py --data data/speech --kind lstm \\
         --hidden 256 --fc 256 --fc-out 256 --minutes 20 --out examples/models/lstm256
 
+The bundled examples/models/lstm256.onnx ran 14,558 steps (final loss 0.0354) and
+gru256.onnx 7,516 steps (loss 0.0414), seed 0; `--steps 14558 --minutes 600` repeats
+the schedule (torch's CPU kernels may still differ in the last bits across machines).
+
 The paper's model: 257 bins -> FC 256 + ReLU -> 2 x LSTM(256) or GRU(256) -> FC 256 + ReLU
 -> FC 257 + sigmoid (about 1.25M parameters for the LSTM). Trains on random 100-frame
 chunks of the train split with Adam on the mask's mean squared error, for a time budget,
@@ -48,7 +52,9 @@ def main() -> None:
     ap.add_argument("--fc", type=int, default=256)
     ap.add_argument("--fc-out", type=int, default=256)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--minutes", type=float, default=10.0,
+                    help="time budget; training stops at whichever of --minutes, --steps comes first")
+    ap.add_argument("--steps", type=int, default=None, help="stop after this many steps")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True, type=Path)
@@ -75,7 +81,7 @@ def main() -> None:
         step += 1
         if step % 100 == 0:
             print(f"step {step}: loss {running:.4f}", flush=True)
-        if time.time() > deadline:
+        if time.time() > deadline or (args.steps is not None and step >= args.steps):
             break
     model.eval()
     args.out.parent.mkdir(parents=True, exist_ok=True)

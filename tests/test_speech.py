@@ -134,3 +134,32 @@ def test_eval_subset_of_configurations(corpus, examples_dir, tmp_path):
         evaluate(examples_dir / "models" / "gru_small.onnx",
                  examples_dir / "data" / "calib_small.npy", root, "test", limit=1,
                  configs=["int4"])
+
+
+def test_train_speech_writes_matching_torchscript_and_onnx(corpus, examples_dir, tmp_path):
+    """The training example's outputs: TorchScript and ONNX compute the same mask, and the
+    ONNX file goes through mcuq export (the route the paper-size models take)."""
+    import onnxruntime
+    import torch
+
+    root, _ = corpus
+    out = tmp_path / "tiny"
+    run = subprocess.run([sys.executable, str(examples_dir / "train_speech.py"), "--data", str(root),
+                          "--kind", "lstm", "--hidden", "8", "--fc", "8", "--fc-out", "8",
+                          "--steps", "3", "--batch", "2", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "done: 3 steps" in run.stdout
+    calib = np.load(tmp_path / "tiny_calib.npy")
+    assert calib.ndim == 3 and calib.shape[2] == audio.BINS
+    x = calib[:1, :50]
+    scripted = torch.jit.load(str(out.with_suffix(".pt")))(torch.from_numpy(x)).detach().numpy()
+    session = onnxruntime.InferenceSession(str(out.with_suffix(".onnx")))
+    onnx_out = session.run(None, {"features": x})[0]
+    assert onnx_out.shape == (1, 50, audio.BINS)
+    assert np.max(np.abs(onnx_out - scripted)) < 1e-5  # float vs float, not the quantized path
+    export(out.with_suffix(".onnx"), tmp_path / "tiny_calib.npy", tmp_path / "exp",
+           precision="mixed")
+    layers = json.loads((tmp_path / "exp" / "model.json").read_text())["layers"]
+    precision = {layer["kind"]: layer["params"]["precision"] for layer in layers}
+    assert precision["lstm"] == "int8" and precision["linear"] == "fp16"
