@@ -153,7 +153,7 @@ def figure(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ex = result["example"]
-    quantized = "mixed" if "mixed" in ex else next((c for c in CONFIGS[::-1] if c in ex))
+    quantized = next(c for c in CONFIGS[::-1] if c in ex)  # mixed when it was scored
     title = {"mixed": "mixed FP16-INT8", "int8": "INT8", "fp16": "FP16", "fp32": "FP32"}
     panels = [("noisy", ex["noisy"]), ("FP32 model", ex["fp32"]),
               (f"{title[quantized]} model", ex[quantized]), ("clean", ex["clean"])]

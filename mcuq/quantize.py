@@ -52,13 +52,12 @@ def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None
     return chosen
 
 
-def reference_layer(layer: Layer, size: int) -> tuple[QLayer, QTensor]:
+def reference_layer(layer: Layer) -> QLayer:
     """The float32 layer as it is, for the simulator's fp32 reference configuration."""
-    qlayer = QLayer(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
-                    outputs=list(layer.outputs),
-                    arrays={k: np.asarray(w, np.float32) for k, w in layer.weights.items()},
-                    params={**layer.attrs, "precision": "fp32"}, source=layer.source)
-    return qlayer, QTensor(size=size, scale=1.0, zero_point=0, dtype="float32")
+    return QLayer(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
+                  outputs=list(layer.outputs),
+                  arrays={k: np.asarray(w, np.float32) for k, w in layer.weights.items()},
+                  params={**layer.attrs, "precision": "fp32"}, source=layer.source)
 
 
 def _tensor_for(stats: dict, size: int, precision: str) -> QTensor:
@@ -96,7 +95,9 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
                 converted[key] = out
             layer = replace(layer, inputs=[converted[key]] + layer.inputs[1:])
         if precision == "fp32":
-            qlayer, qout = reference_layer(layer, graph.sizes[layer.outputs[0]])
+            qlayer = reference_layer(layer)
+            qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.sizes[layer.outputs[0]],
+                               precision)
         else:
             qlayer, qout = OPS[layer.kind].quantize(layer, tensors[layer.inputs[0]],
                                                     tensor_stats[layer.outputs[0]], precision)
