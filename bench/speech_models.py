@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.bench import bench
-from mcuq.corpus import generate
+from mcuq.speech.corpus import generate
 from mcuq.export import export
-from mcuq.speech import calibration_array
+from mcuq.speech.data import calibration_array
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

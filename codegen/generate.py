@@ -1,24 +1,46 @@
-"""QGraph -> C sources: <name>.h, <name>.c, <name>_weights.c, <name>.mk and the kernel
-library (copied, so the output folder builds on its own)."""
+"""Program -> C sources: <name>.h, <name>.c, <name>_weights.c, <name>.mk and the kernel
+library (copied, so the output folder builds on its own).
+
+Every decision is already in the Program (codegen.program); here the memory is
+planned (codegen.planner) and the templates format. A layer's template is
+templates/ops/<template>.c.j2 with two macros per precision suffix:
+params_<suffix>(b) (its const parameter struct, may be empty) and call_<suffix>(b)
+(its kernel call), where b is the layer's Binding.
+"""
 from __future__ import annotations
 
-import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import numpy as np
 
-from codegen.arena import ArenaPlan, Buffer, plan_arena
-from codegen.bindings import C_TYPES, CArray, LayerBinding, bind
 from codegen.paths import firmware_dir, templates_dir
-from mcuq import __version__
-from mcuq import fixedpoint as fx
-from mcuq.errors import McuqError
-from mcuq.qgraph import QGraph
+from codegen.planner import ArenaPlan, buffer_key, lifetimes, plan_arena, pointers
+from codegen.program import CArray, CLayer, Program
 
-KERNEL_DIRS = ("kernels", "runtime")  # copied flat into <out>/c/mcuq/
+COMMON_DIRS = ("kernels", "runtime")  # headers copied flat into <out>/c/mcuq/
 PORTS = ("pulp", "host", "qemu")  # runtimes copied into <out>/c/mcuq/ports/
+TABLES_SOURCE = "mcuq_tables.c"
+
+
+@dataclass
+class Binding:
+    """What an op template formats: names, C expressions and numbers, nothing to decide."""
+    layer: CLayer
+    inputs: list[str]  # C expressions of the input tensors
+    output: str
+    output_bytes: int
+    state: dict[str, str] = field(default_factory=dict)  # buffer name -> C expression
+    scratch: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name):  # name, kernel, arrays, params, values of the layer
+        return getattr(self.layer, name)
+
+    @property
+    def input(self) -> str:
+        return self.inputs[0]
 
 
 def _c_half(value) -> str:
@@ -50,106 +72,82 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def check_name(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise McuqError(f"model name '{name}' is not a C identifier (letters, digits, _)")
-    return name
+def bind(program: Program) -> tuple[list[Binding], ArenaPlan]:
+    """Plan the arena (the planner's three steps) and bind every layer to its pointers."""
+    state, buffers = lifetimes(program)
+    plan = plan_arena(state, buffers)
+    exprs = pointers(program, plan)
+    bindings = [Binding(layer=layer, inputs=[exprs[t] for t in layer.inputs],
+                        output=exprs[layer.output],
+                        output_bytes=program.tensors[layer.output].bytes,
+                        state={s.name: exprs[buffer_key(layer.name, s.name)] for s in layer.state},
+                        scratch={s.name: exprs[buffer_key(layer.name, s.name)]
+                                 for s in layer.scratch})
+                for layer in program.layers]
+    return bindings, plan
 
 
-def layer_bindings(qgraph: QGraph) -> tuple[list[LayerBinding], ArenaPlan]:
-    """Bind every layer and place its buffers in the arena."""
-    prefix = qgraph.name
-    bindings = [bind(prefix, layer) for layer in qgraph.layers]
-    state = [(f"{b.name}.{s}", nbytes) for b in bindings for s, (_, nbytes) in b.state.items()]
-    last_use = {}
-    for index, layer in enumerate(qgraph.layers):
-        for tensor in layer.inputs:
-            last_use[tensor] = index
-    activations = [Buffer(layer.outputs[0], qgraph.tensor_bytes(layer.outputs[0]), index,
-                          last_use.get(layer.outputs[0], index))
-                   for index, layer in enumerate(qgraph.layers)
-                   if layer.outputs[0] != qgraph.output]
-    arena = plan_arena(state, activations)
-
-    def pointer(tensor: str) -> str:
-        if tensor == qgraph.input:
-            return f"{prefix}_input"
-        if tensor == qgraph.output:
-            return f"{prefix}_output"
-        ctype = C_TYPES[qgraph.tensors[tensor].dtype]
-        return f"({ctype} *)({prefix}_arena + {arena.offsets[tensor]})"
-
-    for b, layer in zip(bindings, qgraph.layers):
-        b.input = pointer(layer.inputs[0])
-        b.output = pointer(layer.outputs[0])
-        b.output_bytes = qgraph.tensor_bytes(layer.outputs[0])
-        b.state_ptr = {s: f"({ctype} *)({prefix}_arena + {arena.offsets[f'{b.name}.{s}']})"
-                       for s, (ctype, _) in b.state.items()}
-    return bindings, arena
-
-
-def _write(path: Path, text: str) -> None:
-    path.write_text(text)
-
-
-def generate_c(qgraph: QGraph, out_dir: Path, source: str) -> dict:
-    """Write the C sources of `qgraph` into out_dir; returns a summary (arena, files)."""
-    name = check_name(qgraph.name)
+def generate_c(program: Program, out_dir: Path) -> dict:
+    """Write the C sources of `program` into out_dir; returns a summary (arena, weights)."""
+    name = program.name
     env = environment()
-    bindings, arena = layer_bindings(qgraph)
+    bindings, arena = bind(program)
     arrays: list[CArray] = [a for b in bindings for a in b.arrays.values()]
     macro = name.upper()
-    common = {"name": name, "macro": macro, "version": __version__, "source": source}
+    common = {"name": name, "macro": macro, "version": program.version, "source": program.source}
 
-    ops = {b.template: env.get_template(f"ops/{b.template}.c.j2").module for b in bindings}
-    params = [str(ops[b.template].params(b)) for b in bindings]
-    calls = [str(ops[b.template].call(b)).strip() for b in bindings]
+    templates = {b.template: env.get_template(f"ops/{b.template}.c.j2").module for b in bindings}
+    params = [str(getattr(templates[b.template], f"params_{b.suffix}")(b)) for b in bindings]
+    calls = [str(getattr(templates[b.template], f"call_{b.suffix}")(b)).strip() for b in bindings]
 
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def tensor(t):
-        return {"size": t.size, "ctype": C_TYPES[t.dtype], "int8": t.dtype == "int8",
-                "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
+        return {"size": t.size, "ctype": t.ctype, "int8": t.dtype == "int8", "shape": t.shape,
+                "layout": t.layout, "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
 
-    _write(out_dir / f"{name}.h", env.get_template("model.h.j2").render(
-        guard=f"{macro}_H", input=tensor(qgraph.input_tensor), cores=qgraph.meta["cores"],
-        output=tensor(qgraph.output_tensor), arena=arena,
-        weight_bytes=qgraph.weight_bytes(), **common))
-    _write(out_dir / f"{name}.c", env.get_template("model.c.j2").render(
+    isa = {"name": program.isa, "macro": f"MCUQ_ISA_{program.isa.upper()}"}
+    (out_dir / f"{name}.h").write_text(env.get_template("model.h.j2").render(
+        guard=f"{macro}_H", input=tensor(program.tensors[program.input]), cores=program.cores,
+        output=tensor(program.tensors[program.output]), arena=arena,
+        weight_bytes=program.weight_bytes, **common))
+    (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
         bindings=bindings, arrays=arrays, arena=arena, params=[p for p in params if p.strip()],
-        calls=calls, **common))
-    _write(out_dir / f"{name}_weights.c", env.get_template("weights.c.j2").render(
+        calls=calls, isa=isa, **common))
+    (out_dir / f"{name}_weights.c").write_text(env.get_template("weights.c.j2").render(
         arrays=arrays, **common))
 
     library = out_dir / "mcuq"
     library.mkdir(exist_ok=True)
-    for folder in KERNEL_DIRS:
+    for folder in COMMON_DIRS:
         for src in sorted((firmware_dir() / folder).iterdir()):
-            if src.suffix in (".c", ".h"):
+            if src.suffix == ".h":
                 shutil.copyfile(src, library / src.name)
+    shutil.copytree(firmware_dir() / "kernels" / program.isa, library / "kernels" / program.isa,
+                    dirs_exist_ok=True)
     for port in PORTS:
         (library / "ports" / port).mkdir(parents=True, exist_ok=True)
         for src in ("mcuq_port.h", "runtime.c"):
             shutil.copyfile(firmware_dir() / "ports" / port / src, library / "ports" / port / src)
-    write_tables(library / "mcuq_tables.c")
-    kernel_sources = sorted(p.name for p in library.glob("*.c"))
-    _write(out_dir / f"{name}.mk", env.get_template("model.mk.j2").render(
-        kernel_sources=kernel_sources, **common))
+    write_tables(library / TABLES_SOURCE, program.tables, program.version)
+    kernel_sources = sorted({b.kernel_file for b in bindings})
+    (out_dir / f"{name}.mk").write_text(env.get_template("model.mk.j2").render(
+        kernel_sources=kernel_sources, tables_source=TABLES_SOURCE, isa=isa, **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
-            "weight_bytes": qgraph.weight_bytes(), "layers": len(bindings)}
+            "weight_bytes": program.weight_bytes, "layers": len(bindings)}
 
 
-def write_tables(path: Path) -> None:
-    """The sigmoid/tanh tables of mcuq.fixedpoint as C (one source for both sides)."""
-    path.write_text(environment().get_template("tables.c.j2").render(
-        sigmoid=fx.SIGMOID_Q15, tanh=fx.TANH_Q15, version=__version__))
+def write_tables(path: Path, tables: dict, version: str) -> None:
+    """The shared constant tables (int16 arrays by name) as C: mcuq_<name>[]."""
+    path.write_text(environment().get_template("tables.c.j2").render(tables=tables,
+                                                                      version=version))
 
 
-def render_verify_data(qgraph: QGraph, frames_q: np.ndarray, path: Path) -> None:
-    """The verification input (int8 frames) as C, for the test harness."""
-    env = environment()
-    data = np.ascontiguousarray(frames_q).view(np.uint8)
-    path.write_text(env.get_template("verify_data.c.j2").render(
-        name=qgraph.name, macro=qgraph.name.upper(), version=__version__,
-        frames=int(frames_q.shape[0]), input=data, frame_bytes=data.size // frames_q.shape[0],
-        output_bytes=qgraph.tensor_bytes(qgraph.output)))
+def render_verify_data(name: str, version: str, frames: np.ndarray, output_bytes: int,
+                       path: Path) -> None:
+    """The verification input (frames, bytes per frame in C memory order) as C, for the
+    test harness."""
+    data = np.ascontiguousarray(frames).view(np.uint8).reshape(frames.shape[0], -1)
+    path.write_text(environment().get_template("verify_data.c.j2").render(
+        name=name, macro=name.upper(), version=version, frames=int(data.shape[0]),
+        input=data, frame_bytes=int(data.shape[1]), output_bytes=output_bytes))

@@ -5,7 +5,7 @@
 Writes examples/models/{gru,lstm}_small.{pt,onnx} (TorchScript and ONNX) and
 examples/data/{calib,test}_small.npy: speech-enhancement-shaped models (257 bins
 -> FC 96 + ReLU -> 2 x GRU/LSTM(96) -> FC 257 + sigmoid mask), trained for a few
-hundred steps on synthetic spectra (mcuq.synthetic).
+hundred steps on synthetic spectra (mcuq.speech.synthetic).
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcuq.models import SpeechMaskNet
-from mcuq.synthetic import spectral_pairs, train_quick
+from mcuq.speech.models import SpeechMaskNet
+from mcuq.speech.synthetic import spectral_pairs, train_quick
 
 HERE = Path(__file__).resolve().parent
 

@@ -15,24 +15,19 @@ from pathlib import Path
 import numpy as np
 
 from codegen.paths import firmware_dir
+from mcuq.chip import check_cores
 from mcuq.errors import McuqError
-from mcuq.export import check_cores
+from mcuq.harness import build, c_bytes, parse
+from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer
 from mcuq.simulate import Simulator
 from mcuq.toolchain import check_toolchain, qemu_command
-from mcuq.verify import build, parse
 
 MARK_FRAME, MARK_LAYER = 0x7A0, 0x7A1
 
 
 def layer_macs(layer: QLayer) -> int:
-    p = layer.params
-    if layer.kind == "linear":
-        return p["in_features"] * p["out_features"]
-    if layer.kind in ("gru", "lstm"):
-        gates = 3 if layer.kind == "gru" else 4
-        return gates * p["hidden"] * (p["in_features"] + p["hidden"])
-    return 0
+    return int(op(layer.kind).macs(layer))
 
 
 def build_plugin(directory: Path) -> Path:
@@ -82,8 +77,7 @@ def run_counted(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
         raise McuqError(f"the counted QEMU run failed with status {result.returncode}: "
                         + " | ".join((result.stdout + result.stderr).strip().splitlines()[-3:]))
     outputs, _, _ = parse(result.stdout)
-    got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
-    if not np.array_equal(got, np.ascontiguousarray(expected).view(np.uint8).reshape(-1)):
+    if b"".join(outputs) != c_bytes(expected, qgraph.output_tensor):
         raise McuqError(f"the {cores}-core bench build is not bit-exact with the simulator; "
                         "run `mcuq verify --dump-layers` on it")
     return parse_marks(log.read_text(), cores, len(qgraph.layers))

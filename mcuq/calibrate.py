@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq.ir import Graph
-from mcuq.ops import OPS
+from mcuq.ops import op
 from mcuq.reference import FloatModel
 
 
@@ -25,14 +25,14 @@ class MinMax:
 def calibrate_minmax(graph: Graph, batches) -> dict:
     """Per-tensor {"min", "max"} and per-layer {"state_max_abs": {...}} statistics.
 
-    `batches` yields float arrays (batch, time, input_size)."""
+    `batches` yields float arrays (batch, time, *input shape)."""
     tensors = {graph.input: MinMax()}
     states: dict[str, dict[str, float]] = {}
     model = FloatModel(graph)
 
     def observe(layer, y, state):
         tensors.setdefault(layer.outputs[0], MinMax()).update(y)
-        for key in OPS[layer.kind].STATE:
+        for key in op(layer.kind).CALIBRATED_STATE:
             seen = states.setdefault(layer.name, {})
             seen[key] = max(seen.get(key, 0.0), float(np.max(np.abs(state[key]))))
 

@@ -1,4 +1,5 @@
-"""The mcuq command line: export, simulate, verify, report."""
+"""The mcuq command line: export, simulate, verify, bench, report (the core), and the
+speech commands enhance, eval, corpus (mcuq.speech.commands)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,8 @@ import click
 import numpy as np
 
 from mcuq.errors import McuqError
+from mcuq.files import save_npy
+from mcuq.ops.layouts import ISAS
 
 
 @click.group()
@@ -38,15 +41,16 @@ def cli():
                    "(no C), to compare the others with.")
 @click.option("--precision-file", type=click.Path(path_type=Path),
               help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
-def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file):
+@click.option("--isa", default="rv32", show_default=True, type=click.Choice(ISAS),
+              help="Instruction set of the kernels: the weights are laid out for it.")
+def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
-
     from mcuq.export import load_overrides
 
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, precision=precision,
-                        overrides=load_overrides(precision_file))
+                        overrides=load_overrides(precision_file), isa=isa)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
@@ -71,17 +75,17 @@ def simulate(out_dir, input_path, output_path, raw):
     qgraph = QGraph.load(out_dir)
     data = load_array(input_path, "input")
     recurrent = qgraph.meta["recurrent"]
-    single = data.ndim == 2 and recurrent  # one (time, features) sequence
-    sequences = as_sequences(data[None] if single else data, qgraph.input_tensor.size,
-                             recurrent, "input")
+    shape = qgraph.input_tensor.shape
+    single = data.ndim == len(shape) + 1 and recurrent  # one (time, *shape) sequence
+    sequences = as_sequences(data[None] if single else data, shape, recurrent, "input")
     sim = Simulator(qgraph)
     y_q = sim.run_device(sim.quantize_input(sequences))
     y = y_q if raw else sim.dequantize_output(y_q)
     if single:
         y = y[0]
-    elif data.ndim == 2:  # (items, features) frames of a model without recurrent layers
+    elif data.ndim == len(shape) + 1:  # (items, *shape) frames of a model without state
         y = y[:, 0]
-    _save_npy(output_path, y)
+    save_npy(output_path, y)
     click.echo(f"simulated {sequences.shape[0]} x {sequences.shape[1]} frames -> {output_path}")
 
 
@@ -162,69 +166,6 @@ def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
 
 
 @cli.command()
-@click.argument("noisy", type=click.Path(path_type=Path))
-@click.option("-m", "--model", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="An export directory (mcuq export) of a 257-bin speech model.")
-@click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path),
-              help="The enhanced wav (16 kHz, 16-bit).")
-@click.option("--target", type=click.Choice(["sim", "qemu", "host"]), default="sim",
-              show_default=True, help="Run the frames through the simulator or the firmware.")
-@click.option("--cores", type=int, help="Cluster cores for --target qemu/host.")
-def enhance(noisy, out_dir, output_path, target, cores):
-    """Enhance a 16 kHz mono wav with a quantized speech model, frame by frame."""
-    from mcuq.enhance import enhance_file
-
-    info = enhance_file(noisy, out_dir, output_path, target, cores)
-    click.echo(f"enhanced {noisy} ({info['seconds']:.2f} s, {info['frames']} frames) with "
-               f"{target} -> {output_path}")
-
-
-@cli.command(name="eval")
-@click.argument("model", type=click.Path(path_type=Path))
-@click.option("--calib", required=True, type=click.Path(path_type=Path),
-              help="Calibration features (items, time, 257).")
-@click.option("--data", "data_root", required=True, type=click.Path(path_type=Path),
-              help="A folder with clean_<split>set_wav/ and noisy_<split>set_wav/.")
-@click.option("--split", default="test", show_default=True)
-@click.option("--limit", type=int, help="Evaluate only the first N clips.")
-@click.option("--configs", default="fp16,int8,mixed", show_default=True,
-              help="Comma-separated quantized configurations to score (FP32 always runs; "
-                   "FP16 is the slowest to simulate).")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Where results.md, results.json and spectrograms.png go.")
-def evaluate(model, calib, data_root, split, limit, configs, out_dir):
-    """PESQ, STOI and SI-SDR of noisy, FP32, FP16, INT8 and mixed on a test set."""
-    import shlex
-
-    from mcuq.evaluate import evaluate as run_eval
-    from mcuq.evaluate import markdown, write_results
-
-    command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    result = run_eval(model, calib, data_root, split, limit,
-                      progress=lambda c: click.echo(f"  {c} done", err=True),
-                      configs=[c.strip() for c in configs.split(",") if c.strip()])
-    write_results(result, Path(out_dir), command)
-    click.echo(markdown(result, command))
-
-
-@cli.command()
-@click.argument("root", type=click.Path(path_type=Path))
-@click.option("--train", default=600, show_default=True, help="Training clips.")
-@click.option("--calib", "calib_count", default=40, show_default=True, help="Calibration clips.")
-@click.option("--test", default=120, show_default=True, help="Test clips.")
-@click.option("--seed", default=0, show_default=True)
-def corpus(root, train, calib_count, test, seed):
-    """Generate a noisy/clean speech corpus (espeak-ng + generated noise), no download."""
-    from mcuq.corpus import generate
-
-    if Path(root).exists() and any(Path(root).iterdir()):
-        raise McuqError(f"{root} exists and is not empty; choose a new folder")
-    manifest = generate(Path(root), {"train": train, "calib": calib_count, "test": test}, seed)
-    counts = ", ".join(f"{k} {len(v)}" for k, v in manifest["splits"].items())
-    click.echo(f"wrote {root}: {counts} clips (16 kHz, VoiceBank-DEMAND layout)")
-
-
-@cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
 def report(out_dir):
     """Print the export's per-layer quality, memory and verification results."""
@@ -251,6 +192,16 @@ def report(out_dir):
         click.echo(line)
 
 
+def _add_speech_commands() -> None:
+    from mcuq.speech.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_speech_commands()
+
+
 def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:
     """The input sequence of verify and bench: --input's first item, or the export's."""
     from mcuq.data import load_array
@@ -272,15 +223,6 @@ def _print_layers(layers) -> None:
     for row in layers:
         click.echo(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
                    f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}")
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    """Write through a temporary file, so a failure leaves no partial output."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        np.save(f, array)
-    tmp.replace(path)
 
 
 def main() -> None:

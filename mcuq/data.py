@@ -1,8 +1,8 @@
 """Calibration and test data: .npy or .npz, batch on axis 0.
 
-For a model with recurrent layers each item is a (time, features) sequence, so
+For a model with recurrent layers each item is a (time, *input shape) sequence, so
 the array is (items, time, features). For other models an item may also be a
-single (features,) frame: (items, features).
+single frame: (items, *input shape), e.g. (items, features) or (items, C, H, W).
 """
 from __future__ import annotations
 
@@ -36,18 +36,26 @@ def load_array(path: str | Path, what: str = "data") -> np.ndarray:
     return data
 
 
-def as_sequences(data: np.ndarray, input_size: int, recurrent: bool, what: str = "data"
+def as_sequences(data: np.ndarray, shape: tuple[int, ...], recurrent: bool, what: str = "data"
                  ) -> np.ndarray:
-    """(items, time, features) float32, checked against the model input."""
-    if data.ndim == 2 and not recurrent:
-        data = data[:, None, :]
-    if data.ndim != 3:
-        item = "a (time, features) sequence" if recurrent else "(features,) or (time, features)"
+    """(items, time, *shape) float32, checked against the model input's per-frame shape."""
+    shape = tuple(shape)
+    frame = len(shape)
+    if data.ndim == frame + 1 and not recurrent:
+        data = data[:, None]
+    if data.ndim != frame + 2:
+        per_frame = "features" if frame == 1 else "channels, height, width"
+        item = f"a (time, {per_frame}) sequence"
+        if not recurrent:
+            item = f"one ({per_frame}) frame or {item}"
         raise McuqError(f"{what} has shape {list(data.shape)}; expected items on axis 0, each "
-                        f"{item}, i.e. an array (items, time, {input_size})")
-    if data.shape[-1] != input_size:
-        raise McuqError(f"{what} has {data.shape[-1]} features per frame, the model input has "
-                        f"{input_size}")
+                        f"{item}, i.e. an array (items, time, {', '.join(map(str, shape))})")
+    if tuple(data.shape[2:]) != shape:
+        if frame == 1:
+            raise McuqError(f"{what} has {data.shape[-1]} features per frame, the model input "
+                            f"has {shape[0]}")
+        raise McuqError(f"{what} has frames of shape {list(data.shape[2:])}, the model input "
+                        f"has {list(shape)}")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise McuqError(f"{what} is empty (shape {list(data.shape)})")
     if not np.all(np.isfinite(data)):

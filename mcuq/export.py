@@ -5,55 +5,22 @@ output directory only when complete, so a failure leaves nothing half-written.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-from codegen.generate import check_name, generate_c
-from mcuq.calibrate import calibrate_minmax
-from mcuq.data import as_sequences, batches, load_array
+from codegen.generate import generate_c
+from mcuq.chip import check_cores
+from mcuq.data import load_array
 from mcuq.errors import McuqError
-from mcuq.frontend import load_model
-from mcuq.quantize import assign_precisions, layer_report, quantize_graph
+from mcuq.files import atomic_directory
+from mcuq.lower import check_isa, check_name, lower
+from mcuq.pipeline import import_model, quantize_model, sequences_for
+from mcuq.quantize import layer_report
 
-REPORT_ITEMS = 8
-MAX_CORES = 8  # the cluster of the target chip
-
-
-def check_cores(cores: int) -> int:
-    if not 1 <= cores <= MAX_CORES:
-        raise McuqError(f"--cores {cores}: the cluster has 1 to {MAX_CORES} cores")
-    return cores  # calibration items the per-layer SQNR is measured on
-
-
-@contextlib.contextmanager
-def atomic_directory(out_dir: Path, force: bool):
-    """Yield a temporary directory that becomes out_dir on success."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
-    parent = out_dir.resolve().parent
-    if not parent.is_dir():
-        raise McuqError(f"cannot create {out_dir}: {parent} does not exist")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
-    try:
-        yield tmp
-        old = None
-        if out_dir.exists():
-            old = parent / f".{out_dir.name}.old-{os.getpid()}"
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
 
 
 def load_overrides(path: Path | None) -> dict | None:
@@ -75,25 +42,20 @@ def load_overrides(path: Path | None) -> dict | None:
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False, test_path: Path | None = None, cores: int = 1,
-           precision: str = "int8", overrides: dict | None = None) -> dict:
+           precision: str = "int8", overrides: dict | None = None, isa: str = "rv32") -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
     check_cores(cores)
+    check_isa(isa)
     if out_dir.exists() and not force:
         raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
     raw = load_array(calib_path, "calibration data")
-    features = raw.shape[-1] if raw.ndim >= 2 else None
-    frames = raw.shape[1] if raw.ndim == 3 else 16
-    onnx_model, graph = load_model(model_path, features=features, frames=frames)
-    calib = as_sequences(raw, graph.input_size, graph.recurrent, "calibration data")
-    stats = calibrate_minmax(graph, batches(calib))
-    qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides))
-    qgraph.meta["precision"] = precision
-    qgraph.meta["source"] = Path(model_path).name
-    qgraph.meta["cores"] = cores
+    onnx_model, graph = import_model(model_path, raw)
+    calib = sequences_for(graph, raw, "calibration data")
+    qgraph, stats = quantize_model(graph, calib, name, precision, overrides)
+    qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
     if test_path is not None:
-        report_data = as_sequences(load_array(test_path, "test data"), graph.input_size,
-                                   graph.recurrent, "test data")
+        report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:
         report_data = calib
     layers = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
@@ -106,12 +68,13 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
             c_summary = {"arena_bytes": None, "state_bytes": None,
                          "weight_bytes": qgraph.weight_bytes()}
         else:
-            c_summary = generate_c(qgraph, tmp / "c", source=Path(model_path).name)
+            c_summary = generate_c(lower(qgraph, isa, model_path.name), tmp / "c")
         report = {"model": str(model_path), "calibration": str(calib_path),
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
                   "precision": precision, "precisions": qgraph.meta["precisions"],
+                  "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])), "layers": layers}
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")

@@ -1,4 +1,5 @@
-"""FP16 arithmetic as the device does it; the C twin is firmware/kernels/mcuq_fp16.h.
+"""FP16 arithmetic as the device does it; the C twin is firmware/kernels/mcuq_fp16.h
+(and the fp16 dot products of firmware/kernels/<isa>/mcuq_isa.h).
 
 Every operation rounds to float16 on its own (round to nearest even): NumPy's
 float16 `+`, `-`, `*` compute in float32 and round once, which equals IEEE half
@@ -26,9 +27,9 @@ F32 = np.float32
 Q12_LIMIT = 65536.0  # |x| beyond 16 is flat for both tables: clamp before converting
 
 
-def tensor(size: int) -> QTensor:
+def tensor(shape) -> QTensor:
     """An fp16 activation tensor (no scale: the value is the number)."""
-    return QTensor(size=int(size), scale=1.0, zero_point=0, dtype="float16")
+    return QTensor(shape=tuple(shape), scale=1.0, zero_point=0, dtype="float16")
 
 
 def to_fp16(values: np.ndarray, what: str) -> np.ndarray:

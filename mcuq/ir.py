@@ -1,10 +1,16 @@
-"""The mcuq graph IR: a per-frame graph of layers.
+"""The mcuq graph IR: a per-frame graph of layers over shaped tensors.
 
-A model is run one frame (time step) at a time. Every activation tensor is a
-vector of `size` elements; recurrent layers keep state between frames. The
-frontend maps a sequence model (time axis somewhere in its tensors) onto this
-per-frame form and records where the time and feature axes were, so the
-float reference can be compared with ONNX Runtime on whole sequences.
+A model runs one frame at a time. For a recurrent model a frame is one time step
+and layers keep state between frames; any other model runs one item per frame.
+Every tensor has a per-frame shape: a vector `(F,)` or an image `(C, H, W)`. The
+NumPy code (float reference, simulator) holds a batch of frames as
+`(batch, *shape)`, channels first as ONNX has them; the C code's memory layout of
+each tensor is chosen by the code generator (see `mcuq.qgraph.c_layout`).
+
+The frontend maps the source model onto this form and records where its time and
+batch axes were (`input_roles`, `output_roles`), so the float reference can be
+compared with ONNX Runtime on whole sequences. Graph passes (mcuq.passes) rewrite
+the graph between import and calibration; `passes` lists those that ran.
 """
 from __future__ import annotations
 
@@ -12,23 +18,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Layer kinds and their weight names. GRU gates are in PyTorch order (r, z, n),
-# LSTM gates in PyTorch order (i, f, g, o); rows of w_ih/w_hh are gate-major.
-LAYER_KINDS = {
-    "linear": ("weight", "bias"),
-    "relu": (),
-    "sigmoid": (),
-    "tanh": (),
-    "gru": ("w_ih", "w_hh", "b_ih", "b_hh"),
-    "lstm": ("w_ih", "w_hh", "b_ih", "b_hh"),
-}
-RECURRENT_KINDS = ("gru", "lstm")
-GATES = {"gru": 3, "lstm": 4}
+
+@dataclass
+class Tensor:
+    shape: tuple[int, ...]  # per frame
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
 
 
 @dataclass
 class Layer:
-    kind: str
+    kind: str  # an op kind of mcuq.ops (the registry)
     name: str  # a C identifier, unique in the graph
     inputs: list[str]
     outputs: list[str]
@@ -41,25 +43,39 @@ class Layer:
 class Graph:
     input: str
     output: str
-    sizes: dict[str, int]  # tensor name -> elements per frame
+    tensors: dict[str, Tensor]
     layers: list[Layer]
     # axis roles of the source model's input and output, e.g. ("1", "T", "F"):
-    # T = time, F = features, 1 = a singleton (batch, direction) axis
+    # T = time, F = a per-frame axis, 1 = a singleton (batch, direction) axis
     input_roles: tuple[str, ...] = ("T", "F")
     output_roles: tuple[str, ...] = ("T", "F")
     source_input_name: str = "input"
+    passes: list[str] = field(default_factory=list)  # graph passes run, in order
+
+    def shape(self, tensor: str) -> tuple[int, ...]:
+        return self.tensors[tensor].shape
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.shape(self.input)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.shape(self.output)
 
     @property
     def input_size(self) -> int:
-        return self.sizes[self.input]
+        return self.tensors[self.input].size
 
     @property
     def output_size(self) -> int:
-        return self.sizes[self.output]
+        return self.tensors[self.output].size
 
     @property
     def recurrent(self) -> bool:
-        return any(layer.kind in RECURRENT_KINDS for layer in self.layers)
+        from mcuq.ops import op
+
+        return any(op(layer.kind).STATEFUL for layer in self.layers)
 
     def producer(self, tensor: str) -> Layer | None:
         for layer in self.layers:

@@ -2,6 +2,13 @@
 
 Saved as `model.json` (structure, quantization parameters, per-layer notes) and
 `weights.npz` (integer arrays, keyed `<layer>.<array>`), both readable by hand.
+
+Memory layout in C: a vector is stored as it is; an image `(C, H, W)` is stored
+HWC (channels last), as CMSIS-NN and PULP-NN store activations: the channels of one
+pixel are contiguous, so a convolution reads one input vector per tap and reuses it
+for every output channel, a SIMD dot product runs along channels, and a channel
+concatenation is a per-pixel copy. The simulator keeps NumPy's channels-first
+order; `to_c_order` and `from_c_order` convert at the boundary (verify, enhance).
 """
 from __future__ import annotations
 
@@ -13,16 +20,43 @@ import numpy as np
 
 from mcuq.errors import McuqError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DTYPES = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> storage type
 
 
 @dataclass
 class QTensor:
-    size: int
+    shape: tuple[int, ...]  # per frame, channels first: (F,) or (C, H, W)
     scale: float
     zero_point: int
     dtype: str = "int8"
+
+    def __post_init__(self):
+        self.shape = tuple(int(s) for s in self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def c_layout(self) -> str:
+        return "HWC" if len(self.shape) == 3 else "vector"
+
+
+def to_c_order(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(..., *shape) in NumPy order -> the same values in C memory order (HWC images)."""
+    if len(shape) == 3:
+        values = np.moveaxis(values, -3, -1)
+    return np.ascontiguousarray(values)
+
+
+def from_c_order(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Flat per-frame values in C memory order, (..., size) -> (..., *shape)."""
+    lead = values.shape[:-1]
+    if len(shape) == 3:
+        c, h, w = shape
+        return np.moveaxis(values.reshape(*lead, h, w, c), -1, -3)
+    return values.reshape(*lead, *shape)
 
 
 @dataclass

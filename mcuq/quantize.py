@@ -8,8 +8,9 @@ import numpy as np
 from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.errors import McuqError
-from mcuq.ir import RECURRENT_KINDS, Graph, Layer
-from mcuq.ops import OPS, convert
+from mcuq.ir import Graph, Layer
+from mcuq.ops import convert, op
+from mcuq.passes import check_deployable
 from mcuq.qgraph import DTYPES, QGraph, QLayer, QTensor
 from mcuq.reference import FloatModel
 from mcuq.simulate import Simulator, decode
@@ -35,7 +36,7 @@ def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None
                             "per-layer overrides need int8, fp16 or mixed")
         return {layer.name: "fp32" for layer in graph.layers}
     chosen = {layer.name: ("int8" if recipe == "int8" or
-                           (recipe == "mixed" and layer.kind in RECURRENT_KINDS) else "fp16")
+                           (recipe == "mixed" and op(layer.kind).STATEFUL) else "fp16")
               for layer in graph.layers}
     overrides = overrides or {}
     names = {layer.name for layer in graph.layers}
@@ -49,6 +50,9 @@ def assign_precisions(graph: Graph, recipe: str = "int8", overrides: dict | None
     for layer in graph.layers:
         chosen[layer.name] = overrides.get(layer.name, overrides.get(layer.kind,
                                                                      chosen[layer.name]))
+        if op(layer.kind).PRECISIONS and chosen[layer.name] not in op(layer.kind).PRECISIONS:
+            raise McuqError(f"layer {layer.name} ({layer.kind}) has no {chosen[layer.name]} "
+                            f"kernel; use {' or '.join(op(layer.kind).PRECISIONS)}")
     return chosen
 
 
@@ -60,53 +64,58 @@ def reference_layer(layer: Layer) -> QLayer:
                   params={**layer.attrs, "precision": "fp32"}, source=layer.source)
 
 
-def _tensor_for(stats: dict, size: int, precision: str) -> QTensor:
+def _tensor_for(stats: dict, shape: tuple, precision: str) -> QTensor:
     if precision == "fp32":
-        return QTensor(size=size, scale=1.0, zero_point=0, dtype="float32")
+        return QTensor(shape=shape, scale=1.0, zero_point=0, dtype="float32")
     if precision == "fp16":
-        return fp16.tensor(size)
+        return fp16.tensor(shape)
     scale, zp = fx.activation_qparams(stats["min"], stats["max"])
-    return QTensor(size=size, scale=scale, zero_point=zp)
+    return QTensor(shape=shape, scale=scale, zero_point=zp)
 
 
 def quantize_graph(graph: Graph, stats: dict, name: str = "model",
                    precisions: dict[str, str] | None = None) -> QGraph:
     """Quantize every layer at its precision, with a convert layer wherever a tensor
-    crosses between int8 and fp16."""
+    crosses between int8 and fp16 (one per tensor and precision, shared by its readers)."""
     precisions = precisions or assign_precisions(graph)
+    if "fp32" not in precisions.values():
+        check_deployable(graph)
     tensor_stats = stats["tensors"]
     first = graph.consumers(graph.input)[0]
-    tensors = {graph.input: _tensor_for(tensor_stats[graph.input], graph.input_size,
+    tensors = {graph.input: _tensor_for(tensor_stats[graph.input], graph.input_shape,
                                         precisions[first.name])}
     layers: list[QLayer] = []
     converted: dict[tuple[str, str], str] = {}
     for layer in graph.layers:
         precision = precisions[layer.name]
-        source = layer.inputs[0]
-        if tensors[source].dtype != DTYPES[precision]:
-            key = (source, precision)
-            if key not in converted:
-                out = f"{source}_{precision}"
-                target = _tensor_for(tensor_stats[source], tensors[source].size, precision)
-                count = sum(1 for q in layers if q.kind == "convert")
-                layers.append(convert.make(f"convert{count}", f"before {layer.name}", source,
-                                           out, tensors[source], target))
-                tensors[out] = target
-                converted[key] = out
-            layer = replace(layer, inputs=[converted[key]] + layer.inputs[1:])
+        inputs = []
+        for source in layer.inputs:
+            if tensors[source].dtype != DTYPES[precision]:
+                key = (source, precision)
+                if key not in converted:
+                    out = f"{source}_{precision}"
+                    target = _tensor_for(tensor_stats[source], tensors[source].shape, precision)
+                    count = sum(1 for q in layers if q.kind == "convert")
+                    layers.append(convert.make(f"convert{count}", f"before {layer.name}", source,
+                                               out, tensors[source], target))
+                    tensors[out] = target
+                    converted[key] = out
+                source = converted[key]
+            inputs.append(source)
+        layer = replace(layer, inputs=inputs)
         if precision == "fp32":
             qlayer = reference_layer(layer)
-            qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.sizes[layer.outputs[0]],
+            qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.shape(layer.outputs[0]),
                                precision)
         else:
-            qlayer, qout = OPS[layer.kind].quantize(layer, tensors[layer.inputs[0]],
-                                                    tensor_stats[layer.outputs[0]], precision)
+            qlayer, qout = op(layer.kind).quantize(layer, [tensors[t] for t in inputs],
+                                                   tensor_stats[layer.outputs[0]], precision)
         tensors[layer.outputs[0]] = qout
         layers.append(qlayer)
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),
             "source_input_name": graph.source_input_name, "calibration_frames": stats["frames"],
             "parameters": graph.parameter_count(), "recurrent": graph.recurrent,
-            "precisions": precisions}
+            "passes": list(graph.passes), "precisions": precisions}
     return QGraph(name=name, input=graph.input, output=graph.output, tensors=tensors,
                   layers=layers, meta=meta)
 
@@ -121,8 +130,8 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 
 def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray) -> list[dict]:
-    """Per layer: SQNR of the int8 model's output (errors accumulated from the input on)
-    against the float model's, on `sequences` (batch, time, features)."""
+    """Per layer: SQNR of the quantized model's output (errors accumulated from the input
+    on) against the float model's, on `sequences` (batch, time, *input shape)."""
     float_out: dict[str, list] = {}
     model = FloatModel(graph)
     model.reset(sequences.shape[0])

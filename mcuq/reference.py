@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from mcuq.ir import Graph
-from mcuq.ops import OPS
+from mcuq.ops import op
 
 
 class FloatModel:
@@ -17,22 +17,22 @@ class FloatModel:
         self.state: dict[str, dict] = {}
 
     def reset(self, batch: int = 1) -> None:
-        self.state = {layer.name: OPS[layer.kind].init_float_state(layer, batch)
+        self.state = {layer.name: op(layer.kind).init_float_state(layer, batch)
                       for layer in self.graph.layers}
 
     def step(self, x: np.ndarray, observe: Callable | None = None) -> np.ndarray:
-        """One frame: x (batch, input_size) -> (batch, output_size)."""
+        """One frame: x (batch, *input shape) -> (batch, *output shape)."""
         values = {self.graph.input: np.asarray(x, np.float32)}
         for layer in self.graph.layers:
             state = self.state[layer.name]
-            y = OPS[layer.kind].run_float(layer, values[layer.inputs[0]], state)
+            y = op(layer.kind).run_float(layer, [values[t] for t in layer.inputs], state)
             values[layer.outputs[0]] = y
             if observe is not None:
                 observe(layer, y, state)
         return values[self.graph.output]
 
     def run(self, sequences: np.ndarray) -> np.ndarray:
-        """(batch, time, input_size) -> (batch, time, output_size), from a reset state."""
+        """(batch, time, *input shape) -> (batch, time, *output shape), from a reset state."""
         sequences = np.asarray(sequences, np.float32)
         self.reset(sequences.shape[0])
         return np.stack([self.step(sequences[:, t]) for t in range(sequences.shape[1])], axis=1)

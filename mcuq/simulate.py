@@ -5,7 +5,7 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq.ir import Layer
-from mcuq.ops import OPS
+from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer, QTensor
 
 
@@ -46,21 +46,21 @@ class Simulator:
         self.state = {}
         for layer in self.qgraph.layers:
             if layer.name in self.floats:
-                self.state[layer.name] = OPS[layer.kind].init_float_state(
+                self.state[layer.name] = op(layer.kind).init_float_state(
                     self.floats[layer.name], batch)
             else:
-                self.state[layer.name] = OPS[layer.kind].init_device_state(layer, batch)
+                self.state[layer.name] = op(layer.kind).init_device_state(layer, batch)
 
     def step(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
-        """One frame of device-format input (batch, input_size) -> device-format output;
+        """One frame of device-format input (batch, *input shape) -> device-format output;
         `trace` collects every layer's output (layer name -> array)."""
         values = {self.qgraph.input: np.asarray(x_q, self.qgraph.input_tensor.dtype)}
         for layer in self.qgraph.layers:
-            x, state = values[layer.inputs[0]], self.state[layer.name]
+            xs, state = [values[t] for t in layer.inputs], self.state[layer.name]
             if layer.name in self.floats:
-                y = OPS[layer.kind].run_float(self.floats[layer.name], x, state)
+                y = op(layer.kind).run_float(self.floats[layer.name], xs, state)
             else:
-                y = OPS[layer.kind].run_device(layer, x, state)
+                y = op(layer.kind).run_device(layer, xs, state)
             values[layer.outputs[0]] = y
             if trace is not None:
                 trace.setdefault(layer.name, []).append(y.copy())
@@ -73,7 +73,7 @@ class Simulator:
         return decode(y_q, self.qgraph.output_tensor)
 
     def run_device(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
-        """Device-format (batch, time, input_size) -> (batch, time, output_size), from reset."""
+        """Device-format (batch, time, *input shape) -> (batch, time, *output shape), from reset."""
         self.reset(x_q.shape[0])
         out = np.stack([self.step(x_q[:, t], trace) for t in range(x_q.shape[1])], axis=1)
         if trace is not None:
@@ -82,5 +82,5 @@ class Simulator:
         return out
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        """float (batch, time, input_size) -> dequantized float output."""
+        """float (batch, time, *input shape) -> dequantized float output."""
         return self.dequantize_output(self.run_device(self.quantize_input(x)))

@@ -8,8 +8,10 @@ import pytest
 
 from codegen.generate import write_tables
 from codegen.paths import firmware_dir
+from mcuq import __version__
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq.lower import TABLES
 
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 
@@ -52,7 +54,7 @@ def test_tables_are_monotonic_and_bounded():
 @pytest.fixture(scope="module")
 def c_checker(tmp_path_factory):
     build = tmp_path_factory.mktemp("fxcheck")
-    write_tables(build / "mcuq_tables.c")
+    write_tables(build / "mcuq_tables.c", TABLES, __version__)
     kernels = firmware_dir() / "kernels"
     exe = build / "check"
     subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-fsanitize=undefined",

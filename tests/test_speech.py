@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from mcuq import audio
-from mcuq.corpus import find_pairs, generate
+from mcuq.speech import audio
+from mcuq.speech.corpus import find_pairs, generate
 from mcuq.errors import McuqError
-from mcuq.evaluate import evaluate, si_sdr, write_results
+from mcuq.speech.evaluate import evaluate, si_sdr, write_results
 from mcuq.export import export
 
 MCUQ = [sys.executable, "-m", "mcuq.cli"]

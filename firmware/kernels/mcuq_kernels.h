@@ -1,6 +1,10 @@
-/* mcuq kernel library: one kernel per op, parameters in one const struct per layer.
- * Each kernel's NumPy twin is named in its source file; the generated model.c fills
- * the structs and calls the kernels in order. */
+/* mcuq kernel library: the interface of every kernel, whatever the instruction set.
+ * One kernel per file, firmware/kernels/<isa>/<kind>_s8.c or <kind>_f16.c, named
+ * mcuq_<kind>_s8 / mcuq_<kind>_f16 after what it outputs; parameters in one const
+ * struct per layer. Each kernel's NumPy twin is named in its source file; the
+ * generated model.c fills the structs and calls the kernels in order. Weight arrays
+ * are in the layout of the export's instruction set (mcuq/ops/layouts.py); the
+ * comments give the rv32 one. */
 #ifndef MCUQ_KERNELS_H
 #define MCUQ_KERNELS_H
 
@@ -30,19 +34,53 @@ typedef struct {
 
 void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16 *output);
 
+void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t *output);
 void mcuq_relu_f16(int32_t size, const _Float16 *input, _Float16 *output);
-void mcuq_sigmoid_f16_layer(int32_t size, const _Float16 *input, _Float16 *output);
-void mcuq_tanh_f16_layer(int32_t size, const _Float16 *input, _Float16 *output);
+
+/* int8: output[i] = table[input[i] + 128], the layer's table */
+void mcuq_sigmoid_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+void mcuq_sigmoid_f16(int32_t size, const _Float16 *input, _Float16 *output);
+void mcuq_tanh_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+void mcuq_tanh_f16(int32_t size, const _Float16 *input, _Float16 *output);
 
 /* precision boundaries: int8 -> fp16 and fp16 -> int8 (scale and zero point of the int8 side) */
-void mcuq_convert_s8_f16(int32_t size, int32_t zero_point, float scale, const int8_t *input,
-                         _Float16 *output);
-void mcuq_convert_f16_s8(int32_t size, int32_t zero_point, float inv_scale,
-                         const _Float16 *input, int8_t *output);
+void mcuq_convert_f16(int32_t size, int32_t zero_point, float scale, const int8_t *input,
+                      _Float16 *output);
+void mcuq_convert_s8(int32_t size, int32_t zero_point, float inv_scale, const _Float16 *input,
+                     int8_t *output);
 
-void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t *output);
-/* output[i] = table[input[i] + 128]: sigmoid, tanh, any int8 -> int8 function */
-void mcuq_table_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+#define MCUQ_ADD_SHIFT 16 /* fraction bits of the rescaled int8 Add inputs */
+
+typedef struct {
+    int32_t size;
+    int32_t a_zero_point, a_mult, a_shift;  /* a -> output scale 2^16 */
+    int32_t b_zero_point, b_mult, b_shift;
+    int32_t out_zero_point;
+} mcuq_add_s8_t;
+
+void mcuq_add_s8(const mcuq_add_s8_t *p, const int8_t *a, const int8_t *b, int8_t *output);
+void mcuq_add_f16(int32_t size, const _Float16 *a, const _Float16 *b, _Float16 *output);
+
+/* Concat on the channel axis; memory is channels last, a vector one pixel */
+typedef struct {
+    int32_t inputs;
+    int32_t outer;               /* pixels (1 for vectors) */
+    const int32_t *channels;     /* [inputs] */
+    const int32_t *mult;         /* [inputs] input scale -> output scale */
+    const int32_t *shift;
+    const int32_t *zero_point;   /* [inputs] */
+    int32_t out_zero_point;
+} mcuq_concat_s8_t;
+
+typedef struct {
+    int32_t inputs;
+    int32_t outer;
+    const int32_t *channels;
+} mcuq_concat_f16_t;
+
+void mcuq_concat_s8(const mcuq_concat_s8_t *p, const int8_t *const *inputs, int8_t *output);
+void mcuq_concat_f16(const mcuq_concat_f16_t *p, const _Float16 *const *inputs,
+                     _Float16 *output);
 
 /* Gate pre-activations of a recurrent layer, PyTorch gate order. Weights are unit-major
  * with the gates of a unit interleaved; per-row vectors are gate-major (row g*hidden+j). */

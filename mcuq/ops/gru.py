@@ -14,7 +14,8 @@ int8 (gx, gh in Q12 from recurrent.int_gates; r, z, n in Q15; h int8 with scale 
 fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
         r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z),  n = tanh(gx_n + r * gh_n)
         h' = n + z * (h - n)
-C kernels: mcuq_gru_s8 in firmware/kernels/gru.c, mcuq_gru_f16 in gru_f16.c.
+C kernels: mcuq_gru_s8 (firmware/kernels/<isa>/gru_s8.c), mcuq_gru_f16 (gru_f16.c).
+ONNX: GRU (forward, zero initial state; mcuq.ops.recurrent.import_onnx).
 """
 from __future__ import annotations
 
@@ -26,14 +27,22 @@ from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
 
-STATE = ()
+KIND = "gru"
+ONNX_TYPES = ("GRU",)
+STATEFUL = True
+output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
+
+
+def import_onnx(ctx, node) -> list:
+    return recurrent.import_onnx(ctx, node, KIND)
 
 
 def init_float_state(layer: Layer, batch: int) -> dict:
     return {"h": np.zeros((batch, layer.attrs["hidden"]), np.float32)}
 
 
-def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_float(layer: Layer, xs, state: dict) -> np.ndarray:
+    x = xs[0]
     hidden = layer.attrs["hidden"]
     gx, gh = recurrent.float_gates(layer, x, state["h"])
     r = recurrent.sigmoid(gx[:, :hidden] + gh[:, :hidden])
@@ -43,24 +52,27 @@ def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
     return state["h"]
 
 
-def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    qin = qins[0]
     hidden = layer.attrs["hidden"]
     if precision == "fp16":
         arrays = recurrent.quantize_fp16(layer)
         params = {"precision": "fp16", "hidden": hidden,
                   "in_features": int(arrays["w_ih"].shape[1])}
-        return QLayer(kind="gru", name=layer.name, inputs=list(layer.inputs),
-                      outputs=list(layer.outputs), arrays=arrays, params=params,
-                      source=layer.source), fp16.tensor(hidden)
+        return recurrent.layer_of(layer, arrays, params), fp16.tensor((hidden,))
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     h2q = fx.quantize_multiplier(qout.scale * 2.0**fx.Q_UNIT)
     q2h = fx.quantize_multiplier(2.0**-fx.Q_UNIT / qout.scale)
     params = {"precision": "int8", "hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
               "h2q_mult": h2q[0], "h2q_shift": h2q[1], "q2h_mult": q2h[0], "q2h_shift": q2h[1]}
-    return QLayer(kind="gru", name=layer.name, inputs=list(layer.inputs),
-                  outputs=list(layer.outputs), arrays=arrays, params=params,
-                  source=layer.source), qout
+    return recurrent.layer_of(layer, arrays, params), qout
+
+
+def c_state(qlayer: QLayer) -> list:
+    """h persists between frames (kernel argument order)."""
+    dtype = "float16" if qlayer.params["precision"] == "fp16" else "int8"
+    return [("h", dtype, qlayer.params["hidden"])]
 
 
 def init_device_state(qlayer: QLayer, batch: int) -> dict:
@@ -79,7 +91,8 @@ def run_fp16(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     return state["h"]
 
 
-def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_device(qlayer: QLayer, xs, state: dict) -> np.ndarray:
+    x = xs[0]
     p = qlayer.params
     if p["precision"] == "fp16":
         return run_fp16(qlayer, x, state)

@@ -1,4 +1,4 @@
-"""Linear (fully connected) layer, optionally with a fused ReLU.
+"""Linear (fully connected) layer, optionally with a fused ReLU (mcuq.passes).
 
 float:  y = W x + b            (y = max(y, 0) with a fused ReLU)
 int8:   acc[n] = sum_k Wq[n,k] * xq[k] + bq[n]      with bq = round(b / (s_x s_w[n])) - zp_x sum_k Wq[n,k]
@@ -6,7 +6,9 @@ int8:   acc[n] = sum_k Wq[n,k] * xq[k] + bq[n]      with bq = round(b / (s_x s_w
         where M[n] ~ s_x s_w[n] / s_y, and lo = zp_y for a fused ReLU, else -128.
 fp16:   acc = b[n]; for k in order: acc = acc + fp16(W[n,k] x[k])      (mcuq.fp16.matvec)
         y[n] = acc, or relu(acc)
-C kernels: mcuq_linear_s8 in firmware/kernels/linear.c, mcuq_linear_f16 in linear_f16.c.
+C kernels: mcuq_linear_s8 (firmware/kernels/<isa>/linear_s8.c), mcuq_linear_f16 (linear_f16.c).
+Weight layout: the ISA's "matvec" layout (rv32: output channels in groups of four, interleaved).
+ONNX: MatMul (its bias Add folds in through add.py), Gemm.
 """
 from __future__ import annotations
 
@@ -14,36 +16,104 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import Act, attrs, is_bias, label
 from mcuq.ir import Layer
+from mcuq.ops import layouts
 from mcuq.qgraph import QLayer, QTensor
 
-STATE = ()
+KIND = "linear"
+ONNX_TYPES = ("MatMul", "Gemm")
 
 
-def init_float_state(layer: Layer, batch: int) -> dict:
-    return {}
+# -- import ------------------------------------------------------------------
+def import_onnx(ctx, node) -> list:
+    x = ctx.act(node.input[0], node)
+    if node.op_type == "MatMul":
+        w = ctx.const(node.input[1], node)
+        if w.ndim != 2:
+            raise McuqError(f"node {label(node)} (MatMul) needs 2-D weights, got {w.shape}")
+        weight = np.ascontiguousarray(w.T.astype(np.float32))
+        bias, has_bias = np.zeros(w.shape[1], np.float32), False
+    else:
+        a = attrs(node)
+        if a.get("transA", 0):
+            raise McuqError(f"node {label(node)} (Gemm) with transA=1 is not supported")
+        w = ctx.const(node.input[1], node).astype(np.float32) * a.get("alpha", 1.0)
+        weight = np.ascontiguousarray(w if a.get("transB", 0) else w.T)
+        bias, has_bias = np.zeros(weight.shape[0], np.float32), True
+        if len(node.input) > 2 and node.input[2]:
+            bias = bias + np.broadcast_to(ctx.const(node.input[2], node).reshape(-1),
+                                          (weight.shape[0],)) * a.get("beta", 1.0)
+    n_out, n_in = weight.shape
+    if x.roles[-1] != "F" or x.frame_shape != (n_in,):
+        raise McuqError(f"node {label(node)} ({node.op_type}) contracts axis of shape "
+                        f"{list(x.shape)} with weights of input size {n_in}; mcuq supports "
+                        "matrix products over the feature axis of a vector only")
+    out = ctx.add_layer(KIND, node, [x.tensor], {"weight": weight, "bias": bias.astype(np.float32)},
+                        {"has_bias": has_bias})
+    return [x.with_frame_shape(out, (n_out,))]
 
 
-def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
-    y = x @ layer.weights["weight"].T + layer.weights["bias"]
+def absorb_bias(ctx, node, x: Act, c: np.ndarray) -> bool:
+    """Fold Add(x, c) into the bias of the MatMul that produced x, when it has none."""
+    layer = ctx.layers[-1] if ctx.layers else None
+    if not (layer is not None and layer.kind == KIND and layer.outputs[0] == x.tensor
+            and not layer.attrs["has_bias"] and len(x.frame_shape) == 1
+            and is_bias(c, x.features)):
+        return False
+    bias = np.broadcast_to(c.reshape(-1), (x.features,))
+    layer.weights["bias"] = (layer.weights["bias"] + bias).astype(np.float32)
+    layer.attrs["has_bias"] = True
+    layer.source += ", " + label(node)
+    return True
+
+
+def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
+    """y' = scale y + shift per output channel (a BatchNorm after it): W' = scale W,
+    b' = scale b + shift. Not after a fused activation."""
+    if "activation" in layer.attrs:
+        return False
+    w, b = layer.weights["weight"].astype(np.float64), layer.weights["bias"].astype(np.float64)
+    layer.weights["weight"] = (w * scale[:, None]).astype(np.float32)
+    layer.weights["bias"] = (b * scale + shift).astype(np.float32)
+    layer.attrs["has_bias"] = True
+    return True
+
+
+def fuse_relu(layer: Layer) -> bool:
+    """max(y, 0) inside the kernel: the int8 output range starts at 0, one requantization."""
+    if "activation" in layer.attrs:
+        return False
+    layer.attrs["activation"] = "relu"
+    return True
+
+
+def output_shape(layer: Layer, shapes):
+    return (layer.weights["weight"].shape[0],)
+
+
+# -- float and quantized -----------------------------------------------------
+def run_float(layer: Layer, xs, state) -> np.ndarray:
+    y = xs[0] @ layer.weights["weight"].T + layer.weights["bias"]
     if layer.attrs.get("activation") == "relu":
         y = np.maximum(y, 0)
     return y.astype(np.float32)
 
 
-def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    qin = qins[0]
     relu = layer.attrs.get("activation") == "relu"
+    base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
+                outputs=list(layer.outputs), source=layer.source)
     if precision == "fp16":
         weight = fp16.to_fp16(layer.weights["weight"], f"layer {layer.name}")
         bias = fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")
-        qlayer = QLayer(
-            kind="linear", name=layer.name, inputs=list(layer.inputs),
-            outputs=list(layer.outputs), arrays={"weight": weight, "bias": bias},
-            params={"precision": "fp16", "in_features": int(weight.shape[1]),
-                    "out_features": int(weight.shape[0]),
-                    "activation": "relu" if relu else "none"},
-            source=layer.source)
-        return qlayer, fp16.tensor(weight.shape[0])
+        qlayer = QLayer(arrays={"weight": weight, "bias": bias},
+                        params={"precision": "fp16", "in_features": int(weight.shape[1]),
+                                "out_features": int(weight.shape[0]),
+                                "activation": "relu" if relu else "none"}, **base)
+        return qlayer, fp16.tensor((weight.shape[0],))
     wq, w_scale = fx.quantize_weights_per_channel(layer.weights["weight"])
     out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"])
     acc_scale = qin.scale * w_scale
@@ -51,26 +121,35 @@ def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[Q
     bias -= qin.zero_point * wq.astype(np.int64).sum(axis=1)
     fx.check_accumulator(wq, bias, f"layer {layer.name}")
     mult, shift = fx.quantize_multipliers(acc_scale / out_scale)
-    qout = QTensor(size=wq.shape[0], scale=out_scale, zero_point=out_zp)
+    qout = QTensor(shape=(wq.shape[0],), scale=out_scale, zero_point=out_zp)
     qlayer = QLayer(
-        kind="linear", name=layer.name, inputs=list(layer.inputs), outputs=list(layer.outputs),
         arrays={"weight": wq, "bias": bias.astype(np.int32), "mult": mult, "shift": shift},
         params={"precision": "int8", "in_features": int(wq.shape[1]), "out_features": int(wq.shape[0]),
                 "out_zero_point": out_zp, "act_min": out_zp if relu else -128,
-                "activation": "relu" if relu else "none"},
-        source=layer.source)
+                "activation": "relu" if relu else "none"}, **base)
     return qlayer, qout
 
 
-def init_device_state(qlayer: QLayer, batch: int) -> dict:
-    return {}
-
-
-def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     if p["precision"] == "fp16":
-        y = fp16.matvec(a["weight"], a["bias"], x)
+        y = fp16.matvec(a["weight"], a["bias"], xs[0])
         return fp16.relu(y) if p["activation"] == "relu" else y
-    acc = x.astype(np.int64) @ a["weight"].astype(np.int64).T + a["bias"]
+    acc = xs[0].astype(np.int64) @ a["weight"].astype(np.int64).T + a["bias"]
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
     return fx.saturate(y, p["act_min"], 127).astype(np.int8)
+
+
+# -- device ------------------------------------------------------------------
+def macs(qlayer: QLayer) -> int:
+    return qlayer.params["in_features"] * qlayer.params["out_features"]
+
+
+def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    arrays = dict(qlayer.arrays)
+    arrays["weight"] = layouts.arrange(isa, "matvec", arrays["weight"])
+    return arrays
+
+
+def c_values(qlayer: QLayer) -> dict:
+    return {"relu": int(qlayer.params["activation"] == "relu")}

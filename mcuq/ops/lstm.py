@@ -13,7 +13,8 @@ bits, C = 15 - integer bits of the calibrated max |c|; h int8 with scale s_h):
 fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
         i, f, o = sigmoid(gx + gh),  g = tanh(gx + gh)
         c' = f * c + i * g,  h' = o * tanh(c')
-C kernels: mcuq_lstm_s8 in firmware/kernels/lstm.c, mcuq_lstm_f16 in lstm_f16.c.
+C kernels: mcuq_lstm_s8 (firmware/kernels/<isa>/lstm_s8.c), mcuq_lstm_f16 (lstm_f16.c).
+ONNX: LSTM (forward, zero initial state; mcuq.ops.recurrent.import_onnx).
 """
 from __future__ import annotations
 
@@ -27,7 +28,15 @@ from mcuq.ir import Layer
 from mcuq.ops import recurrent
 from mcuq.qgraph import QLayer, QTensor
 
-STATE = ("c",)  # calibrated besides the output: max |c| sets the cell format
+KIND = "lstm"
+ONNX_TYPES = ("LSTM",)
+STATEFUL = True
+CALIBRATED_STATE = ("c",)  # besides the output: max |c| sets the cell format
+output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
+
+
+def import_onnx(ctx, node) -> list:
+    return recurrent.import_onnx(ctx, node, KIND)
 
 
 def init_float_state(layer: Layer, batch: int) -> dict:
@@ -35,7 +44,8 @@ def init_float_state(layer: Layer, batch: int) -> dict:
     return {"h": zeros, "c": zeros.copy()}
 
 
-def run_float(layer: Layer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_float(layer: Layer, xs, state: dict) -> np.ndarray:
+    x = xs[0]
     H = layer.attrs["hidden"]
     gx, gh = recurrent.float_gates(layer, x, state["h"])
     pre = gx + gh
@@ -54,24 +64,29 @@ def cell_fraction_bits(max_abs_c: float) -> int:
     return 15 - min(integer_bits, 15)
 
 
-def quantize(layer: Layer, qin: QTensor, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    qin = qins[0]
     hidden = layer.attrs["hidden"]
     if precision == "fp16":
         arrays = recurrent.quantize_fp16(layer)
         params = {"precision": "fp16", "hidden": hidden,
                   "in_features": int(arrays["w_ih"].shape[1])}
-        return QLayer(kind="lstm", name=layer.name, inputs=list(layer.inputs),
-                      outputs=list(layer.outputs), arrays=arrays, params=params,
-                      source=layer.source), fp16.tensor(hidden)
+        return recurrent.layer_of(layer, arrays, params), fp16.tensor((hidden,))
     qout = recurrent.output_qparams(stats, hidden)
     arrays = recurrent.quantize_gates(layer, qin, qout.scale)
     q30 = fx.quantize_multiplier(2.0**-30 / qout.scale)
     params = {"precision": "int8", "hidden": hidden, "in_features": int(arrays["w_ih"].shape[1]),
               "cell_frac": cell_fraction_bits(stats["state_max_abs"]["c"]),
               "q30_mult": q30[0], "q30_shift": q30[1]}
-    return QLayer(kind="lstm", name=layer.name, inputs=list(layer.inputs),
-                  outputs=list(layer.outputs), arrays=arrays, params=params,
-                  source=layer.source), qout
+    return recurrent.layer_of(layer, arrays, params), qout
+
+
+def c_state(qlayer: QLayer) -> list:
+    """h and c persist between frames (kernel argument order)."""
+    H = qlayer.params["hidden"]
+    if qlayer.params["precision"] == "fp16":
+        return [("h", "float16", H), ("c", "float16", H)]
+    return [("h", "int8", H), ("c", "int16", H)]
 
 
 def init_device_state(qlayer: QLayer, batch: int) -> dict:
@@ -100,7 +115,8 @@ def cell_to_q12(c: np.ndarray, cell_frac: int) -> np.ndarray:
     return c.astype(np.int64) << (fx.Q_GATE - cell_frac)
 
 
-def run_device(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
+def run_device(qlayer: QLayer, xs, state: dict) -> np.ndarray:
+    x = xs[0]
     p = qlayer.params
     if p["precision"] == "fp16":
         return run_fp16(qlayer, x, state)

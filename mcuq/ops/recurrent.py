@@ -1,4 +1,5 @@
-"""What GRU and LSTM share: quantized gate pre-activations.
+"""What GRU and LSTM share: their ONNX import, quantized gate pre-activations, MACs,
+weight layout.
 
 float:  gx = W_ih x + b_ih,  gh = W_hh h + b_hh          (one row per gate unit)
 int8:   acc_x = W_ih_q x_q + b_ih_q,  acc_h = W_hh_q h_q + b_hh_q    (int32)
@@ -15,8 +16,100 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
-from mcuq.qgraph import QTensor
+from mcuq.ops import layouts
+from mcuq.qgraph import QLayer, QTensor
+
+GATES = {"gru": 3, "lstm": 4}
+
+
+def import_onnx(ctx, node, kind: str) -> list:
+    """An ONNX GRU or LSTM node: one unidirectional layer, state kept inside the model.
+    Gates are reordered to PyTorch's order (GRU r, z, n; LSTM i, f, g, o)."""
+    where = f"node {label(node)} ({node.op_type})"
+    a = attrs(node)
+    direction = a.get("direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else direction
+    if direction != "forward":
+        raise McuqError(f"{where}: direction '{direction}' is not supported; mcuq streams "
+                        "frames, so recurrent layers must be unidirectional (forward)")
+    if kind == "gru" and a.get("linear_before_reset", 0) != 1:
+        raise McuqError(f"{where}: linear_before_reset=0 is not supported (PyTorch's GRU "
+                        "exports linear_before_reset=1)")
+    if "activations" in a or "clip" in a or a.get("input_forget", 0):
+        raise McuqError(f"{where}: custom activations, clip and input_forget are not supported")
+    hidden = int(a["hidden_size"])
+    layout = a.get("layout", 0)
+    x = ctx.act(node.input[0], node)
+    want = ("T", "1", "F") if layout == 0 else ("1", "T", "F")
+    if x.roles != want:
+        raise McuqError(f"{where}: input axes {x.roles} of shape {list(x.shape)} do not match "
+                        f"layout={layout}; expected (time, batch, features) roles {want}")
+
+    def opt(i):
+        return node.input[i] if len(node.input) > i and node.input[i] else None
+
+    if opt(4) is not None:
+        lens = ctx.const(opt(4), node)
+        if np.any(lens != x.shape[x.roles.index("T")]):
+            raise McuqError(f"{where}: sequence_lens shorter than the sequence are not supported")
+    for i, what in ((5, "initial_h"), (6, "initial_c"), (7, "P (peepholes)")):
+        if opt(i) is None:
+            continue
+        if i == 7:
+            raise McuqError(f"{where}: peephole connections are not supported")
+        init = ctx.value(opt(i))
+        if not isinstance(init, np.ndarray) or np.any(init != 0):
+            raise McuqError(f"{where}: {what} must be zeros (a state passed in from outside "
+                            "the model is not supported; mcuq keeps the state between frames)")
+
+    gates = GATES[kind]
+    w = ctx.const(node.input[1], node)[0]
+    r = ctx.const(node.input[2], node)[0]
+    b = ctx.const(opt(3), node)[0] if opt(3) else np.zeros(2 * gates * hidden, np.float32)
+    # ONNX gate order -> PyTorch gate order
+    order = [1, 0, 2] if kind == "gru" else [0, 2, 3, 1]  # GRU zrh->rzn, LSTM iofc->ifgo
+
+    def reorder(m):
+        blocks = np.split(np.asarray(m, np.float32), gates, axis=0)
+        return np.ascontiguousarray(np.concatenate([blocks[k] for k in order], axis=0))
+
+    weights = {"w_ih": reorder(w), "w_hh": reorder(r),
+               "b_ih": reorder(b[: gates * hidden]), "b_hh": reorder(b[gates * hidden:])}
+    if weights["w_ih"].shape[1] != x.features:
+        raise McuqError(f"{where}: weights expect {weights['w_ih'].shape[1]} input features, "
+                        f"the input has {x.features}")
+    out = ctx.add_layer(kind, node, [x.tensor], weights, {"hidden": hidden})
+    t = x.shape[x.roles.index("T")]
+    y_roles = ("T", "1", "1", "F") if layout == 0 else ("1", "T", "1", "F")
+    y_shape = (t, 1, 1, hidden) if layout == 0 else (1, t, 1, hidden)
+    final = Unusable(f"is the final state of {where}: mcuq keeps the recurrent state inside "
+                     "the model; use the per-frame output Y instead")
+    return [Act(out, y_roles, y_shape), final, final]
+
+
+def output_shape(layer: Layer, shapes):
+    return (layer.attrs["hidden"],)
+
+
+def macs(qlayer: QLayer) -> int:
+    p = qlayer.params
+    return GATES[qlayer.kind] * p["hidden"] * (p["in_features"] + p["hidden"])
+
+
+def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    """Weights in the ISA's gate layout (rv32: the gate rows of a unit interleaved)."""
+    arrays = dict(qlayer.arrays)
+    for key in ("w_ih", "w_hh"):
+        arrays[key] = layouts.arrange(isa, "gates", arrays[key], gates=GATES[qlayer.kind])
+    return arrays
+
+
+def layer_of(layer: Layer, arrays: dict, params: dict) -> QLayer:
+    return QLayer(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
+                  outputs=list(layer.outputs), arrays=arrays, params=params, source=layer.source)
 
 
 def quantize_gates(layer: Layer, qin: QTensor, h_scale: float) -> dict[str, np.ndarray]:
@@ -71,4 +164,4 @@ def gate_sum(gx, gh) -> np.ndarray:
 
 def output_qparams(stats: dict, size: int) -> QTensor:
     max_abs = max(abs(stats["min"]), abs(stats["max"]))
-    return QTensor(size=size, scale=fx.symmetric_scale(max_abs), zero_point=0)
+    return QTensor(shape=(size,), scale=fx.symmetric_scale(max_abs), zero_point=0)

@@ -5,7 +5,7 @@
  *   D x n              -> mcuq_rshift_round64
  * fp16 values travel as their 16-bit patterns, float32 constants as 32-bit patterns:
  *   M a b   -> a * b        P a b -> a + b          (fp16, one rounding each)
- *   G x     -> mcuq_sigmoid_f16      H x -> mcuq_tanh_f16
+ *   G x     -> mcuq_f16_sigmoid      H x -> mcuq_f16_tanh
  *   I q zp s32 -> mcuq_f16_from_s8   J x zp s32 -> mcuq_s8_from_f16 */
 #include <stdio.h>
 #include <string.h>
@@ -56,9 +56,9 @@ int main(void)
             const _Float16 r = half(a) + half(b);
             printf("%u\n", bits_of(r));
         } else if (op == 'G' && scanf("%lld", &a) == 1)
-            printf("%u\n", bits_of(mcuq_sigmoid_f16(half(a))));
+            printf("%u\n", bits_of(mcuq_f16_sigmoid(half(a))));
         else if (op == 'H' && scanf("%lld", &a) == 1)
-            printf("%u\n", bits_of(mcuq_tanh_f16(half(a))));
+            printf("%u\n", bits_of(mcuq_f16_tanh(half(a))));
         else if (op == 'I' && scanf("%lld %lld %lld", &a, &b, &c) == 3)
             printf("%u\n", bits_of(mcuq_f16_from_s8((int8_t)a, (int32_t)b, single(c))));
         else if (op == 'J' && scanf("%lld %lld %lld", &a, &b, &c) == 3)

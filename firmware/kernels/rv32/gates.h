@@ -1,0 +1,72 @@
+/* Gate pre-activations shared by the rv32 GRU and LSTM kernels (NumPy twin:
+ * mcuq/ops/recurrent.py); they read the weights in the rv32 gate layout.
+ *
+ * float:  gx = W_ih x + b_ih,  gh = W_hh h + b_hh
+ * fp16:   the same sums in fp16, each row in k order (mcuq_fp16.h)
+ * int8:   gx = requant(W_ih_q xq + b_ih_q, M_ih),  gh = requant(W_hh_q hq + b_hh_q, M_hh)
+ *         both in Q12 (int32); M ~ s_x s_w 2^12 and s_h s_w 2^12 per row.
+ */
+#ifndef MCUQ_GATES_H
+#define MCUQ_GATES_H
+
+#include "mcuq_fixedpoint.h"
+#include "mcuq_fp16.h"
+#include "mcuq_isa.h"
+#include "mcuq_kernels.h"
+
+/* gx = b_ih + W_ih x and gh = b_hh + W_hh h for every gate of hidden units
+ * j .. j + units - 1 (units = 1 or 2; unit u's gate q goes to gx[u * gates + q]; its rows
+ * are q H + j + u). The gate rows of one unit share their inputs and are stored
+ * interleaved, and two units run in one pass, so one load of x[k] (or h[k]) feeds 6 or
+ * 8 rows. One body for both precisions: P the parameter struct, T the element type,
+ * A the accumulator type, S the dot-product suffix. */
+#define MCUQ_BLOCK_SUMS(NAME, P, T, A, S)                                               \
+    static inline void NAME(const P *p, int32_t gates, int32_t j, int32_t units,         \
+                            const T *x, const T *h, A *gx, A *gh)                       \
+    {                                                                                    \
+        const int32_t k = p->in_features, hid = p->hidden;                               \
+        for (int32_t u = 0; u < units; u++)                                              \
+            for (int32_t q = 0; q < gates; q++) {                                        \
+                gx[u * gates + q] = p->b_ih[q * hid + j + u];                            \
+                gh[u * gates + q] = p->b_hh[q * hid + j + u];                            \
+            }                                                                            \
+        const T *wx = p->w_ih + j * k * gates, *wh = p->w_hh + j * hid * gates;          \
+        if (units == 2 && gates == 4) {                                                  \
+            mcuq_dot4i2_##S(wx, wx + k * 4, x, k, gx, gx + 4);                           \
+            mcuq_dot4i2_##S(wh, wh + hid * 4, h, hid, gh, gh + 4);                       \
+        } else if (units == 2) {                                                         \
+            mcuq_dot3i2_##S(wx, wx + k * 3, x, k, gx, gx + 3);                           \
+            mcuq_dot3i2_##S(wh, wh + hid * 3, h, hid, gh, gh + 3);                       \
+        } else if (gates == 4) {                                                         \
+            mcuq_dot4i_##S(wx, x, k, gx);                                                \
+            mcuq_dot4i_##S(wh, h, hid, gh);                                              \
+        } else {                                                                         \
+            mcuq_dot3i_##S(wx, x, k, gx);                                                \
+            mcuq_dot3i_##S(wh, h, hid, gh);                                              \
+        }                                                                                \
+    }
+MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8)
+/* fp16: each row summed in k order (mcuq_fp16.h); these are the gate inputs */
+MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16)
+
+/* int8: the sums above, each row requantized to Q12 */
+static inline void mcuq_block_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
+                                    int32_t units, const int8_t *x, const int8_t *h,
+                                    int32_t *gx, int32_t *gh)
+{
+    mcuq_block_sums_s8(g, gates, j, units, x, h, gx, gh);
+    for (int32_t u = 0; u < units; u++)
+        for (int32_t q = 0; q < gates; q++) {
+            const int32_t row = q * g->hidden + j + u, i = u * gates + q;
+            gx[i] = mcuq_requant(gx[i], g->mult_ih[row], g->shift_ih[row]);
+            gh[i] = mcuq_requant(gh[i], g->mult_hh[row], g->shift_hh[row]);
+        }
+}
+
+/* gx + gh in Q12, saturated to int32 */
+static inline int32_t mcuq_gate_sum(int32_t gx, int32_t gh)
+{
+    return mcuq_sat32((int64_t)gx + gh);
+}
+
+#endif

@@ -1,0 +1,44 @@
+/* GRU layer, fp16, one frame (NumPy twin: mcuq/ops/gru.py, run_fp16).
+ *
+ * float:  r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z)
+ *         n = tanh(gx_n + r gh_n),   h' = n + z (h - n)
+ * fp16:   gx[row] = b_ih[row] + sum_k W_ih[row][k] x[k], gh likewise, the three
+ *         gate rows of a unit stored interleaved (mcuq_block_gates_f16,
+ *         two units per pass);
+ *         then the formula above, one rounding per operation, sigmoid and tanh through
+ *         the shared Q15 tables (mcuq_fp16.h).
+ * Each core takes its share of the hidden units; the barrier keeps the old h until
+ * every core has read it.
+ */
+#include <string.h>
+
+#include "gates.h"
+#include "mcuq_runtime.h"
+
+void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
+                  _Float16 *output)
+{
+    int32_t first, last;
+    mcuq_split(p->hidden, &first, &last);
+    for (int32_t block = first; block < last; block += 2) {
+        const int32_t units = last - block < 2 ? 1 : 2;
+        _Float16 gxs[6], ghs[6];
+        mcuq_block_gates_f16(p, 3, block, units, input, h, gxs, ghs);
+        for (int32_t u = 0; u < units; u++) {
+            const int32_t j = block + u;
+            const _Float16 *gx = gxs + 3 * u, *gh = ghs + 3 * u;
+            const _Float16 r_pre = gx[0] + gh[0];
+            const _Float16 r = mcuq_f16_sigmoid(r_pre);
+            const _Float16 z_pre = gx[1] + gh[1];
+            const _Float16 z = mcuq_f16_sigmoid(z_pre);
+            const _Float16 rh = r * gh[2];
+            const _Float16 n_pre = gx[2] + rh;
+            const _Float16 n = mcuq_f16_tanh(n_pre);
+            const _Float16 diff = h[j] - n;
+            const _Float16 step = z * diff;
+            output[j] = n + step;
+        }
+    }
+    mcuq_cluster_barrier();
+    memcpy(h + first, output + first, (size_t)(last - first) * sizeof(_Float16));
+}

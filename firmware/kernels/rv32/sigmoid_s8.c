@@ -1,0 +1,17 @@
+/* Sigmoid, int8 (NumPy twin: mcuq/ops/sigmoid.py and mcuq/ops/lookup.py).
+ *
+ * float:  y = 1 / (1 + e^-x)
+ * int8:   y = table[xq + 128]; the 256-entry table is computed offline from the layer's
+ *         input quantization (output scale 1/256, zero point -128)
+ * Each core takes its share of the elements.
+ */
+#include "mcuq_kernels.h"
+#include "mcuq_runtime.h"
+
+void mcuq_sigmoid_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output)
+{
+    int32_t first, last;
+    mcuq_split(size, &first, &last);
+    for (int32_t i = first; i < last; i++)
+        output[i] = table[(int32_t)input[i] + 128];
+}

@@ -1,0 +1,70 @@
+"""Add: element-wise sum of two tensors of the same shape (no broadcasting).
+
+float:  y = a + b
+int8:   each input is rescaled to the output scale with 16 extra fraction bits, then
+        the two are summed and rounded once:
+        ta = requant(qa - zp_a, M_a)       M_a ~ s_a / s_y * 2^16   (int32, saturated)
+        tb = requant(qb - zp_b, M_b)       M_b ~ s_b / s_y * 2^16
+        y  = clamp(zp_y + rshift_round(ta + tb, 16), -128, 127)     (ta + tb in int64)
+fp16:   y = fp16(a + b)
+C kernels: mcuq_add_s8 (firmware/kernels/<isa>/add_s8.c), mcuq_add_f16 (add_f16.c).
+ONNX: Add of two activations; Add of a constant that is a MatMul's bias folds into it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq import fixedpoint as fx
+from mcuq import fp16
+from mcuq.frontend.onnx_node import Act, label
+from mcuq.ops import linear
+from mcuq.qgraph import QLayer, QTensor
+
+KIND = "add"
+ONNX_TYPES = ("Add",)
+FRACTION_BITS = 16  # of the rescaled inputs
+
+
+def import_onnx(ctx, node) -> list:
+    a, b = (ctx.value(name) for name in node.input)
+    if isinstance(a, Act) and isinstance(b, Act):
+        if a.roles != b.roles or a.shape != b.shape:
+            return ctx.refuse(f"op Add of shapes {list(a.shape)} and {list(b.shape)} "
+                              f"(node {label(node)}): mcuq adds tensors of one shape, without "
+                              "broadcasting")
+        out = ctx.add_layer(KIND, node, [a.tensor, b.tensor])
+        return [a.with_frame_shape(out, a.frame_shape)]
+    x, c = (a, b) if isinstance(a, Act) else (b, a)
+    if isinstance(c, np.ndarray) and linear.absorb_bias(ctx, node, x, c):
+        return [x]
+    return ctx.refuse(f"op Add of a constant that is not the bias of a MatMul "
+                      f"(node {label(node)})")
+
+
+def run_float(layer, xs, state) -> np.ndarray:
+    return (xs[0] + xs[1]).astype(np.float32)
+
+
+def quantize(layer, qins, stats, precision):
+    base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
+                outputs=list(layer.outputs), source=layer.source)
+    shape = qins[0].shape
+    if precision == "fp16":
+        return QLayer(params={"precision": "fp16", "size": qins[0].size}, **base), fp16.tensor(shape)
+    out_scale, out_zp = fx.activation_qparams(stats["min"], stats["max"])
+    params = {"precision": "int8", "size": qins[0].size, "out_zero_point": out_zp}
+    for side, q in zip("ab", qins):
+        mult, shift = fx.quantize_multiplier(q.scale / out_scale * 2.0**FRACTION_BITS)
+        params.update({f"{side}_zero_point": q.zero_point, f"{side}_mult": mult,
+                       f"{side}_shift": shift})
+    return QLayer(params=params, **base), QTensor(shape=shape, scale=out_scale, zero_point=out_zp)
+
+
+def run_device(qlayer, xs, state) -> np.ndarray:
+    p = qlayer.params
+    if p["precision"] == "fp16":
+        return (np.asarray(xs[0], np.float16) + np.asarray(xs[1], np.float16)).astype(np.float16)
+    ta, tb = (fx.requant(x.astype(np.int64) - p[f"{s}_zero_point"], p[f"{s}_mult"], p[f"{s}_shift"])
+              for s, x in zip("ab", xs))
+    y = p["out_zero_point"] + fx.rshift_round(ta + tb, FRACTION_BITS)
+    return fx.saturate(y, -128, 127).astype(np.int8)

@@ -1,0 +1,65 @@
+"""BatchNormalization: imported as its own float layer, folded into the Linear before it
+by the pass fold_batchnorm (float outputs unchanged, checked against ONNX Runtime), then
+deployed bit-exact; refused by name where nothing can absorb it."""
+import numpy as np
+import pytest
+from onnx import helper
+
+from mcuq.errors import McuqError
+from mcuq.frontend import import_onnx
+from mcuq.passes import fold_batchnorm, run_passes
+from optest import check_op
+from passtest import check_pass, onnx_model
+
+RNG = np.random.default_rng(8)
+INITS = {"w": RNG.standard_normal((9, 7)), "b": RNG.standard_normal(7),
+         "gamma": RNG.uniform(0.5, 2, 7), "beta": RNG.standard_normal(7),
+         "mean": RNG.standard_normal(7), "var": RNG.uniform(0.2, 3, 7)}
+BN = helper.make_node("BatchNormalization", ["h", "gamma", "beta", "mean", "var"], ["n"],
+                      name="bn", epsilon=1e-3)
+
+
+def test_fold_batchnorm_keeps_the_float_outputs():
+    model = onnx_model([helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="fc"), BN,
+                        helper.make_node("Relu", ["n"], ["y"], name="relu")], INITS, [1, 9])
+    graph = import_onnx(model)
+    assert [lay.kind for lay in graph.layers] == ["linear", "batchnorm", "relu"]
+    x = RNG.standard_normal((23, 9)).astype(np.float32)
+    after = check_pass(fold_batchnorm, graph, model, x)
+    assert [lay.kind for lay in after.layers] == ["linear", "relu"]
+    assert "'bn'" in after.layers[0].source
+
+
+def test_batchnorm_folded_model_deploys(tmp_path):
+    import torch
+
+    class LinearBn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(9)
+            self.fc, self.bn = torch.nn.Linear(11, 9), torch.nn.BatchNorm1d(9)
+            with torch.no_grad():
+                self.bn.running_mean.uniform_(-1, 1)
+                self.bn.running_var.uniform_(0.3, 2)
+                self.bn.weight.uniform_(0.5, 1.5)
+
+        def forward(self, x):
+            return torch.relu(self.bn(self.fc(x)))
+
+    # the dynamo exporter keeps the BatchNormalization node for mcuq to fold
+    qgraph = check_op(tmp_path, LinearBn(), "linear", "int8", shape=(11,), exporter="onnx_dynamo")
+    assert [q.kind for q in qgraph.layers] == ["linear"]
+    assert "fold_batchnorm" in qgraph.meta["passes"]
+
+
+def test_batchnorm_with_nothing_to_fold_into_is_refused():
+    model = onnx_model([helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean",
+                                                                "var"], ["n"], name="bn0"),
+                        helper.make_node("Relu", ["n"], ["y"], name="relu")], INITS, [1, 7])
+    graph = run_passes(import_onnx(model))
+    from mcuq.quantize import quantize_graph
+    from mcuq.calibrate import calibrate_minmax
+
+    stats = calibrate_minmax(graph, [np.ones((2, 3, 7), np.float32)])
+    with pytest.raises(McuqError, match=r"batchnorm0 .*'bn0'.*could not be folded"):
+        quantize_graph(graph, stats)

@@ -1,0 +1,12 @@
+"""LSTM on its own, int8 and fp16, odd sizes, state carried over 9 frames."""
+import pytest
+
+from optest import check_op
+from recurrent_models import One
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_lstm(tmp_path, precision):
+    qgraph = check_op(tmp_path, One("lstm", 7, 15, seed=4), "lstm", precision, shape=(7,),
+                      time=9, exporter="torchscript")
+    assert [q.kind for q in qgraph.layers] == ["lstm"]

@@ -1,0 +1,71 @@
+"""Graph passes not tied to one graph-only op: Linear+ReLU fusion, dead layers, and the
+pipeline as an export records it. Each keeps the float outputs (ONNX Runtime)."""
+import json
+
+import numpy as np
+import torch
+from onnx import helper
+
+from conftest import save_model
+from mcuq.export import export
+from mcuq.frontend import import_onnx, load_model
+from mcuq.passes import PIPELINE, fuse_linear_relu, remove_dead_layers
+from passtest import check_pass, onnx_model
+
+RNG = np.random.default_rng(11)
+W = {"w1": RNG.standard_normal((6, 9)), "b1": RNG.standard_normal(6),
+     "w2": RNG.standard_normal((4, 9)), "b2": RNG.standard_normal(4)}
+
+
+def test_fuse_linear_relu_keeps_the_float_outputs():
+    model = onnx_model([helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc", transB=1),
+                        helper.make_node("Relu", ["h"], ["y"], name="relu")], W, [1, 9])
+    graph = import_onnx(model)
+    after = check_pass(fuse_linear_relu, graph, model, RNG.standard_normal((19, 9)).astype(np.float32))
+    assert [lay.kind for lay in after.layers] == ["linear"]
+    assert after.layers[0].attrs["activation"] == "relu"
+
+
+def test_relu_not_fused_when_the_linear_output_is_read_elsewhere():
+    class Both(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(9, 6)
+
+        def forward(self, x):
+            h = self.fc(x)
+            return torch.cat([torch.relu(h), h], dim=-1)
+
+    model = onnx_model([helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc", transB=1),
+                        helper.make_node("Relu", ["h"], ["r"], name="relu"),
+                        helper.make_node("Concat", ["r", "h"], ["y"], name="cat", axis=1)],
+                       W, [1, 9])
+    graph = import_onnx(model)
+    after = check_pass(fuse_linear_relu, graph, model, RNG.standard_normal((5, 9)).astype(np.float32))
+    assert [lay.kind for lay in after.layers] == ["linear", "relu", "concat"]
+
+
+def test_remove_dead_layers_keeps_the_float_outputs():
+    model = onnx_model([helper.make_node("Gemm", ["x", "w2", "b2"], ["dead"], name="unused",
+                                         transB=1),
+                        helper.make_node("Sigmoid", ["dead"], ["dead2"], name="unused_too"),
+                        helper.make_node("Gemm", ["x", "w1", "b1"], ["y"], name="fc", transB=1)],
+                       W, [1, 9])
+    graph = import_onnx(model)
+    assert len(graph.layers) == 3
+    after = check_pass(remove_dead_layers, graph, model,
+                       RNG.standard_normal((7, 9)).astype(np.float32))
+    assert [lay.source for lay in after.layers] == ["'fc'"]
+    assert set(after.tensors) == {after.input, after.output}
+
+
+def test_export_records_the_passes(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.ReLU())
+    path = save_model(model, torch.zeros(1, 5), "onnx_legacy", tmp_path / "m", dynamic_time=False)
+    np.save(tmp_path / "calib.npy", RNG.standard_normal((8, 5)).astype(np.float32))
+    export(path, tmp_path / "calib.npy", tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert doc["meta"]["passes"] == [p.__name__ for p in PIPELINE]
+    _, graph = load_model(path)
+    assert graph.passes == doc["meta"]["passes"]
