@@ -33,11 +33,11 @@ def check_pass(graph_pass, graph, model: onnx.ModelProto, x: np.ndarray, atol=2e
     return after
 
 
-def onnx_model(nodes, inits, in_shape, out_name="y", out_shape=None) -> onnx.ModelProto:
+def onnx_model(nodes, inits, in_shape, out_name="y", out_shape=(1, None)) -> onnx.ModelProto:
     """A hand-written ONNX model (what an exporter we did not write might emit)."""
     graph = helper.make_graph(
         nodes, "hand", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape))],
-        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape)],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, list(out_shape))],
         [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in inits.items()])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)

@@ -46,10 +46,11 @@ def test_batchnorm_folded_model_deploys(tmp_path):
         def forward(self, x):
             return torch.relu(self.bn(self.fc(x)))
 
-    # the dynamo exporter keeps the BatchNormalization node for mcuq to fold
-    qgraph = check_op(tmp_path, LinearBn(), "linear", "int8", shape=(11,), exporter="onnx_dynamo")
+    # the legacy exporter keeps the BatchNormalization node (dynamo folds it itself)
+    qgraph = check_op(tmp_path, LinearBn(), "linear", "int8", shape=(11,), exporter="onnx_legacy")
     assert [q.kind for q in qgraph.layers] == ["linear"]
-    assert "fold_batchnorm" in qgraph.meta["passes"]
+    assert "BatchNormalization" in qgraph.layers[0].source  # folded by mcuq
+    assert qgraph.layers[0].params["activation"] == "relu"
 
 
 def test_batchnorm_with_nothing_to_fold_into_is_refused():
