@@ -113,7 +113,7 @@ def generate_c(program: Program, out_dir: Path) -> dict:
         weight_bytes=program.weight_bytes, **common))
     (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
         bindings=bindings, arrays=arrays, arena=arena, params=[p for p in params if p.strip()],
-        calls=calls, isa=isa, **common))
+        calls=calls, isa=isa, headers=sorted({b.header for b in bindings}), **common))
     (out_dir / f"{name}_weights.c").write_text(env.get_template("weights.c.j2").render(
         arrays=arrays, **common))
 

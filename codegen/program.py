@@ -61,6 +61,7 @@ class CLayer:
     suffix: str  # its macros params_<suffix> and call_<suffix>
     kernel: str  # the C function
     kernel_file: str  # firmware/kernels/<isa>/<kernel_file>
+    header: str  # firmware/kernels/<header>: the kernel's struct and prototype
     inputs: list[str]  # tensor names
     output: str
     arrays: dict[str, CArray] = field(default_factory=dict)

@@ -41,7 +41,7 @@ def lower_layer(prefix: str, layer: QLayer, isa: str) -> CLayer:
     scratch = [CBuffer(name, "uint8_t", nbytes) for name, nbytes in spec.c_scratch(layer, isa)]
     return CLayer(name=layer.name, template=spec.TEMPLATE,
                   suffix=SUFFIX[layer.params["precision"]], kernel=spec.kernel(layer),
-                  kernel_file=spec.kernel_file(layer), inputs=list(layer.inputs),
+                  kernel_file=spec.kernel_file(layer), header=spec.HEADER, inputs=list(layer.inputs),
                   output=layer.outputs[0], arrays=arrays, params=dict(layer.params),
                   values=spec.c_values(layer), state=state, scratch=scratch)
 

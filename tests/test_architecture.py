@@ -67,9 +67,11 @@ def test_op_lives_in_one_place(kind):
     if not spec.PRECISIONS:
         return  # graph-only: a pass removes it
     template = (ROOT / "templates" / "ops" / f"{spec.TEMPLATE}.c.j2").read_text()
+    header = (ROOT / "firmware" / "kernels" / spec.HEADER).read_text()
     for precision in spec.PRECISIONS:
         suffix = SUFFIX[precision]
         assert f"macro params_{suffix}(" in template and f"macro call_{suffix}(" in template
         for isa in ISAS:
             source = ROOT / "firmware" / "kernels" / isa / f"{kind}_{suffix}.c"
             assert re.search(rf"\bmcuq_{kind}_{suffix}\(", source.read_text()), source
+        assert re.search(rf"\bmcuq_{kind}_{suffix}\(", header), spec.HEADER

@@ -23,6 +23,7 @@ Optional (defaults below):
   c_arrays(qlayer, isa)   the constant arrays as the ISA's kernels read them (layout)
   c_values(qlayer)        further values its template formats (e.g. a float literal)
   TEMPLATE             templates/ops/<TEMPLATE>.c.j2 (macros params_<sfx>, call_<sfx>)
+  HEADER               firmware/kernels/mcuq_<kind>.h: its struct and prototypes
   kernel(qlayer)       the C function: mcuq_<kind>_s8 or mcuq_<kind>_f16, in the
                        file firmware/kernels/<isa>/<kind>_s8.c or <kind>_f16.c
 """
@@ -88,6 +89,8 @@ class Op:
             return DEFAULTS[name]
         if name == "TEMPLATE":
             return self.KIND
+        if name == "HEADER":
+            return f"mcuq_{self.KIND}.h"
         raise AttributeError(f"op {self.KIND} declares no {name}")
 
     def kernel(self, qlayer) -> str:

@@ -5,7 +5,7 @@
  * Each core takes its share of the elements.
  */
 #include "mcuq_fp16.h"
-#include "mcuq_kernels.h"
+#include "mcuq_add.h"
 #include "mcuq_runtime.h"
 
 void mcuq_add_f16(int32_t size, const _Float16 *a, const _Float16 *b, _Float16 *output)

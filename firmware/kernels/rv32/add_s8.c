@@ -8,7 +8,7 @@
  * sum is rounded once. Each core takes its share of the elements.
  */
 #include "mcuq_fixedpoint.h"
-#include "mcuq_kernels.h"
+#include "mcuq_add.h"
 #include "mcuq_runtime.h"
 
 void mcuq_add_s8(const mcuq_add_s8_t *p, const int8_t *a, const int8_t *b, int8_t *output)

@@ -5,7 +5,7 @@
  * of every input's values.
  */
 #include "mcuq_fp16.h"
-#include "mcuq_kernels.h"
+#include "mcuq_concat.h"
 #include "mcuq_runtime.h"
 
 void mcuq_concat_f16(const mcuq_concat_f16_t *p, const _Float16 *const *inputs,

@@ -8,7 +8,7 @@
  * of every input's values; one division per input finds where that share starts.
  */
 #include "mcuq_fixedpoint.h"
-#include "mcuq_kernels.h"
+#include "mcuq_concat.h"
 #include "mcuq_runtime.h"
 
 void mcuq_concat_s8(const mcuq_concat_s8_t *p, const int8_t *const *inputs, int8_t *output)

@@ -4,7 +4,7 @@
  * Each core takes its share of the elements.
  */
 #include "mcuq_fp16.h"
-#include "mcuq_kernels.h"
+#include "mcuq_convert.h"
 #include "mcuq_runtime.h"
 
 void mcuq_convert_f16(int32_t size, int32_t zero_point, float scale, const int8_t *input,

@@ -12,7 +12,7 @@
 #include "mcuq_fixedpoint.h"
 #include "mcuq_fp16.h"
 #include "mcuq_isa.h"
-#include "mcuq_kernels.h"
+#include "mcuq_recurrent.h"
 
 /* gx = b_ih + W_ih x and gh = b_hh + W_hh h for every gate of hidden units
  * j .. j + units - 1 (units = 1 or 2; unit u's gate q goes to gx[u * gates + q]; its rows

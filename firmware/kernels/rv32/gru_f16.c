@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gates.h"
+#include "mcuq_gru.h"
 #include "mcuq_runtime.h"
 
 void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gates.h"
+#include "mcuq_gru.h"
 #include "mcuq_runtime.h"
 
 void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output)

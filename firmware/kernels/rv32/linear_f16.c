@@ -10,7 +10,7 @@
  */
 #include "mcuq_fp16.h"
 #include "mcuq_isa.h"
-#include "mcuq_kernels.h"
+#include "mcuq_linear.h"
 #include "mcuq_runtime.h"
 
 void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16 *output)

@@ -8,7 +8,7 @@
  */
 #include "mcuq_fixedpoint.h"
 #include "mcuq_isa.h"
-#include "mcuq_kernels.h"
+#include "mcuq_linear.h"
 #include "mcuq_runtime.h"
 
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output)

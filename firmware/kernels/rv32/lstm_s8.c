@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gates.h"
+#include "mcuq_lstm.h"
 #include "mcuq_runtime.h"
 
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,

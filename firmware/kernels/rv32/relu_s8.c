@@ -4,7 +4,7 @@
  * int8:   y = max(xq, zp), the input's scale and zero point
  * Each core takes its share of the elements.
  */
-#include "mcuq_kernels.h"
+#include "mcuq_relu.h"
 #include "mcuq_runtime.h"
 
 void mcuq_relu_s8(int32_t size, int32_t zero_point, const int8_t *input, int8_t *output)

@@ -5,7 +5,7 @@
  *         input quantization (output scale 1/128, zero point 0)
  * Each core takes its share of the elements.
  */
-#include "mcuq_kernels.h"
+#include "mcuq_tanh.h"
 #include "mcuq_runtime.h"
 
 void mcuq_tanh_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output)

@@ -1,0 +1,33 @@
+/* Linear: the kernel interface, whatever the instruction set (NumPy twin:
+ * mcuq/ops/linear.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
+ * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+#ifndef MCUQ_LINEAR_H
+#define MCUQ_LINEAR_H
+
+#include <stdint.h>
+
+typedef struct {
+    const int8_t *weight;  /* [ceil(out_features / 4)][in_features][4]: channels in groups
+                              of 4 (zero-padded), symmetric per channel */
+    const int32_t *bias;   /* [out_features], input zero point folded in */
+    const int32_t *mult;   /* [out_features] requantization multiplier */
+    const int32_t *shift;  /* [out_features] requantization right shift */
+    int32_t in_features;
+    int32_t out_features;
+    int32_t out_zero_point;
+    int32_t act_min;       /* out_zero_point with a fused ReLU, else -128 */
+} mcuq_linear_s8_t;
+
+void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    const _Float16 *weight;  /* [ceil(out_features / 4)][in_features][4], as int8 */
+    const _Float16 *bias;    /* [out_features] */
+    int32_t in_features;
+    int32_t out_features;
+    int32_t relu;            /* 1: fused ReLU */
+} mcuq_linear_f16_t;
+
+void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16 *output);
+
+#endif

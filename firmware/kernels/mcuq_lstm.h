@@ -1,0 +1,24 @@
+/* LSTM: the kernel interface, whatever the instruction set (NumPy twin:
+ * mcuq/ops/lstm.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
+ * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+#ifndef MCUQ_LSTM_H
+#define MCUQ_LSTM_H
+
+#include <stdint.h>
+
+#include "mcuq_recurrent.h"
+
+typedef struct {
+    mcuq_gates_s8_t gates;   /* i, f, g, o */
+    int32_t cell_frac;       /* fraction bits of the int16 cell state */
+    int32_t q30_mult, q30_shift;  /* Q30 -> int8 h */
+} mcuq_lstm_s8_t;
+
+/* One frame: reads h, updates c (int16 [hidden]) in place, writes output, h := output. */
+void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
+                  int8_t *output);
+
+void mcuq_lstm_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h, _Float16 *c,
+                   _Float16 *output);
+
+#endif

@@ -1,0 +1,13 @@
+/* Tanh: the kernel interface, whatever the instruction set (NumPy twin:
+ * mcuq/ops/tanh.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
+ * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+#ifndef MCUQ_TANH_H
+#define MCUQ_TANH_H
+
+#include <stdint.h>
+
+/* int8: output[i] = table[input[i] + 128], the layer's table */
+void mcuq_tanh_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+void mcuq_tanh_f16(int32_t size, const _Float16 *input, _Float16 *output);
+
+#endif
