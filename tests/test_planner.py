@@ -24,8 +24,9 @@ def random_program(seed: int) -> Program:
                  for k in range(int(rng.integers(0, 3)))]
         scratch = [CBuffer("scratch", "uint8_t", int(rng.integers(1, 512)))] \
             if rng.random() < 0.3 else []
-        layers.append(CLayer(f"layer{i}", "t", "s8", "k", "k.c", [str(t) for t in inputs], name,
-                             state=state, scratch=scratch))
+        layers.append(CLayer(name=f"layer{i}", template="t", suffix="s8", kernel="k",
+                             kernel_file="k.c", header="k.h", inputs=[str(t) for t in inputs],
+                             output=name, state=state, scratch=scratch))
     return Program("model", "0", "src", "rv32", 1, "in", layers[-1].output, tensors, layers, {})
 
 
