@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.bench import bench
-from mcuq.speech.corpus import generate
 from mcuq.export import export
+from mcuq.speech.corpus import generate
 from mcuq.speech.data import calibration_array
 
 ROOT = Path(__file__).resolve().parent.parent

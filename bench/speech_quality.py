@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.speech.corpus import generate
-from mcuq.speech.evaluate import evaluate, markdown, write_results
 from mcuq.speech.data import calibration_array
+from mcuq.speech.evaluate import evaluate, markdown, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 # Relative to ROOT, so the written results name paths a reader can follow in the repo.

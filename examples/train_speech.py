@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcuq.speech.models import SpeechMaskNet
 from mcuq.speech.data import calibration_array, training_spectra
+from mcuq.speech.models import SpeechMaskNet
 
 CHUNK = 100
 

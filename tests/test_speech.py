@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile
 
+from mcuq.errors import McuqError
+from mcuq.export import export
 from mcuq.speech import audio
 from mcuq.speech.corpus import find_pairs, generate
-from mcuq.errors import McuqError
 from mcuq.speech.evaluate import evaluate, si_sdr, write_results
-from mcuq.export import export
 
 MCUQ = [sys.executable, "-m", "mcuq.cli"]
 
