@@ -11,7 +11,7 @@ import numpy as np
 
 from mcuq.errors import McuqError
 from mcuq.files import save_npy
-from mcuq.ops.layouts import ISAS
+from mcuq.layouts import ISAS
 
 
 @click.group()

@@ -12,7 +12,7 @@ from mcuq import fixedpoint as fx
 from mcuq.errors import McuqError
 from mcuq.ops import op
 from mcuq.ops.base import SUFFIX
-from mcuq.ops.layouts import ISAS
+from mcuq.layouts import ISAS
 from mcuq.qgraph import QGraph, QLayer
 
 # shared by the int8 and fp16 sigmoid/tanh of every kernel (mcuq_fixedpoint.h)

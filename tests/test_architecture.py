@@ -15,7 +15,7 @@ import pytest
 
 from mcuq.ops import kinds, op
 from mcuq.ops.base import SUFFIX
-from mcuq.ops.layouts import ISAS
+from mcuq.layouts import ISAS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {"mcuq.export", "mcuq.verify", "mcuq.bench", "mcuq.speech.enhance",

@@ -1,6 +1,6 @@
 /* Linear: the kernel interface, whatever the instruction set (NumPy twin:
  * mcuq/ops/linear.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
- * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+ * export's instruction set (mcuq/layouts.py); the comments give the rv32 one. */
 #ifndef MCUQ_LINEAR_H
 #define MCUQ_LINEAR_H
 

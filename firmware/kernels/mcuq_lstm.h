@@ -1,6 +1,6 @@
 /* LSTM: the kernel interface, whatever the instruction set (NumPy twin:
  * mcuq/ops/lstm.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
- * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+ * export's instruction set (mcuq/layouts.py); the comments give the rv32 one. */
 #ifndef MCUQ_LSTM_H
 #define MCUQ_LSTM_H
 

@@ -1,6 +1,6 @@
 /* What the GRU and LSTM kernels share: gate weights and the fp16 layer struct: the kernel interface, whatever the instruction set (NumPy twin:
- * mcuq/ops/recurrent.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
- * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+ * mcuq/ops/_recurrent.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
+ * export's instruction set (mcuq/layouts.py); the comments give the rv32 one. */
 #ifndef MCUQ_RECURRENT_H
 #define MCUQ_RECURRENT_H
 

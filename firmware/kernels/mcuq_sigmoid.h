@@ -1,6 +1,6 @@
 /* Sigmoid: the kernel interface, whatever the instruction set (NumPy twin:
  * mcuq/ops/sigmoid.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
- * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+ * export's instruction set (mcuq/layouts.py); the comments give the rv32 one. */
 #ifndef MCUQ_SIGMOID_H
 #define MCUQ_SIGMOID_H
 

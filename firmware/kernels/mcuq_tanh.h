@@ -1,6 +1,6 @@
 /* Tanh: the kernel interface, whatever the instruction set (NumPy twin:
  * mcuq/ops/tanh.py; kernels: firmware/kernels/<isa>/). Weight arrays are in the layout of the
- * export's instruction set (mcuq/ops/layouts.py); the comments give the rv32 one. */
+ * export's instruction set (mcuq/layouts.py); the comments give the rv32 one. */
 #ifndef MCUQ_TANH_H
 #define MCUQ_TANH_H
 

@@ -15,7 +15,7 @@ fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
         r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z),  n = tanh(gx_n + r * gh_n)
         h' = n + z * (h - n)
 C kernels: mcuq_gru_s8 (firmware/kernels/<isa>/gru_s8.c), mcuq_gru_f16 (gru_f16.c).
-ONNX: GRU (forward, zero initial state; mcuq.ops.recurrent.import_onnx).
+ONNX: GRU (forward, zero initial state; mcuq.ops._recurrent.import_onnx).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import numpy as np
 from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.ir import Layer
-from mcuq.ops import recurrent
+from mcuq.ops import _recurrent as recurrent
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "gru"

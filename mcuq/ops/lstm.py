@@ -14,7 +14,7 @@ fp16 (gx, gh from recurrent.fp16_gates; every operation rounds to fp16):
         i, f, o = sigmoid(gx + gh),  g = tanh(gx + gh)
         c' = f * c + i * g,  h' = o * tanh(c')
 C kernels: mcuq_lstm_s8 (firmware/kernels/<isa>/lstm_s8.c), mcuq_lstm_f16 (lstm_f16.c).
-ONNX: LSTM (forward, zero initial state; mcuq.ops.recurrent.import_onnx).
+ONNX: LSTM (forward, zero initial state; mcuq.ops._recurrent.import_onnx).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import numpy as np
 from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.ir import Layer
-from mcuq.ops import recurrent
+from mcuq.ops import _recurrent as recurrent
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "lstm"

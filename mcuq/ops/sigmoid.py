@@ -1,7 +1,7 @@
 """Sigmoid, element-wise.
 
 float:  y = 1 / (1 + e^-x)
-int8:   y = table[xq + 128] (mcuq.ops.lookup); output scale 1/256, zero point -128
+int8:   y = table[xq + 128] (mcuq.ops._lookup); output scale 1/256, zero point -128
 fp16:   y = fp16(sigmoid_q15(Q12 of x) / 32768)  (mcuq.fp16.sigmoid)
 C kernels: mcuq_sigmoid_s8 (firmware/kernels/<isa>/sigmoid_s8.c), mcuq_sigmoid_f16.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fp16
-from mcuq.ops import lookup
+from mcuq.ops import _lookup as lookup
 
 KIND = "sigmoid"
 ONNX_TYPES = ("Sigmoid",)

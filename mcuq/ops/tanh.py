@@ -1,7 +1,7 @@
 """Tanh, element-wise.
 
 float:  y = tanh(x)
-int8:   y = table[xq + 128] (mcuq.ops.lookup); output scale 1/128, zero point 0
+int8:   y = table[xq + 128] (mcuq.ops._lookup); output scale 1/128, zero point 0
 fp16:   y = fp16(tanh_q15(Q12 of x) / 32768)  (mcuq.fp16.tanh)
 C kernels: mcuq_tanh_s8 (firmware/kernels/<isa>/tanh_s8.c), mcuq_tanh_f16.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fp16
-from mcuq.ops import lookup
+from mcuq.ops import _lookup as lookup
 
 KIND = "tanh"
 ONNX_TYPES = ("Tanh",)

@@ -1,5 +1,5 @@
 /* Gate pre-activations shared by the rv32 GRU and LSTM kernels (NumPy twin:
- * mcuq/ops/recurrent.py); they read the weights in the rv32 gate layout.
+ * mcuq/ops/_recurrent.py); they read the weights in the rv32 gate layout.
  *
  * float:  gx = W_ih x + b_ih,  gh = W_hh h + b_hh
  * fp16:   the same sums in fp16, each row in k order (mcuq_fp16.h)

@@ -4,7 +4,7 @@
  * defines MCUQ_ISA_<NAME>, which the generated model checks against the layout its
  * weights were exported in.
  *
- * Weight layout read by these primitives (mcuq/ops/layouts.py, "rv32"): G rows
+ * Weight layout read by these primitives (mcuq/layouts.py, "rv32"): G rows
  * interleaved, w[k * G + g] is row g's weight k (G = 3 or 4: the gates of a recurrent
  * unit, or a group of four Linear channels). */
 #ifndef MCUQ_ISA_H

@@ -1,4 +1,4 @@
-/* Sigmoid, int8 (NumPy twin: mcuq/ops/sigmoid.py and mcuq/ops/lookup.py).
+/* Sigmoid, int8 (NumPy twin: mcuq/ops/sigmoid.py and mcuq/ops/_lookup.py).
  *
  * float:  y = 1 / (1 + e^-x)
  * int8:   y = table[xq + 128]; the 256-entry table is computed offline from the layer's

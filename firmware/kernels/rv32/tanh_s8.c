@@ -1,4 +1,4 @@
-/* Tanh, int8 (NumPy twin: mcuq/ops/tanh.py and mcuq/ops/lookup.py).
+/* Tanh, int8 (NumPy twin: mcuq/ops/tanh.py and mcuq/ops/_lookup.py).
  *
  * float:  y = tanh(x)
  * int8:   y = table[xq + 128]; the 256-entry table is computed offline from the layer's

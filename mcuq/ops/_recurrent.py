@@ -19,7 +19,7 @@ from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
-from mcuq.ops import layouts
+from mcuq import layouts
 from mcuq.qgraph import QLayer, QTensor
 
 GATES = {"gru": 3, "lstm": 4}
