@@ -4,10 +4,20 @@ Accepted: ONNX (`.onnx`), torch.export programs (`torch.export.save`, `.pt2`) an
 TorchScript (`torch.jit.save`, `.pt`). The two PyTorch formats are converted with
 `torch.onnx.export`. A `torch.save` file (a state_dict or a pickled module) is
 recognised without unpickling arbitrary objects and refused with what to do.
+
+Trust: an ONNX file is data. A .pt2 archive is checked entry by entry before torch
+reads it (`check_pt2_archive`): every payload torch would unpickle must load with
+torch's restricted unpickler (`weights_only=True`: tensors and plain containers), and
+archives carrying Python objects or compiled native code are refused, naming the
+entry; so torch's loader never reaches its unrestricted fallback. A TorchScript file
+is run by TorchScript's own interpreter while it is traced to ONNX: it can use any
+operator registered in torch (compute, allocate, loop) but cannot import Python
+modules or call Python functions (see the README).
 """
 from __future__ import annotations
 
 import io
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -84,9 +94,63 @@ def _onnx_from_buffer(buffer: io.BytesIO) -> onnx.ModelProto:
     return onnx.load_from_string(buffer.getvalue())
 
 
+def _pt2_refusal(path: Path, entry: str, why: str) -> McuqError:
+    return McuqError(f"{path}: archive entry '{entry}' {why}; mcuq does not load it, because "
+                     "that would run code from the file. Save the model again with "
+                     "torch.export.save, or export it to ONNX")
+
+
+def check_pt2_archive(path: Path) -> None:
+    """Refuse a torch.export archive that would make torch run code while loading it:
+    compiled AOTInductor code, pickled Python objects among the constants, and any payload
+    torch unpickles (sample inputs, weights and constants saved with use_pickle, legacy
+    weight files) that torch's restricted unpickler does not accept."""
+    import torch
+
+    from torch.export.pt2_archive import constants as c
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        roots = [n[:-len("archive_format")] for n in names if n.endswith("archive_format")]
+        root = roots[0] if roots else ""
+        entries = {n[len(root):]: n for n in names if n.startswith(root)}
+
+        def unpickled(rel: str, what: str) -> None:
+            if rel not in entries:
+                return
+            try:
+                torch.load(io.BytesIO(archive.read(entries[rel])), map_location="cpu",
+                           weights_only=True)
+            except Exception:
+                raise _pt2_refusal(path, entries[rel], f"({what}) holds pickled data beyond "
+                                   "plain tensors") from None
+
+        for rel, name in entries.items():
+            if rel.startswith(c.AOTINDUCTOR_DIR):
+                raise _pt2_refusal(path, name, "holds compiled AOTInductor code")
+            if rel.startswith(c.SAMPLE_INPUTS_DIR):
+                unpickled(rel, "sample inputs")
+        for folder in (c.WEIGHTS_DIR, c.CONSTANTS_DIR):
+            for rel in [r for r in entries if r.startswith(folder) and r.endswith(".pt")]:
+                unpickled(rel, "legacy payload")
+            for rel in [r for r in entries if r.startswith(folder) and r.endswith("_config.json")]:
+                try:
+                    config = json.loads(archive.read(entries[rel])).get("config", {})
+                except (ValueError, AttributeError):
+                    raise _pt2_refusal(path, entries[rel], "is not valid JSON") from None
+                for meta in config.values():
+                    file = str(meta.get("path_name", ""))
+                    if file.startswith((c.CUSTOM_OBJ_FILENAME_PREFIX, c.OPAQUE_OBJ_FILENAME_PREFIX)):
+                        raise _pt2_refusal(path, entries.get(folder + file, folder + file),
+                                           "is a pickled Python object")
+                    if meta.get("use_pickle"):
+                        unpickled(folder + file, "pickled tensor")
+
+
 def _export_program_to_onnx(path: Path) -> onnx.ModelProto:
     import torch
 
+    check_pt2_archive(path)
     try:
         program = torch.export.load(str(path))
     except Exception as exc:

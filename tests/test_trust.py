@@ -1,0 +1,101 @@
+"""A model file from a stranger must not run code: crafted .pt2 archives that would make
+torch unpickle a payload (which here would plant a marker file) are refused before any of
+it runs, naming the entry; so are archives with compiled code or Python objects."""
+from __future__ import annotations
+
+import json
+import pathlib
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import save_model
+from mcuq.errors import McuqError
+from mcuq.frontend.load import check_pt2_archive
+
+MCUQ = [sys.executable, "-m", "mcuq.cli"]
+
+
+class Plant:
+    """Unpickling this creates the marker file: what an attacker's payload would do."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def rewrite(src: pathlib.Path, dst: pathlib.Path, replace: dict[str, bytes]) -> None:
+    """A copy of the zip archive with some entries (matched by their ending) replaced
+    or added."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        root = next(n for n in zin.namelist() if n.endswith("archive_format"))[:-len("archive_format")]
+        for info in zin.infolist():
+            rel = info.filename[len(root):]
+            zout.writestr(info, replace.pop(rel, zin.read(info)))
+        for rel, data in replace.items():
+            zout.writestr(root + rel, data)
+
+
+@pytest.fixture()
+def good_pt2(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh()).eval()
+    return save_model(model, torch.zeros(1, 5), "torch_export", tmp_path / "good",
+                      dynamic_time=False)
+
+
+def crafted(good: pathlib.Path, tmp_path, case: str) -> tuple[pathlib.Path, pathlib.Path]:
+    marker = tmp_path / f"marker-{case}"
+    payload = pickle.dumps(Plant(marker), protocol=2)
+    bad = tmp_path / f"{case}.pt2"
+    if case == "sample_inputs":
+        rewrite(good, bad, {"data/sample_inputs/model.pt": payload})
+    elif case == "pickled_weight":
+        with zipfile.ZipFile(good) as z:
+            name = next(n for n in z.namelist() if n.endswith("model_weights_config.json"))
+            config = json.loads(z.read(name))
+        first = next(iter(config["config"].values()))
+        first["use_pickle"] = True
+        rewrite(good, bad, {"data/weights/model_weights_config.json": json.dumps(config).encode(),
+                            f"data/weights/{first['path_name']}": payload})
+    elif case == "aoti":
+        rewrite(good, bad, {"data/aotinductor/model/model.so": b"\x7fELF"})
+    return bad, marker
+
+
+@pytest.mark.parametrize("case", ["sample_inputs", "pickled_weight"])
+def test_torch_alone_would_run_the_payload(good_pt2, tmp_path, case):
+    """The attack is real: torch.export.load on its own runs the payload."""
+    bad, marker = crafted(good_pt2, tmp_path, case)
+    try:
+        torch.export.load(str(bad))
+    except Exception:
+        pass
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("case,entry", [("sample_inputs", "sample_inputs/model.pt"),
+                                        ("pickled_weight", "data/weights/weight_"),
+                                        ("aoti", "data/aotinductor/")])
+def test_crafted_pt2_is_refused_before_anything_runs(good_pt2, tmp_path, case, entry):
+    bad, marker = crafted(good_pt2, tmp_path, case)
+    with pytest.raises(McuqError, match=entry):
+        check_pt2_archive(bad)
+    np.save(tmp_path / "calib.npy", np.zeros((3, 5), np.float32))
+    run = subprocess.run(MCUQ + ["export", str(bad), "--calib", str(tmp_path / "calib.npy"),
+                                 "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("mcuq: error: ") and entry in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_plain_pt2_passes_the_check(good_pt2):
+    check_pt2_archive(good_pt2)
