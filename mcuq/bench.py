@@ -17,11 +17,11 @@ import numpy as np
 from codegen.paths import firmware_dir
 from mcuq.chip import check_cores
 from mcuq.errors import McuqError
-from mcuq.harness import build, c_bytes, parse
+from mcuq.harness import built, c_bytes, parse, run
 from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer
 from mcuq.simulate import Simulator
-from mcuq.toolchain import check_toolchain, qemu_command
+from mcuq.toolchain import check_toolchain
 
 MARK_FRAME, MARK_LAYER = 0x7A0, 0x7A1
 
@@ -62,25 +62,21 @@ def parse_marks(log: str, cores: int, layers: int) -> np.ndarray:
     return np.stack(rows)
 
 
-def run_counted(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int, plugin: Path,
+def run_counted(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
                 expected: np.ndarray, timeout_s: float) -> np.ndarray:
-    elf = build(out_dir, qgraph, "qemu", frames_q, trace=False, cores=cores, bench=True)
-    log = elf.parent / "insncount.log"
-    log.unlink(missing_ok=True)
-    cmd = qemu_command(elf, harts=cores + 1) + ["-plugin", str(plugin), "-d", "plugin",
-                                                 "-D", str(log)]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise McuqError(f"the counted QEMU run did not finish within {timeout_s:.0f} s") from None
-    if result.returncode != 0 or not log.is_file():
-        raise McuqError(f"the counted QEMU run failed with status {result.returncode}: "
-                        + " | ".join((result.stdout + result.stderr).strip().splitlines()[-3:]))
-    outputs, _, _ = parse(result.stdout)
-    if b"".join(outputs) != c_bytes(expected, qgraph.output_tensor):
-        raise McuqError(f"the {cores}-core bench build is not bit-exact with the simulator; "
-                        "run `mcuq verify --dump-layers` on it")
-    return parse_marks(log.read_text(), cores, len(qgraph.layers))
+    with built(out_dir, qgraph, "qemu", frames_q, trace=False, cores=cores, bench=True) as elf:
+        build_plugin(elf.parent)
+        # relative names inside the run folder: QEMU splits -plugin values at commas
+        result = run(elf, "qemu", timeout_s, cores, extra=["-plugin", "out/libinsncount.so",
+                                                            "-d", "plugin", "-D", "out/insncount.log"])
+        log = elf.parent / "insncount.log"
+        if not log.is_file():
+            raise McuqError("the counted QEMU run wrote no counts")
+        outputs, _, _ = parse(result.stdout)
+        if b"".join(outputs) != c_bytes(expected, qgraph.output_tensor):
+            raise McuqError(f"the {cores}-core bench build is not bit-exact with the simulator; "
+                            "run `mcuq verify --dump-layers` on it")
+        return parse_marks(log.read_text(), cores, len(qgraph.layers))
 
 
 def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
@@ -93,9 +89,7 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     expected = sim.run_device(frames_q)[0]
-    plugin = build_plugin(out_dir / "build" / "plugin")
-
-    counts = {c: run_counted(out_dir, qgraph, frames_q[0], c, plugin, expected, timeout_s)
+    counts = {c: run_counted(out_dir, qgraph, frames_q[0], c, expected, timeout_s)
               for c in cores_list}
     base = cores_list[0]
     macs = [layer_macs(layer) for layer in qgraph.layers]

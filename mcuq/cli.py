@@ -169,7 +169,10 @@ def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
 @click.argument("out_dir", type=click.Path(path_type=Path))
 def report(out_dir):
     """Print the export's per-layer quality, memory and verification results."""
+    from mcuq.qgraph import QGraph
+
     out_dir = Path(out_dir)
+    QGraph.load(out_dir)  # says what is wrong with a damaged or edited export
     path = out_dir / "report.json"
     if not path.is_file():
         raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")

@@ -11,6 +11,7 @@ arithmetic (clang -ffloat16-excess-precision=none).
 Formats at precision boundaries:
   int8 -> fp16   y = fp16(f32(q - zp) * f32(scale))
   fp16 -> int8   q = clamp(floor(f32(x) * f32(1 / scale) + 0.5) + zp, -128, 127); NaN -> zp
+  NaN results    stored as the canonical NaN 0x7e00 (canonical)
   sigmoid/tanh   x in Q12 by truncation of f32(x) * 4096 (clamped, NaN -> 0), the Q15
                  table of mcuq.fixedpoint, then fp16(f32(y_q15) / 32768)
 """
@@ -30,6 +31,20 @@ Q12_LIMIT = 65536.0  # |x| beyond 16 is flat for both tables: clamp before conve
 def tensor(shape) -> QTensor:
     """An fp16 activation tensor (no scale: the value is the number)."""
     return QTensor(shape=tuple(shape), scale=1.0, zero_point=0, dtype="float16")
+
+
+CANONICAL_NAN = np.array([0x7E00], np.uint16).view(F16)[0]
+
+
+def canonical(x: np.ndarray) -> np.ndarray:
+    """Every NaN as the canonical 0x7e00 (what RISC-V arithmetic gives; NumPy on x86 keeps
+    an operand's sign and payload). Applied to every fp16 value a kernel stores: a NaN
+    stays a NaN through any arithmetic, so only stored bits can differ."""
+    x = np.asarray(x, F16)
+    nan = np.isnan(x)
+    if nan.any():
+        x = np.where(nan, CANONICAL_NAN, x)
+    return x
 
 
 def to_fp16(values: np.ndarray, what: str) -> np.ndarray:

@@ -3,7 +3,10 @@ on the host or on RV32 under QEMU, and read what it printed. Used by verify, ben
 enhance. Frames cross the boundary as bytes in C memory order (mcuq.qgraph.to_c_order)."""
 from __future__ import annotations
 
+import contextlib
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,25 +26,32 @@ def c_bytes(values: np.ndarray, tensor: QTensor) -> bytes:
     return to_c_order(np.asarray(values, tensor.dtype), tensor.shape).tobytes()
 
 
-def build(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trace: bool,
-          cores: int, bench: bool = False) -> Path:
-    """Build the harness: verification (plain), per-layer dump (trace) or counted (bench).
-    frames_q: device-format input frames (time, *input shape)."""
+@contextlib.contextmanager
+def built(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trace: bool,
+          cores: int, bench: bool = False):
+    """Build the harness in a folder of its own (so runs of one export never share one) and
+    yield the program; the folder goes when the caller is done, and stays with its
+    build.log when the build fails. Modes: verification (plain), per-layer dump (trace),
+    counted (bench). frames_q: device-format input frames (time, *input shape).
+
+    No user path reaches make or QEMU: the run folder links the export's C as `model/`
+    and the firmware as `firmware/`, and every command runs inside it with those fixed
+    relative names, so paths with spaces, `$` or commas are never expanded or split."""
     mode = "-trace" if trace else ("-bench" if bench else "")
-    build_dir = out_dir / "build" / f"{target}-{cores}core{mode}"
-    build_dir.mkdir(parents=True, exist_ok=True)
+    root = Path(out_dir) / "build"
+    root.mkdir(parents=True, exist_ok=True)
+    build_dir = Path(tempfile.mkdtemp(prefix=f"{target}-{cores}core{mode}-", dir=root))
+    (build_dir / "model").symlink_to((Path(out_dir) / "c").resolve(), target_is_directory=True)
+    (build_dir / "firmware").symlink_to(firmware_dir(), target_is_directory=True)
+    (build_dir / "out").mkdir()
     frames = to_c_order(np.asarray(frames_q, qgraph.input_tensor.dtype), qgraph.input_tensor.shape)
     render_verify_data(qgraph.name, __version__, frames.reshape(frames.shape[0], -1),
                        qgraph.tensor_bytes(qgraph.output), build_dir / "verify_data.c")
-    elf = build_dir / "verify.elf"
-    elf.unlink(missing_ok=True)
-    cmd = ["make", "--no-print-directory", "-s", "-B", "-f",
-           str(firmware_dir() / "harness" / "Makefile"), f"TARGET={target}",
-           f"MODEL={qgraph.name}", f"MODEL_MK={(out_dir / 'c' / (qgraph.name + '.mk')).resolve()}",
-           f"VERIFY_DATA={(build_dir / 'verify_data.c').resolve()}",
-           f"BUILD={build_dir.resolve()}", f"TRACE={int(trace)}", f"BENCH={int(bench)}", f"CORES={cores}", "-j2",
-           str(elf.resolve())]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = ["make", "--no-print-directory", "-s", "-f", "firmware/harness/Makefile",
+           f"TARGET={target}", f"MODEL={qgraph.name}", f"MODEL_MK=model/{qgraph.name}.mk",
+           "VERIFY_DATA=verify_data.c", "BUILD=out", f"TRACE={int(trace)}",
+           f"BENCH={int(bench)}", f"CORES={cores}", "-j2", "out/verify.elf"]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=build_dir)
     if result.returncode != 0:
         log = build_dir / "build.log"
         log.write_text(result.stdout + result.stderr)
@@ -50,20 +60,26 @@ def build(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trac
                       and not line.startswith(("collect2", "make"))),
                      lines[0] if lines else "see the log")
         raise McuqError(f"building for {target} failed: {first.strip()} (full log: {log})")
-    return elf
+    yield build_dir / "out" / "verify.elf"
+    shutil.rmtree(build_dir, ignore_errors=True)
 
 
-def run(elf: Path, target: str, timeout_s: float, cores: int) -> str:
-    cmd = [str(elf)] if target == "host" else qemu_command(elf, harts=cores + 1)
+def run(elf: Path, target: str, timeout_s: float, cores: int, extra: list[str] | None = None
+        ) -> subprocess.CompletedProcess:
+    """Run a built harness, inside its run folder (relative names only); `extra` are
+    further QEMU arguments (the counting plugin)."""
+    cwd = elf.parent.parent
+    name = str(elf.relative_to(cwd))
+    cmd = ["./" + name] if target == "host" else qemu_command(name, harts=cores + 1) + (extra or [])
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise McuqError(f"the {target} run did not finish within {timeout_s:.0f} s") from None
     if result.returncode != 0 or "END" not in result.stdout:
         tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
         raise McuqError(f"the {target} run failed with status {result.returncode}: "
                         + " | ".join(tail))
-    return result.stdout
+    return result
 
 
 def parse(stdout: str):

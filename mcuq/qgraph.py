@@ -12,7 +12,9 @@ order; `to_c_order` and `from_c_order` convert at the boundary (verify, enhance)
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from mcuq.errors import McuqError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 2  # 2: shaped tensors, per-run ISA, passes, weights_sha256
 DTYPES = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> storage type
 
 
@@ -113,30 +115,54 @@ class QGraph:
                                for k, a in layer.arrays.items()}
             layers.append(entry)
             arrays.update({f"{layer.name}.{k}": a for k, a in layer.arrays.items()})
+        np.savez(directory / "weights.npz", **arrays)
         doc = {"format_version": FORMAT_VERSION, "name": self.name, "input": self.input,
                "output": self.output,
                "tensors": {k: asdict(v) for k, v in self.tensors.items()},
-               "layers": layers, "meta": self.meta}
+               "layers": layers, "meta": self.meta,
+               "weights_sha256": _sha256(directory / "weights.npz")}
         (directory / "model.json").write_text(json.dumps(doc, indent=1) + "\n")
-        np.savez(directory / "weights.npz", **arrays)
 
     @classmethod
     def load(cls, directory: Path) -> "QGraph":
+        """Read and validate an export: every field of model.json is checked (one line
+        naming the field on any mismatch), weights.npz must be the file the export wrote
+        (its SHA-256 is in model.json), and the graph must run one frame."""
+        from mcuq.export_format import check_document, check_runs
+
         directory = Path(directory)
         if not (directory / "model.json").is_file():
             raise McuqError(f"{directory} is not an mcuq export directory (no model.json); "
                             "create one with `mcuq export`")
         try:
             doc = json.loads((directory / "model.json").read_text())
-            stored = np.load(directory / "weights.npz")
-        except (OSError, ValueError) as exc:
-            raise McuqError(f"{directory}: cannot read the export ({exc}); export it again") from None
-        if doc.get("format_version") != FORMAT_VERSION:
-            raise McuqError(f"{directory} was written by another mcuq version; export it again")
-        layers = []
-        for entry in doc["layers"]:
-            arrays = {k: stored[f"{entry['name']}.{k}"] for k in entry.pop("arrays")}
-            layers.append(QLayer(arrays=arrays, **entry))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise McuqError(f"{directory}/model.json is not valid JSON ({exc}); "
+                            "export the model again") from None
+        check_document(doc, directory)
+        weights = directory / "weights.npz"
+        if not weights.is_file() or _sha256(weights) != doc["weights_sha256"]:
+            raise McuqError(f"{weights} is missing or is not the file this export wrote (its "
+                            "SHA-256 differs from model.json's weights_sha256); export again")
+        try:
+            with np.load(weights, allow_pickle=False) as stored:
+                layers = []
+                for entry in doc["layers"]:
+                    entry = dict(entry)
+                    arrays = {k: stored[f"{entry['name']}.{k}"] for k in entry.pop("arrays")}
+                    layers.append(QLayer(arrays=arrays, **entry))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise McuqError(f"{weights} cannot be read ({exc}); export again") from None
         tensors = {k: QTensor(**v) for k, v in doc["tensors"].items()}
-        return cls(name=doc["name"], input=doc["input"], output=doc["output"],
-                   tensors=tensors, layers=layers, meta=doc.get("meta", {}))
+        qgraph = cls(name=doc["name"], input=doc["input"], output=doc["output"],
+                     tensors=tensors, layers=layers, meta=doc.get("meta", {}))
+        check_runs(qgraph, doc, directory)
+        return qgraph
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -40,5 +40,7 @@ def check_toolchain(target: str) -> None:
                         "(or run `make toolchain` in the mcuq checkout)")
 
 
-def qemu_command(elf: Path, harts: int = 1) -> list[str]:
-    return QEMU_COMMAND + ["-smp", str(harts), "-kernel", str(elf)]
+def qemu_command(elf: str, harts: int = 1) -> list[str]:
+    """QEMU running `elf`, a name relative to the run folder (QEMU splits some option
+    values at commas, so no user path goes here)."""
+    return QEMU_COMMAND + ["-smp", str(harts), "-kernel", elf]

@@ -8,7 +8,7 @@ import numpy as np
 
 from mcuq.chip import check_cores
 from mcuq.errors import McuqError
-from mcuq.harness import TARGETS, build, c_bytes, parse, run
+from mcuq.harness import TARGETS, built, c_bytes, parse, run
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
 from mcuq.toolchain import check_toolchain
@@ -42,8 +42,8 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     trace: dict = {}
     expected = sim.run_device(frames_q, trace)[0]
 
-    elf = build(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores)
-    outputs, instructions, _ = parse(run(elf, target, timeout_s, cores))
+    with built(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores) as elf:
+        outputs, instructions, _ = parse(run(elf, target, timeout_s, cores).stdout)
     got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
     want = np.frombuffer(c_bytes(expected, qgraph.output_tensor), dtype=np.uint8)
     if got.size != want.size:
@@ -58,7 +58,7 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
             "mean": float(np.mean(instructions)), "max": int(np.max(instructions)),
             "min": int(np.min(instructions))}
     if mismatched or dump_layers:
-        elf = build(out_dir, qgraph, target, frames_q[0], trace=True, cores=cores)
-        _, _, dumped = parse(run(elf, target, timeout_s, cores))
+        with built(out_dir, qgraph, target, frames_q[0], trace=True, cores=cores) as elf:
+            _, _, dumped = parse(run(elf, target, timeout_s, cores).stdout)
         summary["first_difference"] = first_layer_difference(qgraph, trace, dumped)
     return summary

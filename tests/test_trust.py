@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pathlib
 import pickle
+from pathlib import Path
 import subprocess
 import sys
 import zipfile
@@ -99,3 +100,47 @@ def test_crafted_pt2_is_refused_before_anything_runs(good_pt2, tmp_path, case, e
 
 def test_a_plain_pt2_passes_the_check(good_pt2):
     check_pt2_archive(good_pt2)
+
+
+def test_paths_are_never_expanded_by_make_or_split_by_qemu(tmp_path):
+    """An export path with spaces, a make function, a shell expansion and a comma: verify
+    on both targets and bench work, and nothing in the path runs."""
+    from mcuq.bench import bench
+    from mcuq.export import export
+    from mcuq.verify import verify
+
+    # relative names: the commands would create the file in whatever folder they ran in
+    weird = tmp_path / "my models, $(shell touch PWNED1) $$(touch PWNED2) `touch PWNED3`"
+    weird.mkdir()
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    path = save_model(model.eval(), torch.zeros(1, 6), "onnx_legacy", weird / "m",
+                      dynamic_time=False)
+    data = np.random.default_rng(0).standard_normal((9, 6)).astype(np.float32)
+    np.save(weird / "calib.npy", data)
+    out = weird / "out $HOME"
+    export(path, weird / "calib.npy", out, cores=2)
+    for target in ("host", "qemu"):
+        assert verify(out, target, data)["bit_exact"]
+    assert bench(out, [1], data)["macs"] == 6 * 5 + 5 * 3
+    assert not [p for p in tmp_path.rglob("PWNED*")] and not list(Path.cwd().glob("PWNED*"))
+    assert not list((out / "build").iterdir())  # run folders are removed after a run
+
+
+def test_concurrent_verifies_of_one_export(tmp_path):
+    """Each run builds in a folder of its own."""
+    from mcuq.export import export
+
+    torch.manual_seed(2)
+    path = save_model(torch.nn.Linear(7, 4).eval(), torch.zeros(1, 7), "onnx_legacy",
+                      tmp_path / "m", dynamic_time=False)
+    np.save(tmp_path / "calib.npy", np.random.default_rng(1).standard_normal((5, 7)))
+    export(path, tmp_path / "calib.npy", tmp_path / "out")
+    runs = [subprocess.Popen(MCUQ + ["verify", str(tmp_path / "out"), "--target", target,
+                                     "--cores", str(cores)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for target in ("host", "qemu") for cores in (1, 3)] * 2
+    for proc in runs:
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr
+        assert "bit-exact" in stdout

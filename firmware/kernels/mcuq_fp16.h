@@ -12,6 +12,24 @@
 
 #include "mcuq_fixedpoint.h"
 
+/* The bits of a NaN: RISC-V arithmetic always gives the canonical NaN 0x7e00, x86 (the
+ * host build) keeps an operand's sign and payload (inf - inf gives 0xfe00). A NaN stays
+ * a NaN through every operation, so only stored values differ: every fp16 value a kernel
+ * computes and stores goes through this, and all targets store the same bits (the
+ * twin: mcuq.fp16.canonical). On RISC-V it is nothing at all. */
+static inline _Float16 mcuq_f16_canonical(_Float16 x)
+{
+#if defined(__riscv)
+    return x;
+#else
+    if (x != x) {
+        const union { uint16_t bits; _Float16 value; } nan = {0x7e00u};
+        return nan.value;
+    }
+    return x;
+#endif
+}
+
 /* x in Q12: truncate f32(x) * 4096, clamped to [-65536, 65535]; NaN -> 0 */
 static inline int32_t mcuq_f16_to_q12(_Float16 x)
 {

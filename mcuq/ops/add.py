@@ -63,7 +63,7 @@ def quantize(layer, qins, stats, precision):
 def run_device(qlayer, xs, state) -> np.ndarray:
     p = qlayer.params
     if p["precision"] == "fp16":
-        return (np.asarray(xs[0], np.float16) + np.asarray(xs[1], np.float16)).astype(np.float16)
+        return fp16.canonical(np.asarray(xs[0], np.float16) + np.asarray(xs[1], np.float16))
     ta, tb = (fx.requant(x.astype(np.int64) - p[f"{s}_zero_point"], p[f"{s}_mult"], p[f"{s}_shift"])
               for s, x in zip("ab", xs))
     y = p["out_zero_point"] + fx.rshift_round(ta + tb, FRACTION_BITS)

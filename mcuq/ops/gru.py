@@ -87,7 +87,7 @@ def run_fp16(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     r = fp16.sigmoid(gx[:, :H] + gh[:, :H])
     z = fp16.sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
     n = fp16.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
-    state["h"] = n + z * (h - n)
+    state["h"] = fp16.canonical(n + z * (h - n))
     return state["h"]
 
 

@@ -134,7 +134,7 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     if p["precision"] == "fp16":
         y = fp16.matvec(a["weight"], a["bias"], xs[0])
-        return fp16.relu(y) if p["activation"] == "relu" else y
+        return fp16.canonical(fp16.relu(y) if p["activation"] == "relu" else y)
     acc = xs[0].astype(np.int64) @ a["weight"].astype(np.int64).T + a["bias"]
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
     return fx.saturate(y, p["act_min"], 127).astype(np.int8)

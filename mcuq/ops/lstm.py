@@ -104,8 +104,8 @@ def run_fp16(qlayer: QLayer, x: np.ndarray, state: dict) -> np.ndarray:
     f = fp16.sigmoid(pre[:, H:2 * H])
     g = fp16.tanh(pre[:, 2 * H:3 * H])
     o = fp16.sigmoid(pre[:, 3 * H:])
-    state["c"] = f * state["c"] + i * g
-    state["h"] = o * fp16.tanh(state["c"])
+    state["c"] = fp16.canonical(f * state["c"] + i * g)
+    state["h"] = fp16.canonical(o * fp16.tanh(state["c"]))
     return state["h"]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from mcuq.chip import check_cores
 from mcuq.errors import McuqError
-from mcuq.harness import build, outputs_of, parse, run
+from mcuq.harness import built, outputs_of, parse, run
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator, decode
 from mcuq.speech import audio
@@ -41,8 +41,8 @@ def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: in
     qgraph.require_c(f"--target {target}")
     check_toolchain(target)
     cores = check_cores(cores or qgraph.meta.get("cores", 1))
-    elf = build(Path(out_dir), qgraph, target, frames[0], trace=False, cores=cores)
-    outputs, _, _ = parse(run(elf, target, timeout_s=1800, cores=cores))
+    with built(Path(out_dir), qgraph, target, frames[0], trace=False, cores=cores) as elf:
+        outputs, _, _ = parse(run(elf, target, timeout_s=1800, cores=cores).stdout)
     return decode(outputs_of(outputs, qgraph.output_tensor), qgraph.output_tensor)
 
 

@@ -14,6 +14,6 @@ void mcuq_add_f16(int32_t size, const _Float16 *a, const _Float16 *b, _Float16 *
     mcuq_split(size, &first, &last);
     for (int32_t i = first; i < last; i++) {
         const _Float16 sum = a[i] + b[i];
-        output[i] = sum;
+        output[i] = mcuq_f16_canonical(sum);
     }
 }

@@ -37,7 +37,8 @@ void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
             const _Float16 n = mcuq_f16_tanh(n_pre);
             const _Float16 diff = h[j] - n;
             const _Float16 step = z * diff;
-            output[j] = n + step;
+            const _Float16 h_new = n + step;
+            output[j] = mcuq_f16_canonical(h_new);
         }
     }
     mcuq_cluster_barrier();

@@ -31,6 +31,7 @@ void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16
         else
             mcuq_dot4i_f16(p->weight + n * k, input, k, acc);
         for (int32_t r = 0; r < rows; r++)
-            output[n + r] = p->relu && acc[r] < (_Float16)0 ? (_Float16)0 : acc[r];
+            output[n + r] = mcuq_f16_canonical(p->relu && acc[r] < (_Float16)0 ? (_Float16)0
+                                                                              : acc[r]);
     }
 }

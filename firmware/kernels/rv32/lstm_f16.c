@@ -36,9 +36,11 @@ void mcuq_lstm_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h, 
             const _Float16 o = mcuq_f16_sigmoid(pre[3]);
             const _Float16 keep = f * c[j];
             const _Float16 write = i * g;
-            c[j] = keep + write;
+            const _Float16 cell = keep + write;
+            c[j] = mcuq_f16_canonical(cell);
             const _Float16 t = mcuq_f16_tanh(c[j]);
-            output[j] = o * t;
+            const _Float16 h_new = o * t;
+            output[j] = mcuq_f16_canonical(h_new);
         }
     }
     mcuq_cluster_barrier();
