@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuq.errors import McuqError
 from mcuq.ir import Graph
 from mcuq.ops import op
 from mcuq.reference import FloatModel
@@ -43,6 +44,12 @@ def calibrate_minmax(graph: Graph, batches) -> dict:
             tensors[graph.input].update(batch[:, t])
             model.step(batch[:, t], observe)
         frames += batch.shape[0] * batch.shape[1]
+    for layer in graph.layers:
+        m = tensors.get(layer.outputs[0])
+        if m is not None and not (np.isfinite(m.min) and np.isfinite(m.max)):
+            raise McuqError(f"on the calibration data the float output of layer {layer.name} "
+                            f"(from node {layer.source}) overflows float32 or is NaN; check "
+                            "the scale of the calibration data")
     stats = {name: {"min": m.min, "max": m.max} for name, m in tensors.items()}
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})

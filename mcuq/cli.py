@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from mcuq.errors import McuqError
-from mcuq.files import save_npy
+from mcuq.files import save_npy, write_text
 from mcuq.layouts import ISAS
 
 
@@ -69,10 +69,12 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
 def simulate(out_dir, input_path, output_path, raw):
     """Run the bit-exact simulator of the generated C on an input."""
     from mcuq.data import as_sequences, load_array
+    from mcuq.files import check_output_file
     from mcuq.qgraph import QGraph
     from mcuq.simulate import Simulator
 
     qgraph = QGraph.load(out_dir)
+    check_output_file(output_path)
     data = load_array(input_path, "input")
     recurrent = qgraph.meta["recurrent"]
     shape = qgraph.input_tensor.shape
@@ -104,8 +106,8 @@ def verify(out_dir, target, input_path, dump_layers, cores, as_json):
     out_dir = Path(out_dir)
     summary = run_verify(out_dir, target, _verify_frames(out_dir, input_path), dump_layers,
                          cores=cores)
-    (out_dir / f"verify_{target}_{summary['cores']}core.json").write_text(
-        json.dumps(summary, indent=1) + "\n")
+    write_text(out_dir / f"verify_{target}_{summary['cores']}core.json",
+               json.dumps(summary, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -129,8 +131,11 @@ def verify(out_dir, target, input_path, dump_layers, cores, as_json):
               help="Comma-separated core counts to measure.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="Float input sequence (default: the first calibration item).")
-@click.option("--clock-mhz", default=370.0, show_default=True, help="Cluster clock.")
-@click.option("--hop-ms", default=6.25, show_default=True, help="Time per frame (real-time budget).")
+@click.option("--clock-mhz", default=370.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True, max=1e5), help="Cluster clock.")
+@click.option("--hop-ms", default=6.25, show_default=True,
+              type=click.FloatRange(min=0, min_open=True, max=1e6),
+              help="Time per frame (real-time budget).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
     """Count instructions per core on RV32/QEMU: per layer and whole model, 1 vs N cores."""
@@ -139,10 +144,13 @@ def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
     try:
         cores = [int(c) for c in cores_list.split(",") if c.strip()]
     except ValueError:
-        raise McuqError(f"--cores takes comma-separated numbers, not '{cores_list}'") from None
+        cores = []
+    if not cores:
+        raise McuqError(f"--cores takes comma-separated core counts such as 1,8, not "
+                        f"'{cores_list}'")
     result = run_bench(out_dir, cores, _verify_frames(Path(out_dir), input_path),
                        clock_hz=clock_mhz * 1e6, hop_s=hop_ms * 1e-3)
-    (Path(out_dir) / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_text(Path(out_dir) / "bench.json", json.dumps(result, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -176,23 +184,33 @@ def report(out_dir):
     path = out_dir / "report.json"
     if not path.is_file():
         raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")
-    rep = json.loads(path.read_text())
-    arena = ("no C (float reference)" if rep["arena_bytes"] is None else
-             f"arena {rep['arena_bytes']} bytes ({rep['state_bytes']} of recurrent state)")
-    click.echo(f"model {rep['model']}: {rep['parameters']} parameters, {rep['precision']}; weights "
-               f"{rep['weight_bytes']} bytes; {arena}")
-    click.echo(f"calibration: {rep['calibration_items']} items, {rep['calibration_frames']} "
-               f"frames; quantized vs float SQNR on {rep['report_items']} items of "
-               f"{rep['report_data']}:")
-    _print_layers(rep["layers"])
-    for vpath in sorted(out_dir.glob("verify_*.json")):
-        v = json.loads(vpath.read_text())
-        line = (f"verify {v['target']}, {v['cores']} core(s): "
-                f"{'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
-                f"({v['compared_bytes']} bytes over {v['frames']} frames)")
-        if "instructions_per_frame" in v:
-            line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
-        click.echo(line)
+    try:
+        rep = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise McuqError(f"{path} is not valid JSON; export the model again") from None
+    lines = []
+    try:
+        arena = ("no C (float reference)" if rep["arena_bytes"] is None else
+                 f"arena {rep['arena_bytes']} bytes ({rep['state_bytes']} of recurrent state)")
+        lines.append(f"model {rep['model']}: {rep['parameters']} parameters, {rep['precision']}; "
+                     f"weights {rep['weight_bytes']} bytes; {arena}")
+        lines.append(f"calibration: {rep['calibration_items']} items, "
+                     f"{rep['calibration_frames']} frames; quantized vs float SQNR on "
+                     f"{rep['report_items']} items of {rep['report_data']}:")
+        lines += _layer_lines(rep["layers"])
+        for vpath in sorted(out_dir.glob("verify_*.json")):
+            path = vpath
+            v = json.loads(vpath.read_text())
+            line = (f"verify {v['target']}, {v['cores']} core(s): "
+                    f"{'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
+                    f"({v['compared_bytes']} bytes over {v['frames']} frames)")
+            if "instructions_per_frame" in v:
+                line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
+            lines.append(line)
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise McuqError(f"{path} lacks a field or has a wrong one ({exc}); export the model "
+                        "again") from None
+    click.echo("\n".join(lines))
 
 
 def _add_speech_commands() -> None:
@@ -206,26 +224,31 @@ _add_speech_commands()
 
 
 def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:
-    """The input sequence of verify and bench: --input's first item, or the export's."""
-    from mcuq.data import load_array
+    """The input sequence of verify and bench: --input's first item, or the export's,
+    checked against the export's input as every command checks its data."""
+    from mcuq.data import load_array, one_sequence
+    from mcuq.qgraph import QGraph
 
+    qgraph = QGraph.load(out_dir)  # says what is wrong with the directory
     if input_path is None:
         if not (out_dir / "verify_input.npy").is_file():
-            from mcuq.qgraph import QGraph
-            QGraph.load(out_dir)  # says what is wrong with the directory
             raise McuqError(f"{out_dir} has no verify_input.npy; pass --input")
-        frames = np.load(out_dir / "verify_input.npy")
+        raw, what = load_array(out_dir / "verify_input.npy", "verification input"), "verification input"
     else:
-        frames = load_array(input_path, "input")
-        frames = frames[0] if frames.ndim == 3 else frames
-    return np.asarray(frames, np.float32)
+        raw, what = load_array(input_path, "input"), "input"
+    return one_sequence(raw, qgraph.input_tensor.shape, qgraph.meta.get("recurrent", True), what)
+
+
+def _layer_lines(layers) -> list[str]:
+    lines = [f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}"]
+    for row in layers:
+        lines.append(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
+                     f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}")
+    return lines
 
 
 def _print_layers(layers) -> None:
-    click.echo(f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}")
-    for row in layers:
-        click.echo(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
-                   f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}")
+    click.echo("\n".join(_layer_lines(layers)))
 
 
 def main() -> None:
@@ -237,8 +260,9 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("mcuq: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # usage errors: one line too, no usage dump
+        command = getattr(getattr(exc, "ctx", None), "command_path", "mcuq")
+        click.echo(f"mcuq: error: {exc.format_message()} (see `{command} --help`)", err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:  # disk full, permissions: the user's environment
         click.echo(f"mcuq: error: {exc}", err=True)

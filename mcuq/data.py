@@ -24,6 +24,8 @@ def load_array(path: str | Path, what: str = "data") -> np.ndarray:
         raise McuqError(f"{what} file {path} is not a readable .npy/.npz array ({exc})") from None
     if isinstance(data, np.lib.npyio.NpzFile):
         keys = list(data.keys())
+        if not keys:
+            raise McuqError(f"{what} file {path} holds no arrays; store the data with np.save")
         if len(keys) == 1:
             data = data[keys[0]]
         elif "x" in keys:
@@ -31,8 +33,8 @@ def load_array(path: str | Path, what: str = "data") -> np.ndarray:
         else:
             raise McuqError(f"{what} file {path} holds several arrays ({', '.join(keys)}); "
                             "store one, or name the input array 'x'")
-    if not np.issubdtype(data.dtype, np.number):
-        raise McuqError(f"{what} file {path} holds {data.dtype} values, not numbers")
+    if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
+        raise McuqError(f"{what} file {path} holds {data.dtype} values, not real numbers")
     return data
 
 
@@ -61,6 +63,19 @@ def as_sequences(data: np.ndarray, shape: tuple[int, ...], recurrent: bool, what
     if not np.all(np.isfinite(data)):
         raise McuqError(f"{what} contains NaN or infinite values")
     return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def one_sequence(data: np.ndarray, shape: tuple[int, ...], recurrent: bool, what: str = "input"
+                 ) -> np.ndarray:
+    """The frames of one input sequence, (time, *shape) float32, for verify and bench:
+    a (time, *shape) array, or the first item of (items, time, *shape); a model without
+    state also takes (items, *shape) as its frames. The same checks as every command's."""
+    frame = len(tuple(shape))
+    if data.ndim == frame + 2:
+        data = data[:1]
+    elif data.ndim == frame + 1:
+        data = data[None]
+    return as_sequences(data, shape, True, what)[0]
 
 
 def batches(sequences: np.ndarray, size: int = 64):

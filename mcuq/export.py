@@ -15,7 +15,7 @@ from codegen.generate import generate_c
 from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
-from mcuq.files import atomic_directory
+from mcuq.files import atomic_directory, check_replaceable
 from mcuq.lower import check_isa, check_name, lower
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import layer_report
@@ -47,8 +47,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     check_name(name)
     check_cores(cores)
     check_isa(isa)
-    if out_dir.exists() and not force:
-        raise McuqError(f"output directory {out_dir} already exists; use --force to replace it")
+    check_replaceable(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
     calib = sequences_for(graph, raw, "calibration data")

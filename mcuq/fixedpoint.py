@@ -115,11 +115,12 @@ def dequantize(q, scale: float, zero_point: int) -> np.ndarray:
     return ((np.asarray(q, dtype=np.float64) - zero_point) * scale).astype(np.float32)
 
 
-def activation_qparams(lo: float, hi: float) -> tuple[float, int]:
-    """Asymmetric int8 (scale, zero_point) covering [lo, hi], which is widened to hold 0."""
+def activation_qparams(lo: float, hi: float, min_scale: float = 0.0) -> tuple[float, int]:
+    """Asymmetric int8 (scale, zero_point) covering [lo, hi], which is widened to hold 0,
+    and to a scale of at least min_scale (a range the data never left, e.g. a ReLU that
+    is always 0, must still give requantization multipliers that fit)."""
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
-    if hi - lo < 1e-12:
-        hi = lo + 1e-12
+    hi = max(hi, lo + 1e-12, lo + 255.0 * min_scale)
     scale = (hi - lo) / 255.0
     zero_point = int(np.clip(round(-128 - lo / scale), -128, 127))
     return scale, zero_point

@@ -108,8 +108,13 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
             qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.shape(layer.outputs[0]),
                                precision)
         else:
-            qlayer, qout = op(layer.kind).quantize(layer, [tensors[t] for t in inputs],
-                                                   tensor_stats[layer.outputs[0]], precision)
+            try:
+                qlayer, qout = op(layer.kind).quantize(layer, [tensors[t] for t in inputs],
+                                                       tensor_stats[layer.outputs[0]], precision)
+            except McuqError as exc:
+                if layer.name in str(exc):
+                    raise
+                raise McuqError(f"layer {layer.name} (from node {layer.source}): {exc}") from None
         tensors[layer.outputs[0]] = qout
         layers.append(qlayer)
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),

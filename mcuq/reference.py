@@ -25,7 +25,9 @@ class FloatModel:
         values = {self.graph.input: np.asarray(x, np.float32)}
         for layer in self.graph.layers:
             state = self.state[layer.name]
-            y = op(layer.kind).run_float(layer, [values[t] for t in layer.inputs], state)
+            # float32 overflow is reported by calibration, naming the layer
+            with np.errstate(over="ignore", invalid="ignore"):
+                y = op(layer.kind).run_float(layer, [values[t] for t in layer.inputs], state)
             values[layer.outputs[0]] = y
             if observe is not None:
                 observe(layer, y, state)

@@ -86,17 +86,32 @@ def test_missing_calibration_file(small, tmp_path):
 
 
 def test_existing_output_directory_needs_force(small, tmp_path):
+    """--force replaces an earlier export, never a folder of other things."""
     tmp, path = small
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out)
     assert_user_error(run, "already exists", "--force")
-    assert (out / "keep.txt").read_text() == "mine"
     run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out, "--force")
-    assert run.returncode == 0, run.stderr
-    assert (out / "model.json").is_file() and not (out / "keep.txt").exists()
+    assert_user_error(run, "not an mcuq export")
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    assert mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out).returncode == 1
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out, "--force")
+    assert run.returncode == 0, run.stderr  # an empty folder may be replaced
+    first = (out / "model.json").read_text()
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", out, "--force", "--cores", "2")
+    assert run.returncode == 0, run.stderr  # and so may an earlier export
+    assert (out / "model.json").read_text() != first
     assert [p.name for p in tmp_path.iterdir()] == ["o"]
+    assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_missing_rv32_toolchain_names_packages(small, tmp_path):

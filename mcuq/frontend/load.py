@@ -37,9 +37,20 @@ def detect_format(path: Path) -> str:
         raise McuqError(f"model file not found: {path}")
     if path.is_dir():
         raise McuqError(f"model path is a directory, not a file: {path}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise McuqError(f"{path} is empty; {HOW_TO_SAVE}")
+    if head == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+        raise McuqError(f"{path} is a damaged zip archive (a truncated or corrupt PyTorch "
+                        f"file?); save the model again: {HOW_TO_SAVE}")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise McuqError(f"{path} is a damaged zip archive ({exc}); save the model "
+                            f"again: {HOW_TO_SAVE}") from None
         if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
             return "torchscript"
         if any(n.endswith("models/model.json") or n.endswith("serialized_exported_program.json")
@@ -55,8 +66,10 @@ def load_onnx(path: Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(path))
     except Exception:  # protobuf decode errors have several types
-        raise McuqError(f"{path} is not a valid ONNX file (it could not be parsed); "
-                        f"re-export it, or {HOW_TO_SAVE}") from None
+        kind = ("not a valid ONNX file" if path.suffix.lower() == ".onnx" else
+                "neither an ONNX file nor a PyTorch archive (TorchScript or torch.export)")
+        raise McuqError(f"{path} is {kind}: it could not be parsed; re-export it, or "
+                        f"{HOW_TO_SAVE}") from None
     if not model.graph.node:
         raise McuqError(f"{path} is not a valid ONNX model: its graph has no nodes")
     return model
@@ -203,8 +216,11 @@ def _torchscript_to_onnx(path: Path, frames: int, features: int | None) -> onnx.
             errors.append(str(exc))
             continue
         return model
+    # an importer verdict (e.g. an unsupported op, named with its node) says more than
+    # an exporter's failure on a wrong guess of the input layout
+    telling = next((e for e in errors if e.startswith("unsupported")), errors[0])
     raise McuqError(f"could not convert TorchScript {path} to ONNX with an input of {features} "
-                    f"features: {errors[-1]}")
+                    f"features: {telling}")
 
 
 def _first_line(exc: Exception) -> str:

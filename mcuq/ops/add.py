@@ -51,7 +51,9 @@ def quantize(layer, qins, stats, precision):
     shape = qins[0].shape
     if precision == "fp16":
         return QLayer(params={"precision": "fp16", "size": qins[0].size}, **base), fp16.tensor(shape)
-    out_scale, out_zp = fx.activation_qparams(stats["min"], stats["max"])
+    # M = s / s_y 2^16 must stay below 2^30 for both inputs
+    out_scale, out_zp = fx.activation_qparams(stats["min"], stats["max"], min_scale=max(
+        q.scale for q in qins) * 2.0**(FRACTION_BITS - 29))
     params = {"precision": "int8", "size": qins[0].size, "out_zero_point": out_zp}
     for side, q in zip("ab", qins):
         mult, shift = fx.quantize_multiplier(q.scale / out_scale * 2.0**FRACTION_BITS)

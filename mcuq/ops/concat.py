@@ -64,7 +64,8 @@ def quantize(layer, qins, stats, precision):
               "outer": int(np.prod(shape[1:], dtype=np.int64))}
     if precision == "fp16":
         return QLayer(arrays={"channels": channels}, params=params, **base), fp16.tensor(shape)
-    out_scale, out_zp = fx.activation_qparams(stats["min"], stats["max"])
+    out_scale, out_zp = fx.activation_qparams(stats["min"], stats["max"], min_scale=max(
+        q.scale for q in qins) * 2.0**-29)
     mult, shift = fx.quantize_multipliers([q.scale / out_scale for q in qins])
     zero_point = np.array([q.zero_point for q in qins], np.int32)
     params["out_zero_point"] = out_zp

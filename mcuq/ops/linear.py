@@ -115,8 +115,10 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
                                 "activation": "relu" if relu else "none"}, **base)
         return qlayer, fp16.tensor((weight.shape[0],))
     wq, w_scale = fx.quantize_weights_per_channel(layer.weights["weight"])
-    out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"])
     acc_scale = qin.scale * w_scale
+    # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
+    out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"],
+                                              min_scale=float(np.max(acc_scale)) * 2.0**-29)
     bias = fx.quantize_bias(layer.weights["bias"], acc_scale, f"layer {layer.name}")
     bias -= qin.zero_point * wq.astype(np.int64).sum(axis=1)
     fx.check_accumulator(wq, bias, f"layer {layer.name}")

@@ -86,8 +86,8 @@ def write_wav(path: str | Path, samples: np.ndarray) -> None:
     """16-bit PCM at 16 kHz, written to a temporary file and renamed when complete."""
     import soundfile
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    soundfile.write(str(tmp), np.clip(samples, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16",
-                    format="WAV")
-    tmp.replace(path)
+    from mcuq.files import atomic_file
+
+    with atomic_file(Path(path)) as tmp:
+        soundfile.write(str(tmp), np.clip(samples, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16",
+                        format="WAV")

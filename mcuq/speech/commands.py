@@ -57,9 +57,12 @@ def evaluate(model, calib, data_root, split, limit, configs, out_dir):
 
 @click.command()
 @click.argument("root", type=click.Path(path_type=Path))
-@click.option("--train", default=600, show_default=True, help="Training clips.")
-@click.option("--calib", "calib_count", default=40, show_default=True, help="Calibration clips.")
-@click.option("--test", default=120, show_default=True, help="Test clips.")
+@click.option("--train", default=600, show_default=True, type=click.IntRange(0, 100000),
+              help="Training clips.")
+@click.option("--calib", "calib_count", default=40, show_default=True,
+              type=click.IntRange(0, 100000), help="Calibration clips.")
+@click.option("--test", default=120, show_default=True, type=click.IntRange(0, 100000),
+              help="Test clips.")
 @click.option("--seed", default=0, show_default=True)
 def corpus(root, train, calib_count, test, seed):
     """Generate a noisy/clean speech corpus (espeak-ng + generated noise), no download."""

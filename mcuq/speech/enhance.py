@@ -48,6 +48,9 @@ def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: in
 
 def enhance_file(noisy_path: Path, out_dir: Path, output_path: Path, target: str = "sim",
                  cores: int | None = None) -> dict:
+    from mcuq.files import check_output_file
+
+    check_output_file(output_path)  # before the work, not after it
     samples = audio.read_wav(noisy_path)
     spectrum = audio.stft(samples)
     mask = model_masks(out_dir, audio.features(spectrum), target, cores)

@@ -1,0 +1,222 @@
+"""Bad input, table-driven: every case exits non-zero with one line on stderr saying what
+is wrong (the phrase checked), no traceback, and nothing left behind (no output, no
+temporary files)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+from onnx import helper
+
+from conftest import make_stack, random_sequences, save_model
+from mcuq.export import export
+from passtest import onnx_model
+
+MCUQ = [sys.executable, "-m", "mcuq.cli"]
+F, T = 7, 6  # features and frames of the small model
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """Shared inputs: a small model in several forms, data files, an export."""
+    d = tmp_path_factory.mktemp("bad")
+    torch.manual_seed(0)
+    model = make_stack(3, F, 5, [("gru", 3)], F)
+    save_model(model, torch.zeros(1, T, F), "onnx_legacy", d / "model")
+    save_model(model, torch.zeros(1, T, F), "torchscript", d / "model")
+    good = random_sequences(3, T, F, seed=1)
+    arrays = {"calib.npy": good, "wrong_features.npy": good[..., :3], "rank1.npy": good[0, 0],
+              "zero_items.npy": good[:0], "nan.npy": np.where(good > 1, np.nan, good),
+              "inf.npy": np.where(good > 1, np.inf, good), "huge.npy": np.full_like(good, 3e38),
+              "complex.npy": good.astype(np.complex64), "strings.npy": np.array(["a", "b"]),
+              "zero_frames.npy": good[:, :0], "one_seq.npy": good[0]}
+    for name, a in arrays.items():
+        np.save(d / name, a)
+    np.save(d / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(d / "empty.npz")
+    np.savez(d / "several.npz", a=good, b=good)
+    (d / "empty.onnx").write_bytes(b"")
+    (d / "text.pt").write_text("hello, I am not a model\n")
+    (d / "junk.pt2").write_bytes(b"PK\x03\x04" + b"x" * 200)
+    data = (d / "model.pt").read_bytes()
+    (d / "truncated.pt").write_bytes(data[: len(data) // 2])
+    data = (d / "model.onnx").read_bytes()
+    (d / "truncated.onnx").write_bytes(data[: len(data) // 3])
+    torch.save(model.state_dict(), d / "state_dict.pt")
+    torch.save(model, d / "pickled_module.pt")
+    (d / "a_folder.onnx").mkdir()
+    conv = onnx_model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", dilations=[2])],
+                      {"w": np.ones((1, 1, 3))}, [1, 1, 9], out_shape=(1, 1, None))
+    (d / "conv.onnx").write_bytes(conv.SerializeToString())
+    two_out = onnx_model([helper.make_node("Relu", ["x"], ["y"]),
+                          helper.make_node("Sigmoid", ["x"], ["z"])], {}, [1, F])
+    two_out.graph.output.append(helper.make_tensor_value_info("z", 1, [1, F]))
+    (d / "two_outputs.onnx").write_bytes(two_out.SerializeToString())
+    empty_graph = onnx_model([helper.make_node("Relu", ["x"], ["y"])], {}, [1, F])
+    del empty_graph.graph.node[:]
+    (d / "no_nodes.onnx").write_bytes(empty_graph.SerializeToString())
+    for name, doc in {"bad_json.json": "{", "not_map.json": "[1]",
+                      "unknown_layer.json": json.dumps({"lstm9": "int8"}),
+                      "int4.json": json.dumps({"gru0": "int4"})}.items():
+        (d / name).write_text(doc)
+    export(d / "model.onnx", d / "calib.npy", d / "out")
+    export(d / "model.onnx", d / "calib.npy", d / "ref", precision="fp32-ref")
+    (d / "plain_file").write_text("x")
+    (d / "other_dir").mkdir()
+    (d / "other_dir" / "precious.txt").write_text("keep me")
+    (d / "existing").mkdir()
+    (d / "existing" / "model.json").write_text("{}")
+    rng = np.random.default_rng(0)
+    soundfile.write(d / "noisy.wav", rng.standard_normal(8000) * 0.1, 16000)
+    soundfile.write(d / "noisy8k.wav", rng.standard_normal(8000) * 0.1, 8000)
+    soundfile.write(d / "stereo.wav", rng.standard_normal((8000, 2)) * 0.1, 16000)
+    (d / "corpus_full").mkdir()
+    (d / "corpus_full" / "x").write_text("x")
+    return d
+
+
+def damaged_copy(work: Path, tmp: Path, damage) -> Path:
+    out = tmp / "copy"
+    shutil.copytree(work / "out", out)
+    damage(out)
+    return out
+
+
+def truncate(path: Path) -> None:
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+
+
+EX = ["export", "{w}/model.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"]
+# (case, args, phrase on the error line); {w} the shared folder, {t} this case's own
+CASES = [
+    # model files
+    ("model missing", ["export", "{w}/nope.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "not found"),
+    ("model is a folder", ["export", "{w}/a_folder.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "directory"),
+    ("model empty", ["export", "{w}/empty.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "is empty"),
+    ("model is text", ["export", "{w}/text.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "neither an ONNX file nor"),
+    ("truncated torchscript", ["export", "{w}/truncated.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "damaged zip"),
+    ("junk pt2", ["export", "{w}/junk.pt2", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "damaged zip"),
+    ("truncated onnx", ["export", "{w}/truncated.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "not a valid ONNX"),
+    ("onnx without nodes", ["export", "{w}/no_nodes.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "no nodes"),
+    ("state dict", ["export", "{w}/state_dict.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "state_dict"),
+    ("pickled module", ["export", "{w}/pickled_module.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "would run code"),
+    ("unsupported op", ["export", "{w}/conv.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "op Conv (node 'conv1')"),
+    ("two outputs", ["export", "{w}/two_outputs.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "exactly one output"),
+    # calibration data
+    ("calib missing", EX[:3] + ["{w}/nope.npy", "-o", "{t}/o"], "not found"),
+    ("calib not npy", EX[:3] + ["{w}/text.pt", "-o", "{t}/o"], "not a readable"),
+    ("calib objects", EX[:3] + ["{w}/objects.npy", "-o", "{t}/o"], "not a readable"),
+    ("calib empty npz", EX[:3] + ["{w}/empty.npz", "-o", "{t}/o"], "holds no arrays"),
+    ("calib several arrays", EX[:3] + ["{w}/several.npz", "-o", "{t}/o"], "several arrays (a, b)"),
+    ("calib wrong features", EX[:3] + ["{w}/wrong_features.npy", "-o", "{t}/o"], "3 features"),
+    ("calib rank 1", EX[:3] + ["{w}/rank1.npy", "-o", "{t}/o"], "expected items on axis 0"),
+    ("calib zero items", EX[:3] + ["{w}/zero_items.npy", "-o", "{t}/o"], "is empty"),
+    ("calib zero frames", EX[:3] + ["{w}/zero_frames.npy", "-o", "{t}/o"], "is empty"),
+    ("calib NaN", EX[:3] + ["{w}/nan.npy", "-o", "{t}/o"], "NaN or infinite"),
+    ("calib inf", EX[:3] + ["{w}/inf.npy", "-o", "{t}/o"], "NaN or infinite"),
+    ("calib complex", EX[:3] + ["{w}/complex.npy", "-o", "{t}/o"], "not real numbers"),
+    ("calib strings", EX[:3] + ["{w}/strings.npy", "-o", "{t}/o"], "not real numbers"),
+    ("calib overflows", EX[:3] + ["{w}/huge.npy", "-o", "{t}/o"], "overflows float32"),
+    ("test data wrong", EX + ["--test", "{w}/wrong_features.npy"], "3 features"),
+    # export options
+    ("cores 0", EX + ["--cores", "0"], "1 to 8 cores"),
+    ("cores 9", EX + ["--cores", "9"], "1 to 8 cores"),
+    ("bad name", EX + ["--name", "1model"], "not a C identifier"),
+    ("unknown precision", EX + ["--precision", "int4"], "Invalid value for '--precision'"),
+    ("unknown isa", EX + ["--isa", "arm"], "Invalid value for '--isa'"),
+    ("precision file missing", EX + ["--precision-file", "{w}/nope.json"], "not found"),
+    ("precision file bad json", EX + ["--precision-file", "{w}/bad_json.json"], "not valid JSON"),
+    ("precision file not a map", EX + ["--precision-file", "{w}/not_map.json"], "must map layer"),
+    ("precision file unknown layer", EX + ["--precision-file", "{w}/unknown_layer.json"], "no layer"),
+    ("precision file int4", EX + ["--precision-file", "{w}/int4.json"], "use int8 or fp16"),
+    ("output exists", EX[:5] + ["{w}/existing"], "use --force"),
+    ("force over a file", EX[:5] + ["{w}/plain_file", "--force"], "not a directory"),
+    ("force over another folder", EX[:5] + ["{w}/other_dir", "--force"], "not an mcuq export"),
+    ("output parent missing", EX[:5] + ["{t}/no/such/o"], "does not exist"),
+    # simulate
+    ("simulate no export", ["simulate", "{w}/nope", "--input", "{w}/calib.npy", "-o", "{t}/y.npy"], "not an mcuq export"),
+    ("simulate input missing", ["simulate", "{w}/out", "--input", "{w}/nope.npy", "-o", "{t}/y.npy"], "not found"),
+    ("simulate wrong features", ["simulate", "{w}/out", "--input", "{w}/wrong_features.npy", "-o", "{t}/y.npy"], "3 features"),
+    ("simulate NaN", ["simulate", "{w}/out", "--input", "{w}/nan.npy", "-o", "{t}/y.npy"], "NaN or infinite"),
+    ("simulate rank 1", ["simulate", "{w}/out", "--input", "{w}/rank1.npy", "-o", "{t}/y.npy"], "expected items"),
+    ("simulate onto a folder", ["simulate", "{w}/out", "--input", "{w}/calib.npy", "-o", "{w}/other_dir"], "is a directory"),
+    ("simulate into missing folder", ["simulate", "{w}/out", "--input", "{w}/calib.npy", "-o", "{t}/no/y.npy"], "does not exist"),
+    # verify
+    ("verify unknown target", ["verify", "{w}/out", "--target", "fpga"], "Invalid value for '--target'"),
+    ("verify cores 9", ["verify", "{w}/out", "--cores", "9"], "1 to 8 cores"),
+    ("verify wrong features", ["verify", "{w}/out", "--input", "{w}/wrong_features.npy"], "3 features"),
+    ("verify rank 1", ["verify", "{w}/out", "--input", "{w}/rank1.npy"], "expected items"),
+    ("verify zero frames", ["verify", "{w}/out", "--input", "{w}/zero_frames.npy"], "is empty"),
+    ("verify NaN", ["verify", "{w}/out", "--input", "{w}/nan.npy"], "NaN or infinite"),
+    ("verify fp32-ref", ["verify", "{w}/ref"], "fp32-ref export has none"),
+    ("verify pickled verify_input", ["verify", "{t}/copy"], "not a readable"),
+    ("verify edited model.json", ["verify", "{t}/copy"], "model.json: tensors."),
+    # bench
+    ("bench empty cores", ["bench", "{w}/out", "--cores", ""], "comma-separated core counts"),
+    ("bench letters", ["bench", "{w}/out", "--cores", "a,b"], "comma-separated core counts"),
+    ("bench cores 0", ["bench", "{w}/out", "--cores", "0"], "1 to 8 cores"),
+    ("bench clock 0", ["bench", "{w}/out", "--clock-mhz", "0"], "Invalid value for '--clock-mhz'"),
+    ("bench hop negative", ["bench", "{w}/out", "--hop-ms", "-1"], "Invalid value for '--hop-ms'"),
+    ("bench fp32-ref", ["bench", "{w}/ref"], "fp32-ref export has none"),
+    # report
+    ("report no report.json", ["report", "{t}/copy"], "has no report.json"),
+    ("report truncated report.json", ["report", "{t}/copy"], "is not valid JSON"),
+    ("report edited report.json", ["report", "{t}/copy"], "lacks a field"),
+    ("report truncated model.json", ["report", "{t}/copy"], "not valid JSON"),
+    # enhance and corpus
+    ("enhance wav missing", ["enhance", "{w}/nope.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "not found"),
+    ("enhance into missing folder", ["enhance", "{w}/noisy.wav", "-m", "{w}/out", "-o", "{t}/no/e.wav"], "does not exist"),
+    ("enhance 8 kHz", ["enhance", "{w}/noisy8k.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "16000"),
+    ("enhance stereo", ["enhance", "{w}/stereo.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "mono"),
+    ("enhance not a speech model", ["enhance", "{w}/noisy.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "257"),
+    ("corpus negative", ["corpus", "{t}/c", "--train", "-1"], "Invalid value for '--train'"),
+    ("corpus folder not empty", ["corpus", "{w}/corpus_full"], "not empty"),
+]
+# what each case that needs a damaged export copy does to it
+DAMAGE = {
+    "verify pickled verify_input": lambda o: np.save(o / "verify_input.npy",
+                                                     np.array([{}], dtype=object), allow_pickle=True),
+    "verify edited model.json": lambda o: (o / "model.json").write_text(
+        (o / "model.json").read_text().replace('"scale": ', '"scale": -', 1)),
+    "report no report.json": lambda o: (o / "report.json").unlink(),
+    "report truncated report.json": lambda o: truncate(o / "report.json"),
+    "report edited report.json": lambda o: (o / "report.json").write_text(json.dumps({"x": 1})),
+    "report truncated model.json": lambda o: truncate(o / "model.json"),
+}
+
+
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 60 and len({c[0] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case,args,phrase", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(work, tmp_path, case, args, phrase):
+    if case in DAMAGE:
+        damaged_copy(work, tmp_path, DAMAGE[case])
+    before = {p.name for p in work.iterdir()}
+    snapshot = {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.is_file()}
+    argv = [a.replace("{w}", str(work)).replace("{t}", str(tmp_path)) for a in args]
+    run = subprocess.run(MCUQ + argv, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0, run.stdout
+    assert "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mcuq: error: "), run.stderr
+    assert phrase in lines[0], lines[0]
+    # nothing written: no new entry in the shared folder, no file there changed, and in
+    # this case's own folder nothing but the damaged copy it started from
+    assert {p.name for p in work.iterdir()} == before
+    assert {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.is_file()
+            and "build" not in p.parts} == {p: t for p, t in snapshot.items()
+                                              if "build" not in p.parts}
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["copy"])
+    if case == "force over another folder":
+        assert (work / "other_dir" / "precious.txt").read_text() == "keep me"
