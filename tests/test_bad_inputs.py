@@ -78,6 +78,9 @@ def work(tmp_path_factory):
     soundfile.write(d / "noisy.wav", rng.standard_normal(8000) * 0.1, 16000)
     soundfile.write(d / "noisy8k.wav", rng.standard_normal(8000) * 0.1, 8000)
     soundfile.write(d / "stereo.wav", rng.standard_normal((8000, 2)) * 0.1, 16000)
+    samples = rng.standard_normal(8000) * 0.1
+    samples[100] = np.nan
+    soundfile.write(d / "nan.wav", samples, 16000, subtype="FLOAT")
     (d / "corpus_full").mkdir()
     (d / "corpus_full" / "x").write_text("x")
     return d
@@ -176,6 +179,7 @@ CASES = [
     ("enhance wav missing", ["enhance", "{w}/nope.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "not found"),
     ("enhance into missing folder", ["enhance", "{w}/noisy.wav", "-m", "{w}/out", "-o", "{t}/no/e.wav"], "does not exist"),
     ("enhance 8 kHz", ["enhance", "{w}/noisy8k.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "16000"),
+    ("enhance NaN samples", ["enhance", "{w}/nan.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "NaN or infinite samples"),
     ("enhance stereo", ["enhance", "{w}/stereo.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "mono"),
     ("enhance not a speech model", ["enhance", "{w}/noisy.wav", "-m", "{w}/out", "-o", "{t}/e.wav"], "257"),
     ("corpus negative", ["corpus", "{t}/c", "--train", "-1"], "Invalid value for '--train'"),

@@ -257,16 +257,26 @@ class _Importer:
         return [self.relayout(node, x, shape)]
 
     def relayout(self, node, x: Act, shape):
-        """A reshape that only adds or removes singleton axes keeps every role."""
-        big_in = [(r, s) for r, s in zip(x.roles, x.shape) if s != 1 or r != "1"]
-        big_out = [s for s in shape if s != 1]
-        if [s for _, s in big_in if s != 1] != big_out or any(s == 1 for _, s in big_in):
+        """A reshape that only adds or removes singleton axes keeps every role. The time and
+        per-frame axes must appear in the new shape in order; every other new axis must be
+        1. They are matched from the right, so a per-frame axis of extent 1 (a hidden size
+        of 1) stays the last axis, where the features are."""
+        keep = [(r, s) for r, s in zip(x.roles, x.shape) if r != "1"]
+        roles = []
+        j = len(keep) - 1
+        for s in reversed([int(v) for v in shape]):
+            if j >= 0 and s == keep[j][1]:
+                roles.append(keep[j][0])
+                j -= 1
+            elif s == 1:
+                roles.append("1")
+            else:
+                break
+        if j >= 0 or len(roles) != len(shape):
             raise McuqError(f"node {label(node)} ({node.op_type}) reshapes {list(x.shape)} to "
                             f"{list(shape)}, which mixes time and feature axes; mcuq supports "
                             "reshapes that only add or remove singleton axes")
-        it = iter(r for r, _ in big_in)
-        roles = tuple(next(it) if s != 1 else "1" for s in shape)
-        return Act(x.tensor, roles, tuple(int(s) for s in shape))
+        return Act(x.tensor, tuple(reversed(roles)), tuple(int(s) for s in shape))
 
 
 def _f_order(roles, perm) -> list[int]:

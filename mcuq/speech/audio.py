@@ -79,6 +79,8 @@ def read_wav(path: str | Path) -> np.ndarray:
     if data.shape[0] < N_FFT:
         raise McuqError(f"{path} is {'empty' if data.shape[0] == 0 else 'too short'} "
                         f"({data.shape[0]} samples; at least {N_FFT} needed)")
+    if not np.all(np.isfinite(data)):
+        raise McuqError(f"{path} has NaN or infinite samples (a float wav); fix the audio")
     return data[:, 0]
 
 

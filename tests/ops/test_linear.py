@@ -18,3 +18,14 @@ def test_linear_relu_fused_int8(tmp_path):
     model = torch.nn.Sequential(torch.nn.Linear(9, 7), torch.nn.ReLU())
     qgraph = check_op(tmp_path, model, "linear", "int8", shape=(9,))
     assert qgraph.layers[0].params["activation"] == "relu"
+
+
+def test_linear_relu_that_is_always_zero_int8(tmp_path):
+    """A ReLU output that never leaves 0 on the calibration data still gets a usable int8
+    range (requantization multipliers that fit), and stays bit-exact."""
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU())
+    with torch.no_grad():
+        model[0].weight.fill_(0.0)
+        model[0].bias.fill_(-1.0)
+    qgraph = check_op(tmp_path, model, "linear", "int8", shape=(6,))
+    assert qgraph.output_tensor.scale > 0
