@@ -193,3 +193,22 @@ def test_fp32_reference_export_simulates_the_float_model(tmp_path):
     for item in range(seq.shape[0]):
         np.testing.assert_allclose(got[item], ort_run(onnx_model, graph, seq[item]),
                                    rtol=0, atol=2e-5)
+
+
+class Projected(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.rnn = torch.nn.LSTM(5, 8, proj_size=3, batch_first=True)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+@pytest.mark.parametrize("exporter", ["torch_export", "onnx_dynamo"])
+def test_lstm_with_projection_is_refused_not_silently_wrong(tmp_path, exporter):
+    """The exporters write an ONNX LSTM without the projection (ONNX has none): its state
+    shapes give it away, and mcuq refuses rather than compute another network."""
+    path = save_model(Projected().eval(), torch.zeros(1, 7, 5), exporter, tmp_path / "m")
+    with pytest.raises(McuqError, match="proj_size"):
+        load_model(path, features=5, frames=7)

@@ -66,6 +66,20 @@ def import_onnx(ctx, node, kind: str) -> list:
                             "the model is not supported; mcuq keeps the state between frames)")
 
     gates = GATES[kind]
+    features, batch = x.features, x.shape[x.roles.index("1")]
+    want = {1: (1, gates * hidden, features), 2: (1, gates * hidden, hidden),
+            3: (1, 2 * gates * hidden), 5: (1, batch, hidden), 6: (1, batch, hidden)}
+    for i, shape in want.items():
+        if opt(i) is None:
+            continue
+        value = ctx.value(opt(i))
+        got = tuple(np.shape(value)) if isinstance(value, np.ndarray) else None
+        if got is not None and got != shape:
+            what = {1: "W", 2: "R", 3: "B", 5: "initial_h", 6: "initial_c"}[i]
+            hint = (" (is it an LSTM with a projection, proj_size? The exporter dropped it: "
+                    "ONNX's LSTM has none)" if i in (2, 5, 6) and kind == "lstm" else "")
+            raise McuqError(f"{where}: {what} has shape {list(got)}, but hidden_size={hidden} "
+                            f"and {features} input features need {list(shape)}{hint}")
     w = ctx.const(node.input[1], node)[0]
     r = ctx.const(node.input[2], node)[0]
     b = ctx.const(opt(3), node)[0] if opt(3) else np.zeros(2 * gates * hidden, np.float32)
