@@ -212,3 +212,17 @@ def test_lstm_with_projection_is_refused_not_silently_wrong(tmp_path, exporter):
     path = save_model(Projected().eval(), torch.zeros(1, 7, 5), exporter, tmp_path / "m")
     with pytest.raises(McuqError, match="proj_size"):
         load_model(path, features=5, frames=7)
+
+
+@pytest.mark.parametrize("exporter", ["onnx_dynamo", "torch_export"])
+def test_single_frame_stack(tmp_path, exporter):
+    """Exported with one time step, the time axis has extent 1 like the batch axis; the
+    second layer's input must still be read as (time, batch, features). Found by the
+    random-model test."""
+    model = make_stack(1, 19, 7, [("lstm", 5), ("lstm", 3)], 4)
+    path = save_model(model, torch.zeros(1, 1, 19), exporter, tmp_path / "m")
+    _, graph = load_model(path, features=19, frames=1)
+    seq = random_sequences(1, 1, 19, seed=0)
+    with torch.no_grad():
+        eager = model(torch.from_numpy(seq)).numpy()
+    np.testing.assert_allclose(FloatModel(graph).run(seq), eager, atol=2e-5)

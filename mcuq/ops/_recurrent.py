@@ -44,6 +44,10 @@ def import_onnx(ctx, node, kind: str) -> list:
     layout = a.get("layout", 0)
     x = ctx.act(node.input[0], node)
     want = ("T", "1", "F") if layout == 0 else ("1", "T", "F")
+    if x.roles != want and len(x.roles) == 3 and all(
+            r == w or (n == 1 and {r, w} <= {"T", "1"})
+            for r, w, n in zip(x.roles, want, x.shape)):
+        x = Act(x.tensor, want, x.shape)  # a time axis of extent 1 looks like a singleton
     if x.roles != want:
         raise McuqError(f"{where}: input axes {x.roles} of shape {list(x.shape)} do not match "
                         f"layout={layout}; expected (time, batch, features) roles {want}")
