@@ -65,14 +65,47 @@ def evaluate(model, calib, data_root, split, limit, configs, out_dir):
               help="Test clips.")
 @click.option("--seed", default=0, show_default=True)
 def corpus(root, train, calib_count, test, seed):
-    """Generate a noisy/clean speech corpus (espeak-ng + generated noise), no download."""
+    """Generate a noisy/clean speech corpus (espeak-ng + generated noise), no download.
+
+    Also writes ROOT/calib_features.npy: the calib split's features (clips x 200 frames x
+    257), ready for `mcuq export --calib`. Running it again on the same folder with the
+    same settings does nothing."""
+    import json
+
+    import numpy as np
+
+    from mcuq.files import atomic_directory, save_npy
     from mcuq.speech.corpus import generate
+    from mcuq.speech.data import calibration_array
 
-    if Path(root).exists() and any(Path(root).iterdir()):
+    root = Path(root)
+    counts = {"train": train, "calib": calib_count, "test": test}
+    manifest_path = root / "manifest.json"
+    if manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            same = manifest.get("seed") == seed and {
+                k: len(v) for k, v in manifest.get("splits", {}).items()} == counts
+        except (ValueError, AttributeError):
+            same = False
+        if same:
+            if calib_count and not (root / CALIB_FEATURES).is_file():
+                save_npy(root / CALIB_FEATURES, calibration_array(root, "calib"))
+                click.echo(f"{root} already holds this corpus; wrote {root / CALIB_FEATURES}")
+            else:
+                click.echo(f"{root} already holds this corpus (seed {seed}); nothing to do")
+            return
+    if root.exists() and any(root.iterdir()):
         raise McuqError(f"{root} exists and is not empty; choose a new folder")
-    manifest = generate(Path(root), {"train": train, "calib": calib_count, "test": test}, seed)
-    counts = ", ".join(f"{k} {len(v)}" for k, v in manifest["splits"].items())
-    click.echo(f"wrote {root}: {counts} clips (16 kHz, VoiceBank-DEMAND layout)")
+    with atomic_directory(root, force=True) as tmp:
+        manifest = generate(tmp, counts, seed)
+        if calib_count:
+            np.save(tmp / CALIB_FEATURES, calibration_array(tmp, "calib"))
+    made = ", ".join(f"{k} {len(v)}" for k, v in manifest["splits"].items())
+    click.echo(f"wrote {root}: {made} clips (16 kHz, VoiceBank-DEMAND layout) and "
+               f"{root / CALIB_FEATURES}")
 
+
+CALIB_FEATURES = "calib_features.npy"
 
 COMMANDS = (enhance, evaluate, corpus)
