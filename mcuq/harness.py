@@ -28,11 +28,12 @@ def c_bytes(values: np.ndarray, tensor: QTensor) -> bytes:
 
 @contextlib.contextmanager
 def built(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trace: bool,
-          cores: int, bench: bool = False):
+          cores: int, bench: bool = False, sanitize: bool = False):
     """Build the harness in a folder of its own (so runs of one export never share one) and
     yield the program; the folder goes when the caller is done, and stays with its
     build.log when the build fails. Modes: verification (plain), per-layer dump (trace),
-    counted (bench). frames_q: device-format input frames (time, *input shape).
+    counted (bench); `sanitize` adds AddressSanitizer to the host build (UBSan is always
+    on there). frames_q: device-format input frames (time, *input shape).
 
     No user path reaches make or QEMU: the run folder links the export's C as `model/`
     and the firmware as `firmware/`, and every command runs inside it with those fixed
@@ -50,7 +51,8 @@ def built(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trac
     cmd = ["make", "--no-print-directory", "-s", "-f", "firmware/harness/Makefile",
            f"TARGET={target}", f"MODEL={qgraph.name}", f"MODEL_MK=model/{qgraph.name}.mk",
            "VERIFY_DATA=verify_data.c", "BUILD=out", f"TRACE={int(trace)}",
-           f"BENCH={int(bench)}", f"CORES={cores}", "-j2", "out/verify.elf"]
+           f"BENCH={int(bench)}", f"CORES={cores}", f"SANITIZE={int(sanitize)}", "-j2",
+           "out/verify.elf"]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=build_dir)
     if result.returncode != 0:
         log = build_dir / "build.log"

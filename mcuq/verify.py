@@ -26,7 +26,7 @@ def first_layer_difference(qgraph: QGraph, trace: dict, dumped: dict) -> dict | 
 
 
 def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bool = False,
-           timeout_s: float = 600.0, cores: int | None = None) -> dict:
+           timeout_s: float = 600.0, cores: int | None = None, sanitize: bool = False) -> dict:
     """Compare the target's output with the simulator over the frames of one input
     sequence `frames_input` (time, *input shape), float, on `cores` cluster cores
     (default: the export's)."""
@@ -37,12 +37,16 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     qgraph = QGraph.load(out_dir)
     qgraph.require_c("mcuq verify")
     cores = check_cores(cores or qgraph.meta.get("cores", 1))
+    if sanitize and target != "host":
+        raise McuqError("--sanitize builds the host harness with AddressSanitizer; use it "
+                        "with --target host")
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     trace: dict = {}
     expected = sim.run_device(frames_q, trace)[0]
 
-    with built(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores) as elf:
+    with built(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores,
+               sanitize=sanitize) as elf:
         outputs, instructions, _ = parse(run(elf, target, timeout_s, cores).stdout)
     got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
     want = np.frombuffer(c_bytes(expected, qgraph.output_tensor), dtype=np.uint8)
@@ -50,7 +54,8 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
         raise McuqError(f"the {target} run printed {len(outputs)} frames of output, expected "
                         f"{expected.shape[0]}")
     mismatched = int(np.count_nonzero(got != want))
-    summary = {"target": target, "cores": cores, "frames": int(expected.shape[0]),
+    summary = {"target": target, "cores": cores, "sanitize": sanitize,
+               "frames": int(expected.shape[0]),
                "compared_bytes": int(want.size), "mismatched_bytes": mismatched,
                "bit_exact": mismatched == 0}
     if target == "qemu":  # all harts together (QEMU 7.2 has one counter for all)
