@@ -134,6 +134,12 @@ class _Importer:
             raise McuqError(f"model input '{value_info.name}' needs a fixed feature size on its "
                             f"last axis; its shape is {dims}")
         n = len(dims)
+        stateless = not any(onnx_op(node.op_type) is not None and onnx_op(node.op_type).STATEFUL
+                            for node in self.graph.node)
+        if stateless and n >= 3 and dims[0] != 1 and all(isinstance(d, int) for d in dims):
+            # no layer keeps state, so leading axes are independent items (frames)
+            roles = ("T",) * (n - 1) + ("F",)
+            return roles, tuple(dims)
         if n == 1:
             roles = ("F",)
         elif n == 2:

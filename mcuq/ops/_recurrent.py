@@ -48,6 +48,11 @@ def import_onnx(ctx, node, kind: str) -> list:
             r == w or (n == 1 and {r, w} <= {"T", "1"})
             for r, w, n in zip(x.roles, want, x.shape)):
         x = Act(x.tensor, want, x.shape)  # a time axis of extent 1 looks like a singleton
+    batch_axis = want.index("1")
+    if x.roles != want and len(x.shape) == 3 and x.shape[batch_axis] > 1:
+        raise McuqError(f"{where}: its input holds a batch of {x.shape[batch_axis]} sequences "
+                        f"(shape {list(x.shape)}, layout={layout}); mcuq streams one sequence: "
+                        "export the model with batch size 1")
     if x.roles != want:
         raise McuqError(f"{where}: input axes {x.roles} of shape {list(x.shape)} do not match "
                         f"layout={layout}; expected (time, batch, features) roles {want}")

@@ -43,8 +43,12 @@ def import_onnx(ctx, node) -> list:
         weight = np.ascontiguousarray(w if a.get("transB", 0) else w.T)
         bias, has_bias = np.zeros(weight.shape[0], np.float32), True
         if len(node.input) > 2 and node.input[2]:
-            bias = bias + np.broadcast_to(ctx.const(node.input[2], node).reshape(-1),
-                                          (weight.shape[0],)) * a.get("beta", 1.0)
+            c = ctx.const(node.input[2], node)
+            if not is_bias(c, weight.shape[0]):
+                raise McuqError(f"node {label(node)} (Gemm) has a bias C of shape "
+                                f"{list(c.shape)} that differs between rows; mcuq needs one "
+                                f"bias per output feature ({weight.shape[0]})")
+            bias = bias + np.broadcast_to(c.reshape(-1), (weight.shape[0],)) * a.get("beta", 1.0)
     n_out, n_in = weight.shape
     if x.roles[-1] != "F" or x.frame_shape != (n_in,):
         raise McuqError(f"node {label(node)} ({node.op_type}) contracts axis of shape "

@@ -1,0 +1,92 @@
+"""ONNX's own conformance cases (onnx.backend.test.case.node) as a peer test suite, for
+every op type mcuq claims (mcuq.ops.onnx_types()): the first input stays the model input,
+the others (weights, biases, states) are frozen as constants, and the model goes through
+`export --precision fp32-ref` and the simulator. Each case must either give ONNX's
+expected output or be refused with a one-line reason (McuqError); anything else (a
+traceback, a wrong result) fails. The summary of reasons is printed."""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, numpy_helper
+from onnx.backend.test.case.node import collect_testcases
+
+from mcuq.errors import McuqError
+from mcuq.export import export
+from mcuq.ops import onnx_types
+from mcuq.qgraph import QGraph
+from mcuq.simulate import Simulator
+
+# the cases that pass today: a floor, so that a change that loses one fails here
+MIN_PASSING = 12
+
+
+def claimed_cases():
+    claimed = set(onnx_types())
+    return [c for c in collect_testcases(None)
+            if len(c.model.graph.node) == 1 and c.model.graph.node[0].op_type in claimed]
+
+
+def frozen(case) -> tuple[onnx.ModelProto, np.ndarray, np.ndarray]:
+    """The case's model with every input but the first as an initializer."""
+    inputs, outputs = case.data_sets[0]
+    graph = case.model.graph
+    names = [i.name for i in graph.input]
+    inits = [numpy_helper.from_array(np.asarray(v), name)
+             for name, v in zip(names[1:], inputs[1:])]
+    new = helper.make_graph(list(graph.node), graph.name, [graph.input[0]],
+                            list(graph.output[:1]), list(graph.initializer) + inits)
+    model = helper.make_model(new, opset_imports=case.model.opset_import)
+    model.ir_version = case.model.ir_version
+    return model, np.asarray(inputs[0]), np.asarray(outputs[0])
+
+
+def run_case(case, tmp_path) -> str:
+    """'pass', or the refusal's message."""
+    model, x, want = frozen(case)
+    if x.dtype != np.float32:
+        return f"McuqError: input of type {x.dtype}"  # mcuq's data loader checks the same
+    onnx.save(model, tmp_path / "m.onnx")
+    # the model input as mcuq data: for a 2-D input its rows are the frames (items)
+    np.save(tmp_path / "x.npy", x)
+    try:
+        export(tmp_path / "m.onnx", tmp_path / "x.npy", tmp_path / "out", precision="fp32-ref")
+    except McuqError as exc:
+        return f"McuqError: {exc}"
+    qgraph = QGraph.load(tmp_path / "out")
+    roles = qgraph.meta["input_roles"]
+    if qgraph.meta["recurrent"]:  # one sequence: (time, features) from the source layout
+        seq = np.transpose(x, [roles.index("T"), roles.index("F")] + [
+            i for i, r in enumerate(roles) if r == "1"]).reshape(1, x.shape[roles.index("T")], -1)
+    else:  # every leading (item) axis is frames
+        frame = qgraph.input_tensor.shape
+        seq = x.reshape(-1, 1, *frame)
+    got = Simulator(qgraph).run(seq)
+    got = got.reshape(want.shape) if got.size == want.size else got
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5,
+                               err_msg=f"{case.name}: the output differs from ONNX's")
+    return "pass"
+
+
+def test_onnx_node_cases(tmp_path):
+    results = {}
+    for case in claimed_cases():
+        folder = tmp_path / case.name
+        folder.mkdir()
+        try:
+            results[case.name] = run_case(case, folder)
+        except McuqError:
+            raise
+        except Exception as exc:  # a traceback or a wrong result: name the case
+            pytest.fail(f"{case.name}: {type(exc).__name__}: {exc}")
+    passing = [n for n, r in results.items() if r == "pass"]
+    reasons = collections.Counter(r.split(":", 2)[-1].strip()[:90] for r in results.values()
+                                  if r != "pass")
+    print(f"\n{len(passing)} of {len(results)} ONNX node cases pass; refusals:")
+    for reason, count in reasons.most_common():
+        print(f"  {count:3d}  {reason}")
+    assert all(r == "pass" or r.startswith("McuqError: ") for r in results.values())
+    assert len(passing) >= MIN_PASSING, passing
