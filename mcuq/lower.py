@@ -38,7 +38,8 @@ def lower_layer(prefix: str, layer: QLayer, isa: str) -> CLayer:
               for key, a in spec.c_arrays(layer, isa).items()}
     state = [CBuffer(name, C_TYPES[dtype], count * np.dtype(dtype).itemsize)
              for name, dtype, count in spec.c_state(layer)]
-    scratch = [CBuffer(name, "uint8_t", nbytes) for name, nbytes in spec.c_scratch(layer, isa)]
+    scratch = [CBuffer(name, C_TYPES[dtype], count * np.dtype(dtype).itemsize)
+               for name, dtype, count in spec.c_scratch(layer, isa)]
     return CLayer(name=layer.name, template=spec.TEMPLATE,
                   suffix=SUFFIX[layer.params["precision"]], kernel=spec.kernel(layer),
                   kernel_file=spec.kernel_file(layer), header=spec.HEADER, inputs=list(layer.inputs),

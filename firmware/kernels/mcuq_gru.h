@@ -12,12 +12,20 @@ typedef struct {
     mcuq_gates_s8_t gates;   /* r, z, n */
     int32_t h2q_mult, h2q_shift;  /* int8 h -> Q15 */
     int32_t q2h_mult, q2h_shift;  /* Q15 -> int8 h */
+    int32_t linear_before_reset;  /* 1: PyTorch's n; 0: n from R_n (r h) */
 } mcuq_gru_s8_t;
 
-/* One frame: reads h (int8 [hidden]), writes output and then h := output. */
-void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output);
+typedef struct {
+    mcuq_rnn_f16_t rnn;           /* r, z, n */
+    int32_t linear_before_reset;
+} mcuq_gru_f16_t;
 
-void mcuq_gru_f16(const mcuq_rnn_f16_t *p, const _Float16 *input, _Float16 *h,
-                  _Float16 *output);
+/* One frame: reads h ([hidden]), writes output and then h := output. `work` is the
+ * layer's scratch (linear_before_reset=0 only): every unit's r h, z and gx_n, which
+ * the cores share between the two phases of that form. */
+void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output,
+                 uint8_t *work);
+void mcuq_gru_f16(const mcuq_gru_f16_t *p, const _Float16 *input, _Float16 *h,
+                  _Float16 *output, _Float16 *work);
 
 #endif

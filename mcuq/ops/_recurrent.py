@@ -35,9 +35,6 @@ def import_onnx(ctx, node, kind: str) -> list:
     if direction != "forward":
         raise McuqError(f"{where}: direction '{direction}' is not supported; mcuq streams "
                         "frames, so recurrent layers must be unidirectional (forward)")
-    if kind == "gru" and a.get("linear_before_reset", 0) != 1:
-        raise McuqError(f"{where}: linear_before_reset=0 is not supported (PyTorch's GRU "
-                        "exports linear_before_reset=1)")
     if "activations" in a or "clip" in a or a.get("input_forget", 0):
         raise McuqError(f"{where}: custom activations, clip and input_forget are not supported")
     hidden = int(a["hidden_size"])
@@ -104,7 +101,10 @@ def import_onnx(ctx, node, kind: str) -> list:
     if weights["w_ih"].shape[1] != x.features:
         raise McuqError(f"{where}: weights expect {weights['w_ih'].shape[1]} input features, "
                         f"the input has {x.features}")
-    out = ctx.add_layer(kind, node, [x.tensor], weights, {"hidden": hidden})
+    attrs_ = {"hidden": hidden}
+    if kind == "gru":  # 1: PyTorch's GRU; 0 (the ONNX default): Keras reset_after=False
+        attrs_["linear_before_reset"] = int(a.get("linear_before_reset", 0))
+    out = ctx.add_layer(kind, node, [x.tensor], weights, attrs_)
     t = x.shape[x.roles.index("T")]
     y_roles = ("T", "1", "1", "F") if layout == 0 else ("1", "T", "1", "F")
     y_shape = (t, 1, 1, hidden) if layout == 0 else (1, t, 1, hidden)

@@ -19,7 +19,7 @@ Optional (defaults below):
   init_float_state / init_device_state  per-layer state of a batch
   macs(qlayer)                          multiply-accumulates per frame
   c_state(qlayer)      persistent C buffers, in kernel argument order: [(name, dtype, count)]
-  c_scratch(qlayer, isa)  per-layer scratch C buffers: [(name, bytes)]
+  c_scratch(qlayer, isa)  per-layer scratch C buffers: [(name, dtype, count)]
   c_arrays(qlayer, isa)   the constant arrays as the ISA's kernels read them (layout)
   c_values(qlayer)        further values its template formats (e.g. a float literal)
   TEMPLATE             templates/ops/<TEMPLATE>.c.j2 (macros params_<sfx>, call_<sfx>)

@@ -21,8 +21,9 @@
  * 8 rows. One body for both precisions: P the parameter struct, T the element type,
  * A the accumulator type, S the dot-product suffix. */
 #define MCUQ_BLOCK_SUMS(NAME, P, T, A, S)                                               \
-    static inline void NAME(const P *p, int32_t gates, int32_t j, int32_t units,         \
-                            const T *x, const T *h, A *gx, A *gh)                       \
+    static inline __attribute__((always_inline)) void NAME(                              \
+        const P *p, int32_t gates, int32_t j, int32_t units, const T *x, const T *h,     \
+        A *gx, A *gh)                                                                    \
     {                                                                                    \
         const int32_t k = p->in_features, hid = p->hidden;                               \
         for (int32_t u = 0; u < units; u++)                                              \
@@ -50,9 +51,11 @@ MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8)
 MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16)
 
 /* int8: the sums above, each row requantized to Q12 */
-static inline void mcuq_block_gates(const mcuq_gates_s8_t *g, int32_t gates, int32_t j,
-                                    int32_t units, const int8_t *x, const int8_t *h,
-                                    int32_t *gx, int32_t *gh)
+/* always inlined: the GRU kernel calls it from both of its forms, and a call in the unit
+ * loop costs about 20 instructions per unit */
+static inline __attribute__((always_inline)) void mcuq_block_gates(
+    const mcuq_gates_s8_t *g, int32_t gates, int32_t j, int32_t units, const int8_t *x,
+    const int8_t *h, int32_t *gx, int32_t *gh)
 {
     mcuq_block_sums_s8(g, gates, j, units, x, h, gx, gh);
     for (int32_t u = 0; u < units; u++)

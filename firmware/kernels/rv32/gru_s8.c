@@ -10,6 +10,14 @@
  *         hq = clamp(requant(h, M_h2q), -32768, 32767)              (h in Q15)
  *         h' = n + rshift_round(z * (hq - n), 15)      (|z (hq - n)| < 2^31: int32)
  *         out = clamp(requant(h', M_q2h), -128, 127)
+ * Reset-first form (linear_before_reset = 0): n = tanh(gx_n + R_n (r h) + b_hn), with
+ *         rh = clamp(rshift_round(r * h, 15), -128, 127)     (int8, h's scale: 0 <= r <= 1)
+ *         gh_n = requant(R_n_q rh + b_hn_q, M_hh_n)          (Q12)
+ *         n = tanh_q15(gx_n + gh_n)
+ *   Every unit's n needs all of r h, so it runs in two phases: each core writes r h, z
+ *   and gx_n of its units to the layer's scratch, all cores wait once, then each computes
+ *   R_n (r h) and h' for its units (the n row read at stride 3 from the interleaved
+ *   weights; phase 1 also computes the unused R_n h, which keeps one gate routine).
  * Each hidden unit needs only its own three gate rows, so no scratch memory;
  * two units run in one pass (mcuq_block_gates).
  * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
@@ -22,8 +30,57 @@
 #include "mcuq_gru.h"
 #include "mcuq_runtime.h"
 
-void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output)
+/* h' from z and n (Q15) and the old h (int8), as int8 */
+static inline int8_t gru_s8_update(const mcuq_gru_s8_t *p, int8_t h, int32_t z, int32_t n)
 {
+    const int32_t hq = mcuq_clamp32(mcuq_requant(h, p->h2q_mult, p->h2q_shift), -32768, 32767);
+    const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
+    return (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift), -128, 127);
+}
+
+__attribute__((noinline)) static void gru_s8_reset_first(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h,
+                               int8_t *output, uint8_t *work)
+{
+    const mcuq_gates_s8_t *g = &p->gates;
+    const int32_t hid = g->hidden;
+    int8_t *rh = (int8_t *)work;
+    int32_t *zs = (int32_t *)(work + (hid + 3) / 4 * 4), *gxn = zs + hid;
+    int32_t first, last;
+    mcuq_split(hid, &first, &last);
+    for (int32_t block = first; block < last; block += 2) {
+        const int32_t units = last - block < 2 ? 1 : 2;
+        int32_t gxs[6], ghs[6];
+        mcuq_block_gates(g, 3, block, units, input, h, gxs, ghs);
+        for (int32_t u = 0; u < units; u++) {
+            const int32_t j = block + u, *gx = gxs + 3 * u, *gh = ghs + 3 * u;
+            const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
+            zs[j] = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
+            gxn[j] = gx[2];
+            rh[j] = (int8_t)mcuq_clamp32(mcuq_rshift_round(r * h[j], 15), -128, 127);
+        }
+    }
+    mcuq_cluster_barrier(); /* every core's r h is written */
+    for (int32_t j = first; j < last; j++) {
+        const int8_t *w = g->w_hh + j * hid * 3 + 2; /* unit j's n row, stride 3 */
+        const int32_t row = 2 * hid + j;
+        int32_t acc = g->b_hh[row];
+        for (int32_t k = 0; k < hid; k++)
+            acc += w[3 * k] * rh[k];
+        const int32_t gh_n = mcuq_requant(acc, g->mult_hh[row], g->shift_hh[row]);
+        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gxn[j], gh_n));
+        output[j] = gru_s8_update(p, h[j], zs[j], n);
+    }
+    /* no other core reads this core's h after the barrier: update it at once */
+    memcpy(h + first, output + first, (size_t)(last - first));
+}
+
+void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output,
+                 uint8_t *work)
+{
+    if (!p->linear_before_reset) {
+        gru_s8_reset_first(p, input, h, output, work);
+        return;
+    }
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden;
     int32_t first, last;
@@ -38,11 +95,7 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
             const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
             const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
             const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
-            const int32_t hq = mcuq_clamp32(mcuq_requant(h[j], p->h2q_mult, p->h2q_shift),
-                                            -32768, 32767);
-            const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
-            output[j] = (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift),
-                                             -128, 127);
+            output[j] = gru_s8_update(p, h[j], z, n);
         }
     }
     mcuq_cluster_barrier();
