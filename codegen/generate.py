@@ -42,6 +42,10 @@ class Binding:
     def input(self) -> str:
         return self.inputs[0]
 
+    def pointer(self, key: str) -> str:
+        """The C symbol of an optional array of the layer, or a null pointer without it."""
+        return self.layer.arrays[key].symbol if key in self.layer.arrays else "0"
+
 
 def _c_half(value) -> str:
     """An fp16 value as an exact C hexadecimal float literal, e.g. 0x1.8p-3."""

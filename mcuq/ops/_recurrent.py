@@ -61,11 +61,9 @@ def import_onnx(ctx, node, kind: str) -> list:
         lens = ctx.const(opt(4), node)
         if np.any(lens != x.shape[x.roles.index("T")]):
             raise McuqError(f"{where}: sequence_lens shorter than the sequence are not supported")
-    for i, what in ((5, "initial_h"), (6, "initial_c"), (7, "P (peepholes)")):
+    for i, what in ((5, "initial_h"), (6, "initial_c")):
         if opt(i) is None:
             continue
-        if i == 7:
-            raise McuqError(f"{where}: peephole connections are not supported")
         init = ctx.value(opt(i))
         if not isinstance(init, np.ndarray) or np.any(init != 0):
             raise McuqError(f"{where}: {what} must be zeros (a state passed in from outside "
@@ -74,14 +72,15 @@ def import_onnx(ctx, node, kind: str) -> list:
     gates = GATES[kind]
     features, batch = x.features, x.shape[x.roles.index("1")]
     want = {1: (1, gates * hidden, features), 2: (1, gates * hidden, hidden),
-            3: (1, 2 * gates * hidden), 5: (1, batch, hidden), 6: (1, batch, hidden)}
+            3: (1, 2 * gates * hidden), 5: (1, batch, hidden), 6: (1, batch, hidden),
+            7: (1, 3 * hidden)}
     for i, shape in want.items():
         if opt(i) is None:
             continue
         value = ctx.value(opt(i))
         got = tuple(np.shape(value)) if isinstance(value, np.ndarray) else None
         if got is not None and got != shape:
-            what = {1: "W", 2: "R", 3: "B", 5: "initial_h", 6: "initial_c"}[i]
+            what = {1: "W", 2: "R", 3: "B", 5: "initial_h", 6: "initial_c", 7: "P"}[i]
             hint = (" (is it an LSTM with a projection, proj_size? The exporter dropped it: "
                     "ONNX's LSTM has none)" if i in (2, 5, 6) and kind == "lstm" else "")
             raise McuqError(f"{where}: {what} has shape {list(got)}, but hidden_size={hidden} "
@@ -98,6 +97,9 @@ def import_onnx(ctx, node, kind: str) -> list:
 
     weights = {"w_ih": reorder(w), "w_hh": reorder(r),
                "b_ih": reorder(b[: gates * hidden]), "b_hh": reorder(b[gates * hidden:])}
+    if kind == "lstm" and opt(7) is not None:  # peepholes, ONNX order (i, o, f)
+        p_i, p_o, p_f = np.split(np.asarray(ctx.const(opt(7), node)[0], np.float32), 3)
+        weights["peephole"] = np.ascontiguousarray(np.stack([p_i, p_f, p_o]))  # (i, f, o)
     if weights["w_ih"].shape[1] != x.features:
         raise McuqError(f"{where}: weights expect {weights['w_ih'].shape[1]} input features, "
                         f"the input has {x.features}")
@@ -167,7 +169,7 @@ def float_gates(layer: Layer, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray,
 def quantize_fp16(layer: Layer) -> dict[str, np.ndarray]:
     what = f"layer {layer.name}"
     return {key: fp16.to_fp16(layer.weights[key], what)
-            for key in ("w_ih", "w_hh", "b_ih", "b_hh")}
+            for key in ("w_ih", "w_hh", "b_ih", "b_hh", "peephole") if key in layer.weights}
 
 
 def fp16_gates(arrays: dict, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,8 @@
  *         c' = clamp(rshift_round(f c, 15) + rshift_round(i g, 30 - C), -32768, 32767)
  *         t  = tanh_q15(c' in Q12)   (rshift_round(c', C - 12) if C >= 12, else c' 2^(12 - C))
  *         out = clamp(requant(o t, M_q30), -128, 127)       (o t in Q30, < 2^30)
+ * Peepholes (optional): i and f add sat32(rshift_round(P_q c, C)) (P in Q12, c the old
+ *         cell), o adds the same with the new cell; so o comes after the cell update.
  * Each hidden unit needs only its own four gate rows and its own cell; two units run
  * in one pass (mcuq_block_gates).
  * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
@@ -19,13 +21,20 @@
 #include "mcuq_lstm.h"
 #include "mcuq_runtime.h"
 
-void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
-                  int8_t *output)
+/* a peephole term in Q12: P (Q12) times c (C fraction bits), int64, saturated */
+static inline int32_t peephole_q12(int32_t p, int16_t c, int32_t cell_frac)
+{
+    return mcuq_sat32(mcuq_rshift_round64((int64_t)p * c, cell_frac));
+}
+
+/* this core's units [first, last); always inlined, so that the call without peepholes
+ * (peep a constant 0) carries no peephole code */
+static inline __attribute__((always_inline)) void lstm_s8_units(
+    const mcuq_lstm_s8_t *p, const int8_t *input, const int8_t *h, int16_t *c, int8_t *output,
+    int32_t first, int32_t last, const int32_t *peep)
 {
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden, cf = p->cell_frac;
-    int32_t first, last;
-    mcuq_split(hid, &first, &last);
     for (int32_t block = first; block < last; block += 2) {
         const int32_t units = last - block < 2 ? 1 : 2;
         int32_t gx[8], gh[8];
@@ -35,13 +44,19 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
             int32_t pre[4];
             for (int32_t gate = 0; gate < 4; gate++)
                 pre[gate] = mcuq_gate_sum(gx[4 * u + gate], gh[4 * u + gate]);
+            if (peep) { /* p_i c and p_f c, from the old cell */
+                pre[0] = mcuq_gate_sum(pre[0], peephole_q12(peep[j], c[j], cf));
+                pre[1] = mcuq_gate_sum(pre[1], peephole_q12(peep[hid + j], c[j], cf));
+            }
             const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
             const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
             const int32_t gg = mcuq_tanh_q15_of(pre[2]);
-            const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
             const int32_t cell = mcuq_rshift_round(f * c[j], 15)
                                  + mcuq_rshift_round(i * gg, 30 - cf);
             c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
+            if (peep) /* p_o c', from the new cell */
+                pre[3] = mcuq_gate_sum(pre[3], peephole_q12(peep[2 * hid + j], c[j], cf));
+            const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
             const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
                                                     : c[j] * (1 << (MCUQ_Q_GATE - cf));
             const int32_t t = mcuq_tanh_q15_of(c_q12);
@@ -49,6 +64,17 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
                                              -128, 127);
         }
     }
+}
+
+void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
+                  int8_t *output)
+{
+    int32_t first, last;
+    mcuq_split(p->gates.hidden, &first, &last);
+    if (p->peephole)
+        lstm_s8_units(p, input, h, c, output, first, last, p->peephole);
+    else
+        lstm_s8_units(p, input, h, c, output, first, last, 0);
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));
 }
