@@ -113,13 +113,7 @@ def verify(out_dir, target, input_path, dump_layers, cores, sanitize, as_json):
     if as_json:
         click.echo(json.dumps(summary))
     else:
-        verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
-        line = (f"{target}, {summary['cores']} core(s): {verdict}: {summary['frames']} frames, "
-                f"{summary['compared_bytes']} "
-                f"bytes compared, {summary['mismatched_bytes']} differ")
-        if "instructions_per_frame" in summary:
-            line += f"; {summary['instructions_per_frame']['mean']:.0f} instructions per frame"
-        click.echo(line)
+        click.echo(_verify_line(summary))
         diff = summary.get("first_difference")
         if diff:
             click.echo(f"first difference: frame {diff['frame']}, layer {diff['layer']} "
@@ -202,13 +196,7 @@ def report(out_dir):
         lines += _layer_lines(rep["layers"])
         for vpath in sorted(out_dir.glob("verify_*.json")):
             path = vpath
-            v = json.loads(vpath.read_text())
-            line = (f"verify {v['target']}, {v['cores']} core(s): "
-                    f"{'bit-exact' if v['bit_exact'] else 'MISMATCH'} "
-                    f"({v['compared_bytes']} bytes over {v['frames']} frames)")
-            if "instructions_per_frame" in v:
-                line += f", {v['instructions_per_frame']['mean']:.0f} instructions per frame"
-            lines.append(line)
+            lines.append("verify " + _verify_line(json.loads(vpath.read_text())))
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise McuqError(f"{path} lacks a field or has a wrong one ({exc}); export the model "
                         "again") from None
@@ -239,6 +227,17 @@ def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:
     else:
         raw, what = load_array(input_path, "input"), "input"
     return one_sequence(raw, qgraph.input_tensor.shape, qgraph.meta.get("recurrent", True), what)
+
+
+def _verify_line(summary: dict) -> str:
+    """One verify result, as `verify` prints it and `report` lists it."""
+    verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
+    line = (f"{summary['target']}, {summary['cores']} core(s): {verdict}: {summary['frames']} "
+            f"frames, {summary['compared_bytes']} bytes compared, "
+            f"{summary['mismatched_bytes']} differ")
+    if "instructions_per_frame" in summary:
+        line += f"; {summary['instructions_per_frame']['mean']:.0f} instructions per frame"
+    return line
 
 
 def _layer_lines(layers) -> list[str]:
