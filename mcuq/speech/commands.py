@@ -97,6 +97,7 @@ def corpus(root, train, calib_count, test, seed):
             return
     if root.exists() and any(root.iterdir()):
         raise McuqError(f"{root} exists and is not empty; choose a new folder")
+    root.parent.mkdir(parents=True, exist_ok=True)  # a corpus is a new folder tree
     with atomic_directory(root, force=True) as tmp:
         manifest = generate(tmp, counts, seed)
         if calib_count:
