@@ -3,7 +3,8 @@ every op type mcuq claims (mcuq.ops.onnx_types()): the first input stays the mod
 the others (weights, biases, states) are frozen as constants, and the model goes through
 `export --precision fp32-ref` and the simulator. Each case must either give ONNX's
 expected output or be refused with a one-line reason (McuqError); anything else (a
-traceback, a wrong result) fails. The summary of reasons is printed."""
+traceback, a wrong result) fails. Cases with integer inputs are not run (mcuq's float
+and quantized paths take real-valued inputs). The summary of reasons is printed."""
 from __future__ import annotations
 
 import collections
@@ -47,8 +48,8 @@ def frozen(case) -> tuple[onnx.ModelProto, np.ndarray, np.ndarray]:
 def run_case(case, tmp_path) -> str:
     """'pass', or the refusal's message."""
     model, x, want = frozen(case)
-    if x.dtype != np.float32:
-        return f"McuqError: input of type {x.dtype}"  # mcuq's data loader checks the same
+    if x.dtype != np.float32:  # mcuq computes on real-valued (float) inputs only
+        return f"not run: an input of type {x.dtype}"
     onnx.save(model, tmp_path / "m.onnx")
     # the model input as mcuq data: for a 2-D input its rows are the frames (items)
     np.save(tmp_path / "x.npy", x)
@@ -88,5 +89,6 @@ def test_onnx_node_cases(tmp_path):
     print(f"\n{len(passing)} of {len(results)} ONNX node cases pass; refusals:")
     for reason, count in reasons.most_common():
         print(f"  {count:3d}  {reason}")
-    assert all(r == "pass" or r.startswith("McuqError: ") for r in results.values())
+    assert all(r == "pass" or r.startswith(("McuqError: ", "not run: "))
+               for r in results.values())
     assert len(passing) >= MIN_PASSING, passing

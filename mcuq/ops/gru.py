@@ -48,8 +48,10 @@ def init_float_state(layer: Layer, batch: int) -> dict:
     return {"h": np.zeros((batch, layer.attrs["hidden"]), np.float32)}
 
 
-def reset_first(layer_or_params) -> bool:
-    attrs = getattr(layer_or_params, "attrs", None) or getattr(layer_or_params, "params")
+def reset_first(layer: Layer | QLayer) -> bool:
+    """The linear_before_reset=0 form: an IR layer's attribute, or a quantized layer's
+    parameter."""
+    attrs = layer.params if isinstance(layer, QLayer) else layer.attrs
     return attrs.get("linear_before_reset", 1) == 0
 
 

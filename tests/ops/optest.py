@@ -44,6 +44,15 @@ def check_op(tmp_path: Path, model: torch.nn.Module, kind: str, precision: str, 
         data = random_sequences(items, time, shape[0], seed)
         frames = data[0]
     path = save_model(model, example, exporter, tmp_path / "model", dynamic_time=time is not None)
+    return export_and_verify(tmp_path, path, data, frames, kind, precision, overrides)
+
+
+def export_and_verify(tmp_path: Path, path: Path, data: np.ndarray, frames: np.ndarray, kind: str,
+                      precision: str, overrides: dict | None = None,
+                      min_sqnr: dict | None = None) -> QGraph:
+    """Export the model file at `precision` (calibrated on `data`), check it holds a `kind`
+    layer at that precision and the SQNR floor, and verify `frames` on both targets and
+    core counts."""
     np.save(tmp_path / "calib.npy", data)
     out = tmp_path / f"out_{precision}"
     export(path, tmp_path / "calib.npy", out, precision=precision, overrides=overrides, cores=3)
@@ -52,7 +61,7 @@ def check_op(tmp_path: Path, model: torch.nn.Module, kind: str, precision: str, 
                for layer in qgraph.layers), [(q.kind, q.params["precision"]) for q in qgraph.layers]
     report = json.loads((out / "report.json").read_text())
     # errors accumulate from the input on: an fp16 layer after an int8 one has int8 noise
-    floor = min(MIN_SQNR[row["precision"]] for row in report["layers"])
+    floor = min((min_sqnr or MIN_SQNR)[row["precision"]] for row in report["layers"])
     for row in report["layers"]:
         assert row["sqnr_db"] > floor, row
     want = frames.shape[0] * qgraph.tensor_bytes(qgraph.output)
@@ -62,3 +71,57 @@ def check_op(tmp_path: Path, model: torch.nn.Module, kind: str, precision: str, 
             assert summary["cores"] == cores and summary["compared_bytes"] == want
             assert summary["mismatched_bytes"] == 0 and summary["bit_exact"] is True, summary
     return qgraph
+
+
+def onnx_rnn(op_type: str, features: int, hidden: int, seed: int, peepholes: bool = False,
+             **attrs):
+    """A single ONNX GRU or LSTM written by hand (for the forms PyTorch does not export:
+    linear_before_reset=0, peepholes), (time, 1, features) -> (time, 1, hidden)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    gates = 3 if op_type == "GRU" else 4
+    rng = np.random.default_rng(seed)
+    inits = {"W": rng.standard_normal((1, gates * hidden, features)) * 0.6,
+             "R": rng.standard_normal((1, gates * hidden, hidden)) * 0.6,
+             "B": rng.standard_normal((1, 2 * gates * hidden)) * 0.3}
+    inputs = ["x", "W", "R", "B"]
+    if peepholes:
+        inits["P"] = rng.standard_normal((1, 3 * hidden)) * 0.8
+        inputs += ["", "", "", "P"]
+    node = helper.make_node(op_type, inputs, ["y"], name="rnn", hidden_size=hidden, **attrs)
+    squeeze = helper.make_node("Squeeze", ["y", "axes"], ["out"], name="sq")
+    graph = helper.make_graph(
+        [node, squeeze], "rnn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["time", 1, features])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["time", 1, hidden])],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()]
+        + [numpy_helper.from_array(np.array([1], np.int64), "axes")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def float_matches_onnxruntime(model, features: int, frames: int = 13):
+    """The float reference of mcuq's import against ONNX Runtime on the same sequence (a
+    float comparison: another summation order, rounding-level agreement); returns the
+    imported graph."""
+    import onnxruntime as ort
+
+    from mcuq.frontend import import_onnx
+    from mcuq.reference import FloatModel
+
+    graph = import_onnx(model)
+    seq = random_sequences(1, frames, features, seed=3)[0]
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    want = sess.run(None, {"x": seq[:, None]})[0][:, 0]
+    np.testing.assert_allclose(FloatModel(graph).run(seq[None])[0], want, rtol=0, atol=2e-5)
+    return graph
+
+
+def check_onnx_rnn(tmp_path: Path, model, kind: str, precision: str, features: int,
+                   min_sqnr: dict | None = None) -> QGraph:
+    """check_op for a hand-written recurrent ONNX model."""
+    import onnx
+
+    onnx.save(model, tmp_path / "m.onnx")
+    return export_and_verify(tmp_path, tmp_path / "m.onnx", random_sequences(4, 9, features, 5),
+                             random_sequences(1, 9, features, 6)[0], kind, precision,
+                             min_sqnr=min_sqnr)
