@@ -54,3 +54,16 @@ def calibrate_minmax(graph: Graph, batches) -> dict:
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})
     return {"tensors": stats, "frames": frames}
+
+
+def dead_tensors(graph: Graph, stats: dict) -> list[str]:
+    """One note per layer output that was exactly 0 on every calibration frame: its int8
+    range is the nominal one of mcuq.fixedpoint.activation_qparams, not a measured one."""
+    notes = []
+    for layer in graph.layers:
+        s = stats["tensors"].get(layer.outputs[0])
+        if s is not None and s["min"] == 0.0 and s["max"] == 0.0:
+            notes.append(f"layer {layer.name} (from node {layer.source}) output 0 on every "
+                         "calibration frame; its int8 range is a nominal [0, 1]: calibrate "
+                         "with data that makes it non-zero")
+    return notes

@@ -57,6 +57,8 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
                f"{arena}")
     _print_layers(report["layers"])
+    for note in report["notes"]:
+        click.echo(f"note: {note}")
 
 
 @cli.command()

@@ -115,12 +115,21 @@ def dequantize(q, scale: float, zero_point: int) -> np.ndarray:
     return ((np.asarray(q, dtype=np.float64) - zero_point) * scale).astype(np.float32)
 
 
+DEAD_RANGE = 1.0  # nominal width of a tensor that was 0 on every calibration frame
+
+
 def activation_qparams(lo: float, hi: float, min_scale: float = 0.0) -> tuple[float, int]:
     """Asymmetric int8 (scale, zero_point) covering [lo, hi], which is widened to hold 0,
-    and to a scale of at least min_scale (a range the data never left, e.g. a ReLU that
-    is always 0, must still give requantization multipliers that fit)."""
+    and to a scale of at least min_scale (requantization multipliers must fit).
+
+    A range that is exactly [0, 0] (a ReLU that never fired on the calibration data)
+    carries no scale at all; it gets the nominal range [0, DEAD_RANGE]. A scale derived
+    from the empty range instead would make every reader's bias scale (input scale times
+    weight scale) so small that its biases overflow int32 (see `dead_tensors`)."""
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
-    hi = max(hi, lo + 1e-12, lo + 255.0 * min_scale)
+    if hi == lo:
+        hi = lo + DEAD_RANGE
+    hi = max(hi, lo + 255.0 * min_scale)
     scale = (hi - lo) / 255.0
     zero_point = int(np.clip(round(-128 - lo / scale), -128, 127))
     return scale, zero_point

@@ -1,4 +1,6 @@
 """Linear (Gemm / MatMul + Add), int8 and fp16, one layer, odd sizes."""
+import json
+
 import pytest
 import torch
 
@@ -21,11 +23,16 @@ def test_linear_relu_fused_int8(tmp_path):
 
 
 def test_linear_relu_that_is_always_zero_int8(tmp_path):
-    """A ReLU output that never leaves 0 on the calibration data still gets a usable int8
-    range (requantization multipliers that fit), and stays bit-exact."""
-    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU())
+    """A ReLU output that never leaves 0 on the calibration data gets the nominal range
+    [0, 1], so its reader's biases still fit int32; the export says so, and stays
+    bit-exact."""
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
     with torch.no_grad():
         model[0].weight.fill_(0.0)
         model[0].bias.fill_(-1.0)
+        model[2].bias.copy_(torch.tensor([3.0, -0.5, 40.0]))
     qgraph = check_op(tmp_path, model, "linear", "int8", shape=(6,))
-    assert qgraph.output_tensor.scale > 0
+    dead = qgraph.tensors[qgraph.layers[0].outputs[0]]
+    assert (dead.scale, dead.zero_point) == (1.0 / 255.0, -128)
+    notes = json.loads((tmp_path / "out_int8" / "report.json").read_text())["notes"]
+    assert len(notes) == 1 and notes[0].startswith(f"layer {qgraph.layers[0].name} "), notes
