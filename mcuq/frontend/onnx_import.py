@@ -142,6 +142,9 @@ class _Importer:
             return roles, tuple(dims)
         if n == 1:
             roles = ("F",)
+        elif n == 2 and self.read_transposed(value_info.name):
+            # (features, items): a Gemm with transA=1 reads the input
+            roles = ("F", "1") if dims[1] == 1 else ("F", "T")
         elif n == 2:
             # (batch, features) when the leading axis is a fixed 1, else (time, features)
             roles = ("1", "F") if dims[0] == 1 else ("T", "F")
@@ -163,6 +166,11 @@ class _Importer:
             else:
                 shape.append(d if isinstance(d, int) else time_steps or self.probe_time_steps())
         return tuple(roles), tuple(shape)
+
+    def read_transposed(self, name: str) -> bool:
+        """Whether a Gemm with transA=1 reads tensor `name` as its A."""
+        return any(node.op_type == "Gemm" and node.input[0] == name
+                   and attrs(node).get("transA", 0) for node in self.graph.node)
 
     def probe_time_steps(self) -> int:
         used = {int(s) for v in self.values.values() if isinstance(v, np.ndarray) for s in v.shape}

@@ -38,7 +38,10 @@ def import_onnx(ctx, node) -> list:
     else:
         a = attrs(node)
         if a.get("transA", 0):
-            raise McuqError(f"node {label(node)} (Gemm) with transA=1 is not supported")
+            if len(x.shape) != 2:
+                raise McuqError(f"node {label(node)} (Gemm) with transA=1 needs a 2-D input, "
+                                f"got shape {list(x.shape)}")
+            x = Act(x.tensor, x.roles[::-1], x.shape[::-1])  # A' is (items, features)
         w = ctx.const(node.input[1], node).astype(np.float32) * a.get("alpha", 1.0)
         weight = np.ascontiguousarray(w if a.get("transB", 0) else w.T)
         bias, has_bias = np.zeros(weight.shape[0], np.float32), True
