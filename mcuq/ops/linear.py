@@ -1,11 +1,7 @@
 """Linear (fully connected) layer, optionally with a fused ReLU (mcuq.passes).
 
 float:  y = W x + b            (y = max(y, 0) with a fused ReLU)
-int8:   acc[n] = sum_k Wq[n,k] * xq[k] + bq[n]      with bq = round(b / (s_x s_w[n])) - zp_x sum_k Wq[n,k]
-        y[n]   = clamp(zp_y + requant(acc[n], M[n]), lo, 127)
-        where M[n] ~ s_x s_w[n] / s_y, and lo = zp_y for a fused ReLU, else -128.
-fp16:   acc = b[n]; for k in order: acc = acc + fp16(W[n,k] x[k])      (mcuq.fp16.matvec)
-        y[n] = acc, or relu(acc)
+int8, fp16: the matvec core of mcuq/ops/_matvec.py (act_min = zp_y with a fused ReLU).
 C kernels: mcuq_linear_s8 (firmware/kernels/<isa>/linear_s8.c), mcuq_linear_f16 (linear_f16.c).
 Weight layout: the ISA's "matvec" layout (rv32: output channels in groups of four, interleaved).
 ONNX: MatMul (its bias Add folds in through add.py), Gemm.
@@ -14,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, is_bias, label
+from mcuq.ops import _matvec
 from mcuq.ir import Layer
 from mcuq import layouts
 from mcuq.qgraph import QLayer, QTensor
@@ -121,32 +117,23 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
                                 "out_features": int(weight.shape[0]),
                                 "activation": "relu" if relu else "none"}, **base)
         return qlayer, fp16.tensor((weight.shape[0],))
-    wq, w_scale = fx.quantize_weights_per_channel(layer.weights["weight"])
-    acc_scale = qin.scale * w_scale
-    # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
-    out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"],
-                                              min_scale=float(np.max(acc_scale)) * 2.0**-29)
-    bias = fx.quantize_bias(layer.weights["bias"], acc_scale, f"layer {layer.name}")
-    bias -= qin.zero_point * wq.astype(np.int64).sum(axis=1)
-    fx.check_accumulator(wq, bias, f"layer {layer.name}")
-    mult, shift = fx.quantize_multipliers(acc_scale / out_scale)
-    qout = QTensor(shape=(wq.shape[0],), scale=out_scale, zero_point=out_zp)
-    qlayer = QLayer(
-        arrays={"weight": wq, "bias": bias.astype(np.int32), "mult": mult, "shift": shift},
-        params={"precision": "int8", "in_features": int(wq.shape[1]), "out_features": int(wq.shape[0]),
-                "out_zero_point": out_zp, "act_min": out_zp if relu else -128,
-                "activation": "relu" if relu else "none"}, **base)
+    arrays, params, out_scale = _matvec.quantize_int8(
+        layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
+        f"layer {layer.name}")
+    rows, k = arrays["weight"].shape
+    qout = QTensor(shape=(rows,), scale=out_scale, zero_point=params["out_zero_point"])
+    qlayer = QLayer(arrays=arrays, params={"precision": "int8", "in_features": int(k),
+                                           "out_features": int(rows), **params,
+                                           "activation": "relu" if relu else "none"}, **base)
     return qlayer, qout
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     if p["precision"] == "fp16":
-        y = fp16.matvec(a["weight"], a["bias"], xs[0])
-        return fp16.canonical(fp16.relu(y) if p["activation"] == "relu" else y)
-    acc = xs[0].astype(np.int64) @ a["weight"].astype(np.int64).T + a["bias"]
-    y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
-    return fx.saturate(y, p["act_min"], 127).astype(np.int8)
+        return _matvec.run_fp16(xs[0], a["weight"], a["bias"], p["activation"] == "relu")
+    return _matvec.run_int8(xs[0], a["weight"], a["bias"], a["mult"], a["shift"],
+                            p["out_zero_point"], p["act_min"])
 
 
 # -- device ------------------------------------------------------------------

@@ -1,0 +1,67 @@
+/* The matrix-vector core of Linear and Conv2d (NumPy twin: mcuq/ops/_matvec.py), for
+ * one input vector and the output channel groups [first, last) of a mcuq_linear_*_t:
+ * Linear gives each core a share of the groups, Conv2d gives each core a share of the
+ * pixels and runs every group on each pixel's im2col column.
+ *
+ * int8:  acc[n] = sum_k Wq[n][k] xq[k] + bq[n]       (int32; zp_x folded into bq)
+ *        y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, 127)
+ * fp16:  acc = b[n]; for k = 0 .. K-1: p = fp16(W[n][k] x[k]); acc = fp16(acc + p)
+ *        y[n] = acc (or acc < 0 ? 0 : acc)
+ * Channels come in groups of four, stored interleaved (the last group padded with zero
+ * rows), and two groups run in one pass when there are two left: one input load feeds
+ * eight MACs. */
+#ifndef MCUQ_MATVEC_H
+#define MCUQ_MATVEC_H
+
+#include "mcuq_fixedpoint.h"
+#include "mcuq_fp16.h"
+#include "mcuq_isa.h"
+#include "mcuq_linear.h"
+
+static inline __attribute__((always_inline)) void
+mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
+               int8_t *output)
+{
+    const int32_t k = p->in_features;
+    const int32_t zp = p->out_zero_point;
+    for (int32_t group = first; group < last; group += 2) {
+        const int32_t n = 4 * group;
+        const int32_t channels = last - group < 2 ? 4 : 8;
+        const int32_t rows = p->out_features - n < channels ? p->out_features - n : channels;
+        int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        if (channels == 8)
+            mcuq_dot4i2_s8(p->weight + n * k, p->weight + (n + 4) * k, input, k, acc, acc + 4);
+        else
+            mcuq_dot4i_s8(p->weight + n * k, input, k, acc);
+        for (int32_t r = 0; r < rows; r++) {
+            const int32_t y = mcuq_requant(p->bias[n + r] + acc[r], p->mult[n + r],
+                                           p->shift[n + r]);
+            /* clamp before adding zp so the sum cannot overflow */
+            output[n + r] = (int8_t)(mcuq_clamp32(y, p->act_min - zp, 127 - zp) + zp);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+mcuq_matvec_f16(const mcuq_linear_f16_t *p, int32_t first, int32_t last, const _Float16 *input,
+                _Float16 *output)
+{
+    const int32_t k = p->in_features;
+    for (int32_t group = first; group < last; group += 2) {
+        const int32_t n = 4 * group;
+        const int32_t channels = last - group < 2 ? 4 : 8;
+        const int32_t rows = p->out_features - n < channels ? p->out_features - n : channels;
+        _Float16 acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int32_t r = 0; r < rows; r++)
+            acc[r] = p->bias[n + r];
+        if (channels == 8)
+            mcuq_dot4i2_f16(p->weight + n * k, p->weight + (n + 4) * k, input, k, acc, acc + 4);
+        else
+            mcuq_dot4i_f16(p->weight + n * k, input, k, acc);
+        for (int32_t r = 0; r < rows; r++)
+            output[n + r] = mcuq_f16_canonical(p->relu && acc[r] < (_Float16)0 ? (_Float16)0
+                                                                              : acc[r]);
+    }
+}
+
+#endif
