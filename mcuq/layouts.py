@@ -1,7 +1,7 @@
 """Constant-array layouts, chosen per (op, instruction set).
 
 An op names the role of an array ("matvec": a Linear weight [out][k]; "gates": a
-recurrent weight [gates * hidden][k], gate-major); each ISA maps every role to the
+recurrent weight [gates * hidden][k], gate-major; "taps": a depthwise filter [c][tap]); each ISA maps every role to the
 arrangement its kernels read (firmware/kernels/<isa>/). The simulator keeps the
 logical [rows][k] order. A new ISA adds its entry here and its kernel folder.
 """
@@ -34,6 +34,7 @@ LAYOUTS = {
     "rv32": {
         "matvec": lambda w: group_channels(w, LINEAR_GROUP),
         "gates": lambda w, gates: interleave_gates(w, gates),
+        "taps": lambda w: np.ascontiguousarray(w.T),  # [c][tap] -> [tap][c]
     },
 }
 ISAS = tuple(LAYOUTS)

@@ -20,7 +20,8 @@ def import_model(model_path: Path, calib_raw: np.ndarray) -> tuple[onnx.ModelPro
     a TorchScript model its input width (TorchScript does not store it)."""
     features = calib_raw.shape[-1] if calib_raw.ndim >= 2 else None
     frames = calib_raw.shape[1] if calib_raw.ndim == 3 else 16
-    return load_model(Path(model_path), features=features, frames=frames)
+    image = tuple(calib_raw.shape[1:]) if calib_raw.ndim == 4 else None
+    return load_model(Path(model_path), features=features, frames=frames, image=image)
 
 
 def sequences_for(graph: Graph, raw: np.ndarray, what: str) -> np.ndarray:

@@ -9,10 +9,11 @@ from mcuq.ir import Graph
 from mcuq.passes import run_passes
 
 
-def load_model(path: str | Path, features: int | None = None, frames: int = 16):
+def load_model(path: str | Path, features: int | None = None, frames: int = 16,
+               image: tuple[int, int, int] | None = None):
     """(onnx model, IR graph after the graph passes) for a model file of any accepted
     format."""
-    model = model_to_onnx(Path(path), example_frames=frames, features=features)
+    model = model_to_onnx(Path(path), example_frames=frames, features=features, image=image)
     return model, run_passes(import_onnx(model))
 
 

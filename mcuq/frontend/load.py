@@ -90,9 +90,10 @@ def explain_torch_save(path: Path) -> McuqError:
 
 
 def model_to_onnx(path: Path, example_frames: int = 16, features: int | None = None,
-                  ) -> onnx.ModelProto:
-    """The model at `path` as ONNX. `features` (from calibration data) shapes the
-    example input that a TorchScript model needs to be exported."""
+                  image: tuple[int, int, int] | None = None) -> onnx.ModelProto:
+    """The model at `path` as ONNX. `features` or an `image` shape (C, H, W) (from
+    calibration data) shapes the example input that a TorchScript model needs to be
+    exported."""
     fmt = detect_format(path)
     if fmt == "onnx":
         return load_onnx(path)
@@ -100,7 +101,7 @@ def model_to_onnx(path: Path, example_frames: int = 16, features: int | None = N
         raise explain_torch_save(path)
     if fmt == "torch_export":
         return _export_program_to_onnx(path)
-    return _torchscript_to_onnx(path, example_frames, features)
+    return _torchscript_to_onnx(path, example_frames, features, image)
 
 
 def _onnx_from_buffer(buffer: io.BytesIO) -> onnx.ModelProto:
@@ -179,7 +180,8 @@ def _export_program_to_onnx(path: Path) -> onnx.ModelProto:
     return onnx_program.model_proto
 
 
-def _torchscript_to_onnx(path: Path, frames: int, features: int | None) -> onnx.ModelProto:
+def _torchscript_to_onnx(path: Path, frames: int, features: int | None,
+                         image: tuple[int, int, int] | None = None) -> onnx.ModelProto:
     import torch
 
     from mcuq.frontend.onnx_import import import_onnx
@@ -195,9 +197,11 @@ def _torchscript_to_onnx(path: Path, frames: int, features: int | None) -> onnx.
     # A traced module does not record its input layout: try (1, time, features),
     # then (time, 1, features) and unbatched (time, features), keeping the first
     # whose export the importer accepts (a wrong guess fails at the RNN's layout).
+    # An image model (calibration items of (C, H, W)) takes one (1, C, H, W) image.
     errors = []
-    for shape, time_axis in (((1, frames, features), 1), ((frames, 1, features), 0),
-                             ((frames, features), 0)):
+    guesses = ((((1, *image), None),) if image is not None else
+               (((1, frames, features), 1), ((frames, 1, features), 0), ((frames, features), 0)))
+    for shape, time_axis in guesses:
         example = torch.zeros(shape)
         buffer = io.BytesIO()
         with warnings.catch_warnings(), _quiet():
@@ -205,7 +209,8 @@ def _torchscript_to_onnx(path: Path, frames: int, features: int | None) -> onnx.
             try:
                 torch.onnx.export(module, (example,), buffer, dynamo=False,
                                   input_names=["input"], output_names=["output"],
-                                  dynamic_axes={"input": {time_axis: "time"}})
+                                  dynamic_axes=None if time_axis is None else
+                                  {"input": {time_axis: "time"}})
             except Exception as exc:
                 errors.append(_first_line(exc))
                 continue

@@ -23,6 +23,8 @@ KINDS = (
     "lstm",
     "add",
     "concat",
+    "conv2d",
+    "depthwise_conv2d",
     "convert",
     "batchnorm",
     "identity",

@@ -125,3 +125,15 @@ def check_onnx_rnn(tmp_path: Path, model, kind: str, precision: str, features: i
     return export_and_verify(tmp_path, tmp_path / "m.onnx", random_sequences(4, 9, features, 5),
                              random_sequences(1, 9, features, 6)[0], kind, precision,
                              min_sqnr=min_sqnr)
+
+
+def float_matches_onnxruntime_on_images(path: Path, images: np.ndarray):
+    """mcuq's float reference of the model file equals ONNX Runtime on its ONNX form,
+    image by image; returns the imported graph."""
+    from mcuq.pipeline import import_model
+    from passtest import float_frames, ort_frames
+
+    onnx_model, graph = import_model(path, images)
+    np.testing.assert_allclose(float_frames(graph, images), ort_frames(onnx_model, images),
+                               rtol=0, atol=5e-5)
+    return graph

@@ -1,0 +1,71 @@
+/* Conv2d and depthwise Conv2d: the kernel interfaces, whatever the instruction set
+ * (NumPy twins: mcuq/ops/conv2d.py, mcuq/ops/depthwise_conv2d.py; kernels:
+ * firmware/kernels/<isa>/). Images are HWC: pixel (y, x) holds its C channels at
+ * ((y * W) + x) * C. Weight arrays are in the layout of the export's instruction set
+ * (mcuq/layouts.py); the comments give the rv32 one. */
+#ifndef MCUQ_CONV2D_H
+#define MCUQ_CONV2D_H
+
+#include <stdint.h>
+
+#include "mcuq_linear.h"
+
+/* Where a window of kernel_h x kernel_w taps lies for output pixel (oy, ox): its top-left
+ * tap is input pixel (oy * stride_h - pad_top, ox * stride_w - pad_left); taps outside
+ * the image are padding. */
+typedef struct {
+    int32_t in_channels, in_h, in_w;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+} mcuq_window_t;
+
+typedef struct {
+    mcuq_linear_s8_t matvec;  /* in_features = kernel_h * kernel_w * in_channels (the
+                                 column, taps in (ky, kx, c) order), out_features = output
+                                 channels; weight [ceil(out / 4)][column][4] */
+    mcuq_window_t window;
+    int32_t in_zero_point;    /* the value of a padding tap */
+    int32_t in_place;         /* 1x1, no padding: the input pixel is the column */
+} mcuq_conv2d_s8_t;
+
+/* column: scratch of MCUQ_MAX_CORES columns, each rounded up to a multiple of 4 */
+void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
+                    int8_t *column);
+
+typedef struct {
+    mcuq_linear_f16_t matvec;  /* as for int8; a padding tap is +0 */
+    mcuq_window_t window;
+    int32_t in_place;
+} mcuq_conv2d_f16_t;
+
+void mcuq_conv2d_f16(const mcuq_conv2d_f16_t *p, const _Float16 *input, _Float16 *output,
+                     _Float16 *column);
+
+typedef struct {
+    const int8_t *weight;   /* [kernel_h * kernel_w][channels], symmetric per channel */
+    const int32_t *bias;    /* [channels], input zero point folded in */
+    const int32_t *mult;    /* [channels] requantization multiplier */
+    const int32_t *shift;   /* [channels] requantization right shift */
+    mcuq_window_t window;   /* in_channels = channels */
+    int32_t in_zero_point;
+    int32_t out_zero_point;
+    int32_t act_min;        /* out_zero_point with a fused ReLU, else -128 */
+} mcuq_depthwise_conv2d_s8_t;
+
+/* work: scratch of MCUQ_MAX_CORES rows of channels (rounded up to even) accumulators */
+void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
+                              int8_t *output, int32_t *work);
+
+typedef struct {
+    const _Float16 *weight;  /* [kernel_h * kernel_w][channels] */
+    const _Float16 *bias;    /* [channels] */
+    mcuq_window_t window;
+    int32_t relu;            /* 1: fused ReLU */
+} mcuq_depthwise_conv2d_f16_t;
+
+void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Float16 *input,
+                               _Float16 *output, _Float16 *work);
+
+#endif

@@ -1,0 +1,125 @@
+"""Sliding windows over an image, shared by the convolutions and max pooling: the ONNX
+attributes that place them (kernel, strides, pads, auto_pad), the output size, and the
+windows themselves (the im2col the C kernels build, one output pixel at a time).
+
+A window's taps are ordered (ky, kx, c): row by row, and within a tap the channels, as
+they lie in an HWC image, so a tap is one contiguous run of C values in C.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import Act, attrs, label
+
+
+def image_input(ctx, node) -> Act:
+    """The node's first input, which must be an image (batch 1, C, H, W)."""
+    x = ctx.act(node.input[0], node)
+    if len(x.frame_shape) != 3 or x.roles[-3:] != ("F", "F", "F"):
+        raise McuqError(f"node {label(node)} ({node.op_type}) needs an image (1, channels, "
+                        f"height, width), got an input of shape {list(x.shape)}; mcuq supports "
+                        "2-D windows over images only")
+    return x
+
+
+def window_attrs(node, image_shape, kernel) -> dict:
+    """{"kernel", "stride", "pads" (top, left, bottom, right)} of a Conv or pooling node
+    over an image of (C, H, W); refuses dilations, ceil_mode and malformed attributes."""
+    a = attrs(node)
+    where = f"node {label(node)} ({node.op_type})"
+    kernel = [int(k) for k in kernel]
+    if len(kernel) != 2 or min(kernel) < 1:
+        raise McuqError(f"{where} has kernel {kernel}; mcuq supports 2-D kernels")
+    if any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise McuqError(f"{where} has dilations {list(a['dilations'])}; mcuq supports "
+                        "dilation 1 only")
+    stride = [int(s) for s in a.get("strides", [1, 1])]
+    if len(stride) != 2 or min(stride) < 1:
+        raise McuqError(f"{where} has strides {stride}; mcuq needs two strides of at least 1")
+    _, h, w = image_shape
+    auto_pad = a.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    if auto_pad == "NOTSET":
+        p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
+        if len(p) != 4 or min(p) < 0:
+            raise McuqError(f"{where} has pads {p}; mcuq needs four non-negative pads")
+        pads = [p[0], p[1], p[2], p[3]]
+    elif auto_pad == "VALID":
+        pads = [0, 0, 0, 0]
+    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        pads = []
+        for size, k, s in ((h, kernel[0], stride[0]), (w, kernel[1], stride[1])):
+            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+            small = total // 2
+            pads.append((small, total - small) if auto_pad == "SAME_UPPER" else (total - small, small))
+        pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
+    else:
+        raise McuqError(f"{where} has auto_pad {auto_pad!r}; mcuq supports NOTSET, VALID, "
+                        "SAME_UPPER and SAME_LOWER")
+    if max(pads[0], pads[2]) >= kernel[0] or max(pads[1], pads[3]) >= kernel[1]:
+        raise McuqError(f"{where} pads {pads} as wide as its kernel {kernel}; mcuq needs "
+                        "pads smaller than the kernel")
+    geometry = {"kernel": kernel, "stride": stride, "pads": pads}
+    out_h, out_w = out_size((1, h, w), geometry)
+    if out_h < 1 or out_w < 1:
+        raise McuqError(f"{where}: its kernel {kernel} does not fit the padded {h}x{w} image")
+    if a.get("ceil_mode", 0):
+        ceil = [math.ceil((size + pads[i] + pads[i + 2] - kernel[i]) / stride[i]) + 1
+                for i, size in enumerate((h, w))]
+        if ceil != [out_h, out_w]:
+            raise McuqError(f"{where} has ceil_mode=1, which changes its output size; mcuq "
+                            "supports ceil_mode=0 (export with ceil_mode=False)")
+    return geometry
+
+
+def out_size(image_shape, g: dict) -> tuple[int, int]:
+    _, h, w = image_shape
+    (kh, kw), (sh, sw), (t, left, b, r) = g["kernel"], g["stride"], g["pads"]
+    return (h + t + b - kh) // sh + 1, (w + left + r - kw) // sw + 1
+
+
+def windows(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
+    """(batch, C, H, W) -> (batch, out_h, out_w, kh, kw, C): every output pixel's window,
+    padded with pad_value."""
+    (kh, kw), (sh, sw), (t, left, b, r) = g["kernel"], g["stride"], g["pads"]
+    out_h, out_w = out_size(x.shape[1:], g)
+    padded = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=pad_value)
+    view = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :out_h, :out_w]
+    return view.transpose(0, 2, 3, 4, 5, 1)
+
+
+def columns(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
+    """(batch, C, H, W) -> (batch * out_h * out_w, kh * kw * C): the im2col, one row per
+    output pixel, taps in (ky, kx, c) order."""
+    w = windows(x, g, pad_value)
+    return np.ascontiguousarray(w).reshape(w.shape[0] * w.shape[1] * w.shape[2], -1)
+
+
+def to_image(rows: np.ndarray, batch: int, out_hw) -> np.ndarray:
+    """(batch * out_h * out_w, C) pixel rows -> (batch, C, out_h, out_w)."""
+    return rows.reshape(batch, out_hw[0], out_hw[1], -1).transpose(0, 3, 1, 2)
+
+
+WINDOW_PARAMS = ("in_channels", "in_h", "in_w", "out_h", "out_w", "kernel_h", "kernel_w",
+                 "stride_h", "stride_w", "pad_top", "pad_left")  # the C struct mcuq_window_t
+
+
+def window_params(image_shape, g: dict) -> dict:
+    """A window's geometry as scalar layer parameters (model.json keeps scalars)."""
+    c, h, w = image_shape
+    out_h, out_w = out_size(image_shape, g)
+    return {"in_channels": int(c), "in_h": int(h), "in_w": int(w), "out_h": out_h,
+            "out_w": out_w, "kernel_h": g["kernel"][0], "kernel_w": g["kernel"][1],
+            "stride_h": g["stride"][0], "stride_w": g["stride"][1], "pad_top": g["pads"][0],
+            "pad_left": g["pads"][1], "pad_bottom": g["pads"][2], "pad_right": g["pads"][3]}
+
+
+def window_of(params: dict) -> dict:
+    """The geometry back from window_params."""
+    p = params
+    return {"kernel": [p["kernel_h"], p["kernel_w"]], "stride": [p["stride_h"], p["stride_w"]],
+            "pads": [p["pad_top"], p["pad_left"], p["pad_bottom"], p["pad_right"]]}

@@ -1,0 +1,166 @@
+"""2-D convolution over an image (groups = 1), optionally with a fused ReLU.
+
+float:  y[co, oy, ox] = b[co] + sum_{ky, kx, ci} W[co, ci, ky, kx] x[ci, oy sy - pt + ky,
+        ox sx - pl + kx]        (x = 0 outside the image; max(y, 0) with a fused ReLU)
+int8, fp16: per output pixel, the matvec core of mcuq/ops/_matvec.py on the pixel's
+        im2col column (taps in (ky, kx, ci) order; padding taps hold the input zero point
+        in int8, so that the bias folding zp_x sum W stays exact, and +0 in fp16).
+C kernels: mcuq_conv2d_s8 (firmware/kernels/<isa>/conv2d_s8.c), mcuq_conv2d_f16
+(conv2d_f16.c): each core takes a share of the output pixels, builds each pixel's column
+in its own scratch (a 1x1 convolution without padding reads the input pixel in place),
+and runs every output channel on it, so one column feeds all output channels.
+Weight layout: [out][ky][kx][ci] in the ISA's "matvec" layout. ONNX: Conv with group 1
+(depthwise convolutions become depthwise_conv2d layers).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq import fp16
+from mcuq.chip import MAX_CORES
+from mcuq import layouts
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import attrs, label
+from mcuq.ir import Layer
+from mcuq.ops import _conv, _matvec
+from mcuq.qgraph import QLayer, QTensor
+
+KIND = "conv2d"
+ONNX_TYPES = ("Conv",)
+
+
+# -- import ------------------------------------------------------------------
+def import_onnx(ctx, node) -> list:
+    x = _conv.image_input(ctx, node)
+    w = ctx.const(node.input[1], node).astype(np.float32)
+    where = f"node {label(node)} (Conv)"
+    channels = x.frame_shape[0]
+    groups = int(attrs(node).get("group", 1))
+    if w.ndim != 4:
+        raise McuqError(f"{where} has weights of shape {list(w.shape)}; mcuq supports 2-D "
+                        "convolutions (4-D weights)")
+    out_channels = w.shape[0]
+    bias = np.zeros(out_channels, np.float32)
+    if len(node.input) > 2 and node.input[2]:
+        bias = ctx.const(node.input[2], node).astype(np.float32).reshape(-1)
+    g = _conv.window_attrs(node, x.frame_shape, w.shape[2:])
+    if groups == 1 and w.shape[1] == channels:
+        out = ctx.add_layer(KIND, node, [x.tensor], {"weight": w, "bias": bias}, {"window": g})
+    elif groups == channels == out_channels and w.shape[1] == 1:
+        out = ctx.add_layer("depthwise_conv2d", node, [x.tensor],
+                            {"weight": w[:, 0], "bias": bias}, {"window": g})
+    else:
+        raise McuqError(f"{where} has {groups} groups over {channels} input and {out_channels} "
+                        f"output channels (weights {list(w.shape)}); mcuq supports groups = 1 "
+                        "and depthwise convolutions (groups = channels = output channels)")
+    return [x.with_frame_shape(out, ctx.tensors[out].shape)]
+
+
+def output_shape(layer: Layer, shapes):
+    return (layer.weights["weight"].shape[0], *_conv.out_size(shapes[0], layer.attrs["window"]))
+
+
+def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
+    """y' = scale y + shift per output channel (a BatchNorm after it)."""
+    if "activation" in layer.attrs:
+        return False
+    w, b = layer.weights["weight"].astype(np.float64), layer.weights["bias"].astype(np.float64)
+    layer.weights["weight"] = (w * scale.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.float32)
+    layer.weights["bias"] = (b * scale + shift).astype(np.float32)
+    return True
+
+
+def fuse_relu(layer: Layer) -> bool:
+    if "activation" in layer.attrs:
+        return False
+    layer.attrs["activation"] = "relu"
+    return True
+
+
+def matrix(weight: np.ndarray) -> np.ndarray:
+    """[out][ci][ky][kx] -> [out][ky * kx * ci]: one row per output channel, taps in
+    column order."""
+    return np.ascontiguousarray(weight.transpose(0, 2, 3, 1).reshape(weight.shape[0], -1))
+
+
+# -- float and quantized -----------------------------------------------------
+def run_float(layer: Layer, xs, state) -> np.ndarray:
+    g = layer.attrs["window"]
+    x = xs[0]
+    cols = _conv.columns(x, g, 0.0)
+    y = cols @ matrix(layer.weights["weight"]).T + layer.weights["bias"]
+    if layer.attrs.get("activation") == "relu":
+        y = np.maximum(y, 0)
+    return _conv.to_image(y, x.shape[0], _conv.out_size(x.shape[1:], g)).astype(np.float32)
+
+
+def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    qin = qins[0]
+    relu = layer.attrs.get("activation") == "relu"
+    base = dict(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
+                outputs=list(layer.outputs), source=layer.source)
+    weight = matrix(layer.weights["weight"])
+    shape = output_shape(layer, [qin.shape])
+    params = {**_conv.window_params(qin.shape, layer.attrs["window"]),
+              "out_channels": int(weight.shape[0]), "activation": "relu" if relu else "none"}
+    if precision == "fp16":
+        arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
+                  "bias": fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")}
+        return (QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base),
+                fp16.tensor(shape))
+    arrays, qparams, out_scale = _matvec.quantize_int8(
+        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
+        f"layer {layer.name}")
+    qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
+                                           "in_zero_point": qin.zero_point}, **base)
+    return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])
+
+
+def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
+    a, p = qlayer.arrays, qlayer.params
+    x = xs[0]
+    g = _conv.window_of(p)
+    if p["precision"] == "fp16":
+        cols = _conv.columns(np.asarray(x, np.float16), g, np.float16(0.0))
+        y = _matvec.run_fp16(cols, a["weight"], a["bias"], p["activation"] == "relu")
+    else:
+        cols = _conv.columns(x, g, np.int8(p["in_zero_point"]))
+        y = _matvec.run_int8(cols, a["weight"], a["bias"], a["mult"], a["shift"],
+                             p["out_zero_point"], p["act_min"])
+    return _conv.to_image(y, x.shape[0], (p["out_h"], p["out_w"]))
+
+
+# -- device ------------------------------------------------------------------
+def column_length(p: dict) -> int:
+    return p["kernel_h"] * p["kernel_w"] * p["in_channels"]
+
+
+def in_place(p: dict) -> bool:
+    """A 1x1 convolution without padding reads each input pixel as its column."""
+    return (p["kernel_h"], p["kernel_w"], p["pad_top"], p["pad_left"], p["pad_bottom"],
+            p["pad_right"]) == (1, 1, 0, 0, 0, 0)
+
+
+def macs(qlayer: QLayer) -> int:
+    p = qlayer.params
+    return p["out_h"] * p["out_w"] * p["out_channels"] * column_length(p)
+
+
+def c_scratch(qlayer: QLayer, isa: str) -> list:
+    """One im2col column per core (none when the input is read in place)."""
+    p = qlayer.params
+    per_core = 0 if in_place(p) else -(-column_length(p) // 4) * 4
+    dtype = "float16" if p["precision"] == "fp16" else "int8"
+    return [("column", dtype, MAX_CORES * per_core)]
+
+
+def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    arrays = dict(qlayer.arrays)
+    arrays["weight"] = layouts.arrange(isa, "matvec", arrays["weight"])
+    return arrays
+
+
+def c_values(qlayer: QLayer) -> dict:
+    p = qlayer.params
+    return {"relu": int(p["activation"] == "relu"), "column_length": column_length(p),
+            "in_place": int(in_place(p))}

@@ -1,0 +1,118 @@
+"""Depthwise 2-D convolution (groups = channels, one filter per channel), optionally
+with a fused ReLU. Imported from ONNX Conv by mcuq/ops/conv2d.py.
+
+float:  y[c, oy, ox] = b[c] + sum_{ky, kx} W[c, ky, kx] x[c, oy sy - pt + ky, ox sx - pl + kx]
+        (x = 0 outside the image; max(y, 0) with a fused ReLU)
+int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[c, ky, kx] xq[c, ...]   (int32; zp_x folded into
+        bq, so a padding tap adds zp_x Wq, as if the image were padded with zp_x)
+        y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, 127)
+fp16:   acc = b[c]; for (ky, kx) in order: acc = fp16(acc + fp16(W[c, ky, kx] x))
+        (x = +0 on a padding tap)
+C kernels: mcuq_depthwise_conv2d_s8 / _f16 (firmware/kernels/<isa>/depthwise_conv2d_*.c):
+each core takes a share of the output pixels and accumulates all channels of a pixel
+in its own row of scratch, tap by tap, so every tap reads C contiguous input values
+and C contiguous weights. Weight layout: [ky][kx][c].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq import fixedpoint as fx
+from mcuq import fp16, layouts
+from mcuq.chip import MAX_CORES
+from mcuq.ir import Layer
+from mcuq.ops import _conv, _matvec
+from mcuq.ops.conv2d import fold_affine, fuse_relu  # noqa: F401 (declarations of this op)
+from mcuq.qgraph import QLayer, QTensor
+
+KIND = "depthwise_conv2d"
+HEADER = "mcuq_conv2d.h"
+
+
+def output_shape(layer: Layer, shapes):
+    return (shapes[0][0], *_conv.out_size(shapes[0], layer.attrs["window"]))
+
+
+def taps(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
+    """(batch, C, H, W) -> (batch, out_h, out_w, kh * kw, C)."""
+    w = _conv.windows(x, g, pad_value)
+    return w.reshape(*w.shape[:3], -1, w.shape[-1])
+
+
+def to_image(y: np.ndarray) -> np.ndarray:
+    """(batch, out_h, out_w, C) -> (batch, C, out_h, out_w)."""
+    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+
+# -- float and quantized -----------------------------------------------------
+def run_float(layer: Layer, xs, state) -> np.ndarray:
+    w = layer.weights["weight"]  # (C, kh, kw)
+    t = taps(xs[0], layer.attrs["window"], 0.0)
+    y = np.einsum("bhwtc,ct->bhwc", t, w.reshape(w.shape[0], -1)) + layer.weights["bias"]
+    if layer.attrs.get("activation") == "relu":
+        y = np.maximum(y, 0)
+    return to_image(y).astype(np.float32)
+
+
+def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    qin = qins[0]
+    relu = layer.attrs.get("activation") == "relu"
+    base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
+                outputs=list(layer.outputs), source=layer.source)
+    w = layer.weights["weight"]
+    weight = w.reshape(w.shape[0], -1)  # [c][ky * kx]
+    shape = output_shape(layer, [qin.shape])
+    params = {**_conv.window_params(qin.shape, layer.attrs["window"]),
+              "activation": "relu" if relu else "none"}
+    if precision == "fp16":
+        arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
+                  "bias": fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")}
+        return (QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base),
+                fp16.tensor(shape))
+    arrays, qparams, out_scale = _matvec.quantize_int8(
+        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
+        f"layer {layer.name}")
+    qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
+                                           "in_zero_point": qin.zero_point}, **base)
+    return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])
+
+
+def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
+    a, p = qlayer.arrays, qlayer.params
+    g = _conv.window_of(p)
+    if p["precision"] == "fp16":
+        t = taps(np.asarray(xs[0], np.float16), g, np.float16(0.0))
+        w = np.asarray(a["weight"], np.float16)
+        acc = np.broadcast_to(a["bias"], t.shape[:3] + t.shape[-1:]).astype(np.float16)
+        for k in range(t.shape[3]):
+            acc = acc + w[:, k] * t[:, :, :, k]
+        y = fp16.canonical(fp16.relu(acc) if p["activation"] == "relu" else acc)
+        return to_image(y)
+    t = taps(xs[0], g, np.int8(p["in_zero_point"])).astype(np.int64)
+    acc = np.einsum("bhwtc,ct->bhwc", t, a["weight"].astype(np.int64)) + a["bias"]
+    y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
+    return to_image(fx.saturate(y, p["act_min"], 127).astype(np.int8))
+
+
+# -- device ------------------------------------------------------------------
+def macs(qlayer: QLayer) -> int:
+    p = qlayer.params
+    return p["out_h"] * p["out_w"] * p["in_channels"] * p["kernel_h"] * p["kernel_w"]
+
+
+def c_scratch(qlayer: QLayer, isa: str) -> list:
+    """Each core's accumulators for one pixel's channels."""
+    channels = -(-qlayer.params["in_channels"] // 2) * 2
+    if qlayer.params["precision"] == "fp16":
+        return [("work", "float16", MAX_CORES * channels)]
+    return [("work", "int32", MAX_CORES * channels)]
+
+
+def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    arrays = dict(qlayer.arrays)
+    arrays["weight"] = layouts.arrange(isa, "taps", arrays["weight"])
+    return arrays
+
+
+def c_values(qlayer: QLayer) -> dict:
+    return {"relu": int(qlayer.params["activation"] == "relu")}
