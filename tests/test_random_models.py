@@ -1,5 +1,5 @@
 """Random models, a new set every run: 100 networks of random structure and odd sizes
-(1 included), saved by a random exporter, exported at a random precision for a random
+(1 included; recurrent, frame-wise and convolutional image models), saved by a random exporter, exported at a random precision for a random
 core count, and verified bit-exact on the host; 10 of them also on RV32 under QEMU.
 
 The seeds change per run (MCUQ_TEST_SEED fixes them); a failure prints its seed and the
@@ -70,17 +70,62 @@ class FrameWise(nn.Module):
         return torch.cat([self.b(h), torch.tanh(self.c(h))], dim=-1)
 
 
+class Image(nn.Module):
+    """1-3 blocks of Conv (+BatchNorm) (+ReLU) / depthwise Conv (+ReLU) / MaxPool at
+    random kernels, strides and padding, then a pooled or flattened Linear head."""
+
+    def __init__(self, rng, channels, size):
+        super().__init__()
+        layers, c, (h, w) = [], channels, size
+        for _ in range(int(rng.integers(1, 4))):
+            kind = str(rng.choice(["conv", "depthwise", "maxpool"]))
+            k = int(rng.choice([1, 3])) if kind == "conv" else 3 if kind == "depthwise" else 2
+            s = int(rng.choice([1, 2]))
+            p = k // 2 if kind != "maxpool" and rng.random() < 0.7 else 0
+            if min(h, w) + 2 * p < k:
+                continue
+            if kind == "conv":
+                out = int(rng.integers(1, 12))
+                layers.append(nn.Conv2d(c, out, k, stride=s, padding=p, bias=rng.random() < 0.5))
+                if rng.random() < 0.5:
+                    bn = nn.BatchNorm2d(out)
+                    bn.running_mean.uniform_(-0.5, 0.5)
+                    bn.running_var.uniform_(0.5, 2.0)
+                    layers.append(bn)
+                c = out
+            elif kind == "depthwise":
+                layers.append(nn.Conv2d(c, c, k, stride=s, padding=p, groups=c))
+            else:
+                layers.append(nn.MaxPool2d(k, stride=s))
+            if kind != "maxpool" and rng.random() < 0.6:
+                layers.append(nn.ReLU())
+            h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        if rng.random() < 0.5:
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, int(rng.integers(1, 11)))]
+        else:
+            layers += [nn.Flatten(), nn.Linear(c * h * w, int(rng.integers(1, 11)))]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def spec(index: int) -> dict:
     rng = np.random.default_rng(BASE_SEED + index)
-    recurrent = rng.random() < 0.75
+    family = str(rng.choice(["recurrent", "frame-wise", "image"], p=[0.6, 0.15, 0.25]))
+    recurrent = family == "recurrent"
     features = int(rng.integers(1, 24))
+    image = (int(rng.integers(1, 6)), int(rng.integers(3, 13)), int(rng.integers(3, 13)))
     torch.manual_seed(BASE_SEED + index)
-    model = (Recurrent if recurrent else FrameWise)(rng, features).eval()
     with torch.no_grad():
+        model = (Image(rng, image[0], image[1:]) if family == "image" else
+                 (Recurrent if recurrent else FrameWise)(rng, features)).eval()
         for p in model.parameters():
             p.mul_(float(rng.uniform(0.5, 2.5)))
-    exporters = EXPORTERS if recurrent else ("onnx_legacy", "onnx_dynamo", "torch_export")
-    return {"model": model, "recurrent": recurrent, "features": features,
+    exporters = EXPORTERS if family != "frame-wise" else ("onnx_legacy", "onnx_dynamo",
+                                                          "torch_export")
+    return {"model": model, "family": family, "recurrent": recurrent, "features": features,
+            "image": image,
             "frames": int(rng.integers(1, 12)), "items": int(rng.integers(1, 4)),
             "exporter": str(rng.choice(exporters)), "precision": str(rng.choice(PRECISIONS)),
             "cores": int(rng.integers(1, 9)), "seed": BASE_SEED + index}
@@ -89,7 +134,7 @@ def spec(index: int) -> dict:
 @pytest.mark.parametrize("index", range(MODELS))
 def test_random_model_is_bit_exact(tmp_path, index):
     s = spec(index)
-    repeat = (f"model {index}, seed {s['seed']} ({'recurrent' if s['recurrent'] else 'frame-wise'}, "
+    repeat = (f"model {index}, seed {s['seed']} ({s['family']}, "
               f"{s['exporter']}, {s['precision']}, {s['cores']} cores, {s['frames']} frames): "
               f"repeat with MCUQ_TEST_SEED={BASE_SEED} .venv/bin/python -m pytest "
               f"'tests/test_random_models.py::test_random_model_is_bit_exact[{index}]'")
@@ -100,11 +145,17 @@ def test_random_model_is_bit_exact(tmp_path, index):
 
 
 def check(tmp_path, index: int, s: dict) -> None:
-    shape = (1, s["frames"], s["features"]) if s["recurrent"] else (1, s["features"])
+    shape = ((1, s["frames"], s["features"]) if s["recurrent"] else
+             (1, *s["image"]) if s["family"] == "image" else (1, s["features"]))
     path = save_model(s["model"], torch.zeros(shape), s["exporter"], tmp_path / "m",
                       dynamic_time=s["recurrent"])
-    data = random_sequences(s["items"], s["frames"], s["features"], seed=s["seed"])
-    if not s["recurrent"]:
+    if s["family"] == "image":  # one image per frame
+        rng = np.random.default_rng(s["seed"])
+        data = (rng.standard_normal((s["items"] * s["frames"], *s["image"])) + 0.3).astype(
+            np.float32)
+    else:
+        data = random_sequences(s["items"], s["frames"], s["features"], seed=s["seed"])
+    if s["family"] == "frame-wise":
         data = data.reshape(-1, s["features"])  # one item per frame
     np.save(tmp_path / "calib.npy", data)
     export(path, tmp_path / "calib.npy", tmp_path / "out", precision=s["precision"],

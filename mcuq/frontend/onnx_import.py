@@ -237,6 +237,14 @@ class _Importer:
         axes = _axes(self, node, len(x.shape))
         if axes is None:
             axes = [i for i, s in enumerate(x.shape) if s == 1]
+        spatial = [a for a in axes if x.roles[a] == "F"]
+        if spatial and len(x.frame_shape) == 3 and x.frame_shape[1:] == (1, 1) and \
+                all(x.frame_axis(a) in (1, 2) for a in spatial):
+            # (.., C, 1, 1) -> (.., C): a pooled image becomes a vector; a spatial axis
+            # that stays (one squeeze at a time) is a singleton of the vector
+            flat = self.flatten(node, x, list(x.shape[:-3]) + [x.frame_shape[0]])
+            x = Act(flat.tensor, x.roles[:-2] + ("1", "1"), x.shape)
+            axes = [a for a in axes if a not in spatial] + spatial
         for a in axes:
             if x.shape[a] != 1 or x.roles[a] != "1":
                 raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
@@ -270,11 +278,25 @@ class _Importer:
         shape = [int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))]
         return [self.relayout(node, x, shape)]
 
+    def flatten(self, node, x: Act, shape) -> Act | None:
+        """A reshape of an image (C, H, W) into a vector (C * H * W,) in channel-major
+        order, the leading (time, singleton) axes kept: a flatten layer (in C the image
+        is HWC, so the values move). None when `shape` is not that."""
+        first = len(x.roles) - 3
+        if len(x.frame_shape) != 3 or x.roles[first:] != ("F", "F", "F") or \
+                list(shape) != list(x.shape[:first]) + [int(np.prod(x.frame_shape))]:
+            return None
+        out = self.add_layer("flatten", node, [x.tensor])
+        return Act(out, x.roles[:first] + ("F",), tuple(int(s) for s in shape))
+
     def relayout(self, node, x: Act, shape):
         """A reshape that only adds or removes singleton axes keeps every role. The time and
         per-frame axes must appear in the new shape in order; every other new axis must be
         1. They are matched from the right, so a per-frame axis of extent 1 (a hidden size
         of 1) stays the last axis, where the features are."""
+        flat = self.flatten(node, x, shape)
+        if flat is not None:
+            return flat
         keep = [(r, s) for r, s in zip(x.roles, x.shape) if r != "1"]
         roles = []
         j = len(keep) - 1

@@ -1,0 +1,31 @@
+/* Pooling: the kernel interfaces, whatever the instruction set (NumPy twins:
+ * mcuq/ops/maxpool.py, mcuq/ops/global_avgpool.py; kernels: firmware/kernels/<isa>/).
+ * Images are HWC. */
+#ifndef MCUQ_POOL_H
+#define MCUQ_POOL_H
+
+#include <stdint.h>
+
+#include "mcuq_conv2d.h"
+
+/* Max over each window's taps inside the image; int8 keeps the input's scale and zero
+ * point. */
+void mcuq_maxpool_s8(const mcuq_window_t *window, const int8_t *input, int8_t *output);
+void mcuq_maxpool_f16(const mcuq_window_t *window, const _Float16 *input, _Float16 *output);
+
+typedef struct {
+    int32_t channels;
+    int32_t pixels;          /* H * W */
+    int32_t in_zero_point;
+    int32_t mult;            /* requantization of the sum: M ~ s_x / (pixels s_y) */
+    int32_t shift;
+    int32_t out_zero_point;
+} mcuq_global_avgpool_s8_t;
+
+/* The mean of every channel over the image -> C values. */
+void mcuq_global_avgpool_s8(const mcuq_global_avgpool_s8_t *p, const int8_t *input,
+                            int8_t *output);
+void mcuq_global_avgpool_f16(int32_t channels, int32_t pixels, const _Float16 *input,
+                             _Float16 *output);
+
+#endif

@@ -1,0 +1,40 @@
+/* Max pooling, fp16 (NumPy twin: mcuq/ops/maxpool.py).
+ *
+ * float:  y[c] = max over the window's taps inside the image of x[c]
+ * fp16:   m = -inf; for each tap inside the image, in (ky, kx) order: m = x > m ? x : m
+ *         (a NaN never wins; the result is canonical)
+ * Each core takes a share of the output pixels and writes the pixel's C maxima in place.
+ */
+#include "mcuq_fp16.h"
+#include "mcuq_pool.h"
+#include "mcuq_runtime.h"
+
+void mcuq_maxpool_f16(const mcuq_window_t *g, const _Float16 *input, _Float16 *output)
+{
+    const int32_t channels = g->in_channels;
+    const _Float16 lowest = -(_Float16)__builtin_inff();
+    int32_t first, last;
+    mcuq_split(g->out_h * g->out_w, &first, &last);
+    for (int32_t pixel = first; pixel < last; pixel++) {
+        const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
+        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+        _Float16 *m = output + pixel * channels;
+        for (int32_t c = 0; c < channels; c++)
+            m[c] = lowest;
+        for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+            const int32_t iy = iy0 + ky;
+            if (iy < 0 || iy >= g->in_h)
+                continue;
+            for (int32_t kx = 0; kx < g->kernel_w; kx++) {
+                const int32_t ix = ix0 + kx;
+                if (ix < 0 || ix >= g->in_w)
+                    continue;
+                const _Float16 *x = input + (iy * g->in_w + ix) * channels;
+                for (int32_t c = 0; c < channels; c++)
+                    m[c] = x[c] > m[c] ? x[c] : m[c];
+            }
+        }
+        for (int32_t c = 0; c < channels; c++)
+            m[c] = mcuq_f16_canonical(m[c]);
+    }
+}

@@ -1,0 +1,58 @@
+"""MaxPool: kernels 2 and 3, strides 1 and 2, padding (never the maximum), odd image
+sizes; float equal to ONNX Runtime; int8 and fp16 bit-exact on host and QEMU, 1 and 8
+cores; ceil_mode that changes the size and a used Indices output are refused."""
+import re
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import helper
+
+from conftest import save_model
+from mcuq.errors import McuqError
+from mcuq.frontend import import_onnx
+from optest import check_op, float_matches_onnxruntime_on_images, frame_data
+
+# (kernel, stride, padding, channels, image (H, W))
+SHAPES = [(3, 2, 1, 5, (9, 7)), (2, 2, 0, 3, (8, 6)), (3, 1, 1, 4, (5, 6))]
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_maxpool(tmp_path, precision, shape):
+    k, s, p, c, hw = SHAPES[shape]
+    pool = torch.nn.MaxPool2d(k, stride=s, padding=p)
+    qgraph = check_op(tmp_path, pool, "maxpool", precision, shape=(c, *hw), items=5,
+                      seed=shape)
+    assert qgraph.output_tensor.shape == tuple(pool(torch.zeros(1, c, *hw)).shape[1:])
+    if precision == "int8":  # the codes pass through: the output keeps the input's format
+        assert (qgraph.output_tensor.scale, qgraph.output_tensor.zero_point) == (
+            qgraph.input_tensor.scale, qgraph.input_tensor.zero_point)
+
+
+@pytest.mark.parametrize("exporter", ["onnx_legacy", "onnx_dynamo", "torchscript", "torch_export"])
+def test_float_equals_onnxruntime(tmp_path, exporter):
+    model = torch.nn.Sequential(torch.nn.MaxPool2d(3, stride=2, padding=1)).eval()
+    path = save_model(model, torch.zeros(1, 3, 7, 8), exporter, tmp_path / "m", dynamic_time=False)
+    graph = float_matches_onnxruntime_on_images(path, frame_data(4, (3, 7, 8), seed=5))
+    assert [lay.kind for lay in graph.layers] == ["maxpool"]
+
+
+def _pool_model(outputs, **attrs):
+    graph = helper.make_graph(
+        [helper.make_node("MaxPool", ["x"], outputs, name="mp", kernel_shape=[2, 2], **attrs)],
+        "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info(outputs[-1], onnx.TensorProto.FLOAT, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_refusals_name_the_node():
+    with pytest.raises(McuqError, match=re.escape("node 'mp' (MaxPool) has ceil_mode=1")):
+        import_onnx(_pool_model(["y"], strides=[2, 2], ceil_mode=1))
+    with pytest.raises(McuqError, match="Indices output of node 'mp'"):
+        import_onnx(_pool_model(["y", "i"]))
+    # ceil_mode that gives the same size is accepted
+    assert [lay.kind for lay in import_onnx(_pool_model(["y"], strides=[1, 1], ceil_mode=1)).layers
+            ] == ["maxpool"]
+    np.testing.assert_equal(len(import_onnx(_pool_model(["y"])).layers), 1)
