@@ -11,6 +11,8 @@ it (a BatchNorm), one that defines `fuse_relu(layer)` absorbs a ReLU.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from mcuq.errors import McuqError
 from mcuq.ir import Graph, Layer
 from mcuq.ops import op
@@ -61,6 +63,54 @@ def fold_batchnorm(graph: Graph) -> Graph:
     return graph
 
 
+def _branch(graph: Graph, tensor: str, add: Layer):
+    """What an Add input computes from some image X, as a convolution kernel:
+    (X, (weight, bias, stride), layers that go with the merge), or None."""
+    layer = graph.producer(tensor)
+    conv = op("conv2d")
+    if layer is not None and _only_reader(graph, tensor, add):
+        if layer.kind == "conv2d":
+            kernel = conv.branch_kernel(layer)
+            return None if kernel is None else (layer.inputs[0], kernel, [layer])
+        if layer.kind == "batchnorm" and len(graph.shape(layer.inputs[0])) == 3:
+            return (layer.inputs[0], conv.identity_kernel(layer.weights["scale"],
+                                                          layer.weights["shift"]), [layer])
+    if len(graph.shape(tensor)) == 3:  # the identity itself
+        channels = graph.shape(tensor)[0]
+        return tensor, conv.identity_kernel(np.ones(channels), np.zeros(channels)), []
+    return None
+
+
+def reparameterize(graph: Graph) -> Graph:
+    """RepVGG re-parameterization: an Add of convolutions over one image X (square odd
+    kernels padded to keep the size, one stride), optionally with X itself or a
+    BatchNorm of X, becomes one convolution whose kernel is the sum of the branches'
+    kernels, each centred in the largest (after fold_batchnorm has put every branch's
+    BatchNorm into its convolution). Three branches are two Adds, merged one at a time."""
+    merged = True
+    while merged:
+        merged = False
+        for add in [lay for lay in graph.layers if lay.kind == "add"]:
+            branches = [_branch(graph, t, add) for t in add.inputs]
+            if None in branches or branches[0][0] != branches[1][0] or \
+                    not any(layer.kind == "conv2d" for b in branches for layer in b[2]):
+                continue
+            kernels = [b[1] for b in branches]
+            if len({k[2] for k in kernels}) != 1 or len({k[0].shape[:2] for k in kernels}) != 1:
+                continue  # different strides or channel counts: not one convolution
+            weight, bias, window = op("conv2d").merged_kernel(kernels)
+            for layer in branches[0][2] + branches[1][2]:
+                graph.layers.remove(layer)
+                del graph.tensors[layer.outputs[0]]
+            sources = [layer.source for b in branches for layer in b[2]] + [add.source]
+            add.kind, add.inputs = "conv2d", [branches[0][0]]
+            add.weights, add.attrs = {"weight": weight, "bias": bias}, {"window": window}
+            add.source = ", ".join(sources)
+            merged = True
+            break
+    return graph
+
+
 def fuse_linear_relu(graph: Graph) -> Graph:
     """A ReLU whose input comes only from a layer that declares fuse_relu runs inside
     that layer's kernel (one kernel, one requantization)."""
@@ -87,7 +137,8 @@ def remove_dead_layers(graph: Graph) -> Graph:
     return graph
 
 
-PIPELINE = (remove_identities, fold_batchnorm, fuse_linear_relu, remove_dead_layers)
+PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fuse_linear_relu,
+            remove_dead_layers)
 
 
 def name_layers(graph: Graph) -> Graph:

@@ -77,6 +77,42 @@ def fuse_relu(layer: Layer) -> bool:
     return True
 
 
+# -- re-parameterization (mcuq.passes.reparameterize) --------------------------------
+def branch_kernel(layer: Layer) -> tuple | None:
+    """(weight [out][in][k][k], bias, stride) of a convolution that can be summed with
+    others over the same input: a square odd kernel padded by k // 2 on every side
+    (so that window centres align whatever k), no fused activation. None otherwise."""
+    g = layer.attrs["window"]
+    k = g["kernel"][0]
+    if "activation" in layer.attrs or g["kernel"] != [k, k] or k % 2 == 0 or \
+            g["pads"] != [k // 2] * 4:
+        return None
+    return (layer.weights["weight"].astype(np.float64), layer.weights["bias"].astype(np.float64),
+            tuple(g["stride"]))
+
+
+def identity_kernel(scale: np.ndarray, shift: np.ndarray) -> tuple:
+    """The 1x1 kernel of y[c] = scale[c] x[c] + shift[c] (RepVGG's BatchNorm'd identity)."""
+    channels = scale.shape[0]
+    weight = np.zeros((channels, channels, 1, 1))
+    weight[np.arange(channels), np.arange(channels), 0, 0] = scale
+    return weight, np.asarray(shift, np.float64), (1, 1)
+
+
+def merged_kernel(kernels) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The one convolution that computes the sum of `kernels` (same stride, same output
+    channels): each kernel zero-padded to the largest size, centred, then summed."""
+    size = max(w.shape[2] for w, _, _ in kernels)
+    weight = np.zeros(kernels[0][0].shape[:2] + (size, size))
+    bias = np.zeros(weight.shape[0])
+    for w, b, _ in kernels:
+        m = (size - w.shape[2]) // 2
+        weight[:, :, m:m + w.shape[2], m:m + w.shape[2]] += w
+        bias += b
+    window = {"kernel": [size, size], "stride": list(kernels[0][2]), "pads": [size // 2] * 4}
+    return weight.astype(np.float32), bias.astype(np.float32), window
+
+
 def matrix(weight: np.ndarray) -> np.ndarray:
     """[out][ci][ky][kx] -> [out][ky * kx * ci]: one row per output channel, taps in
     column order."""
