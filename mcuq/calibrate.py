@@ -1,7 +1,10 @@
-"""Calibration: stream per-tensor statistics of the float model over a data set.
+"""Calibration: stream per-tensor statistics of the float model over a data set, then
+choose each tensor's int8 range by a method.
 
-Only running min/max (and max |state| where an op asks for it) are kept, so
-the calibration set can be larger than memory allows for activations.
+Only running statistics are kept: min/max, and for the histogram methods two
+fixed-size histograms per tensor (mcuq.ranges.Histogram), so memory does not grow
+with the number of calibration items. The methods (mcuq.ranges) turn them into the
+clipping range [min, max] that the quantizer covers with 256 levels.
 """
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ import numpy as np
 from mcuq.errors import McuqError
 from mcuq.ir import Graph
 from mcuq.ops import op
+from mcuq.ranges import METHODS, SignedHistogram, choose_range
 from mcuq.reference import FloatModel
+
+DEFAULT_METHOD = "minmax"
 
 
 class MinMax:
@@ -23,16 +29,28 @@ class MinMax:
         self.max = max(self.max, float(np.max(x)))
 
 
-def calibrate_minmax(graph: Graph, batches) -> dict:
-    """Per-tensor {"min", "max"} and per-layer {"state_max_abs": {...}} statistics.
+def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
+              percentile: float = 99.99) -> dict:
+    """Per-tensor {"min", "max" (the chosen range), "seen_min", "seen_max"} and
+    per-layer {"state_max_abs": {...}} statistics, and the method used.
 
     `batches` yields float arrays (batch, time, *input shape)."""
+    if method not in METHODS:
+        raise McuqError(f"unknown calibration method '{method}'; use one of "
+                        f"{', '.join(METHODS)}")
+    if method == "percentile" and not 0.0 < percentile <= 100.0:
+        raise McuqError(f"--percentile {percentile}: use a value in (0, 100]")
+    histograms = method != "minmax"
     tensors = {graph.input: MinMax()}
+    hists: dict[str, SignedHistogram] = {graph.input: SignedHistogram()} if histograms else {}
     states: dict[str, dict[str, float]] = {}
     model = FloatModel(graph)
 
     def observe(layer, y, state):
-        tensors.setdefault(layer.outputs[0], MinMax()).update(y)
+        out = layer.outputs[0]
+        tensors.setdefault(out, MinMax()).update(y)
+        if histograms:
+            hists.setdefault(out, SignedHistogram()).update(y)
         for key in op(layer.kind).CALIBRATED_STATE:
             seen = states.setdefault(layer.name, {})
             seen[key] = max(seen.get(key, 0.0), float(np.max(np.abs(state[key]))))
@@ -42,6 +60,8 @@ def calibrate_minmax(graph: Graph, batches) -> dict:
         model.reset(batch.shape[0])
         for t in range(batch.shape[1]):
             tensors[graph.input].update(batch[:, t])
+            if histograms:
+                hists[graph.input].update(batch[:, t])
             model.step(batch[:, t], observe)
         frames += batch.shape[0] * batch.shape[1]
     for layer in graph.layers:
@@ -50,10 +70,18 @@ def calibrate_minmax(graph: Graph, batches) -> dict:
             raise McuqError(f"on the calibration data the float output of layer {layer.name} "
                             f"(from node {layer.source}) overflows float32 or is NaN; check "
                             "the scale of the calibration data")
-    stats = {name: {"min": m.min, "max": m.max} for name, m in tensors.items()}
+    stats = {}
+    for name, m in tensors.items():
+        lo, hi = (m.min, m.max) if not histograms else choose_range(
+            hists[name], method, percentile=percentile)
+        stats[name] = {"min": lo, "max": hi, "seen_min": m.min, "seen_max": m.max}
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})
-    return {"tensors": stats, "frames": frames}
+    return {"tensors": stats, "frames": frames, "method": method}
+
+
+def calibrate_minmax(graph: Graph, batches) -> dict:
+    return calibrate(graph, batches, "minmax")
 
 
 def dead_tensors(graph: Graph, stats: dict) -> list[str]:
@@ -62,7 +90,7 @@ def dead_tensors(graph: Graph, stats: dict) -> list[str]:
     notes = []
     for layer in graph.layers:
         s = stats["tensors"].get(layer.outputs[0])
-        if s is not None and s["min"] == 0.0 and s["max"] == 0.0:
+        if s is not None and s["seen_min"] == 0.0 and s["seen_max"] == 0.0:
             notes.append(f"layer {layer.name} (from node {layer.source}) output 0 on every "
                          "calibration frame; its int8 range is a nominal [0, 1]: calibrate "
                          "with data that makes it non-zero")

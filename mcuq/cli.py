@@ -12,6 +12,7 @@ import numpy as np
 from mcuq.errors import McuqError
 from mcuq.files import save_npy, write_text
 from mcuq.layouts import ISAS
+from mcuq.ranges import METHODS
 
 
 @click.group()
@@ -43,14 +44,27 @@ def cli():
               help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
 @click.option("--isa", default="rv32", show_default=True, type=click.Choice(ISAS),
               help="Instruction set of the kernels: the weights are laid out for it.")
-def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa):
+@click.option("--calib-method", default="minmax", show_default=True, type=click.Choice(METHODS),
+              help="How activation ranges are chosen from the calibration data "
+                   "(docs/calibration.md).")
+@click.option("--percentile", default=99.99, show_default=True, type=float,
+              help="For --calib-method percentile: the share of values kept unclipped.")
+@click.option("--weight-bits", default=8, show_default=True, type=int,
+              help="Bits of the int8 layers' weights (2 to 8, stored in int8), to measure "
+                   "low-bit weights.")
+@click.option("--cfws", is_flag=True,
+              help="Coarse & fine weight splitting of int8 3x3 convolutions (docs/cfws.md).")
+def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
+           calib_method, percentile, weight_bits, cfws):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
 
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, precision=precision,
-                        overrides=load_overrides(precision_file), isa=isa)
+                        overrides=load_overrides(precision_file), isa=isa,
+                        calib_method=calib_method, percentile=percentile,
+                        weight_bits=weight_bits, cfws=cfws)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "

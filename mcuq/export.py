@@ -12,11 +12,12 @@ import numpy as np
 import onnx
 
 from codegen.generate import generate_c
-from mcuq.calibrate import dead_tensors
+from mcuq.calibrate import DEFAULT_METHOD, dead_tensors
 from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
 from mcuq.files import atomic_directory, check_replaceable
+from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.lower import check_isa, check_name, lower
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import layer_report
@@ -43,16 +44,21 @@ def load_overrides(path: Path | None) -> dict | None:
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False, test_path: Path | None = None, cores: int = 1,
-           precision: str = "int8", overrides: dict | None = None, isa: str = "rv32") -> dict:
+           precision: str = "int8", overrides: dict | None = None, isa: str = "rv32",
+           calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
+           weight_bits: int = 8, cfws: bool = False) -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
     check_cores(cores)
     check_isa(isa)
+    if weight_bits not in WEIGHT_BITS:
+        raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
     check_replaceable(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
     calib = sequences_for(graph, raw, "calibration data")
-    qgraph, stats = quantize_model(graph, calib, name, precision, overrides)
+    qgraph, stats = quantize_model(graph, calib, name, precision, overrides, calib_method,
+                                   percentile, weight_bits, cfws)
     qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
     if test_path is not None:
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
@@ -74,6 +80,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
                   "precision": precision, "precisions": qgraph.meta["precisions"],
+                  "calib_method": calib_method, "weight_bits": weight_bits, "cfws": cfws,
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),

@@ -139,11 +139,16 @@ def symmetric_scale(max_abs: float) -> float:
     return max(float(max_abs), 1e-12) / 127.0
 
 
-def quantize_weights_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per output row: (q int8 [rows, cols], scale float64 [rows])."""
+WEIGHT_BITS = range(2, 9)  # --weight-bits: stored in int8 with a narrower range
+
+
+def quantize_weights_per_channel(w: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per output row with `bits` bits, codes in +-(2^(bits-1) - 1) stored as
+    int8: (q int8 [rows, cols], scale float64 [rows])."""
+    top = 2 ** (bits - 1) - 1
     max_abs = np.abs(w).max(axis=1).astype(np.float64)
-    scale = np.where(max_abs > 0, max_abs / 127.0, 1.0)
-    q = np.clip(np.floor(w / scale[:, None] + 0.5), -127, 127).astype(np.int8)
+    scale = np.where(max_abs > 0, max_abs / top, 1.0)
+    q = np.clip(np.floor(w / scale[:, None] + 0.5), -top, top).astype(np.int8)
     return q, scale
 
 

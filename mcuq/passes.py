@@ -98,13 +98,13 @@ def reparameterize(graph: Graph) -> Graph:
             kernels = [b[1] for b in branches]
             if len({k[2] for k in kernels}) != 1 or len({k[0].shape[:2] for k in kernels}) != 1:
                 continue  # different strides or channel counts: not one convolution
-            weight, bias, window = op("conv2d").merged_kernel(kernels)
+            weight, bias, window = op("conv2d").merged_kernel(kernels)  # window: attrs
             for layer in branches[0][2] + branches[1][2]:
                 graph.layers.remove(layer)
                 del graph.tensors[layer.outputs[0]]
             sources = [layer.source for b in branches for layer in b[2]] + [add.source]
             add.kind, add.inputs = "conv2d", [branches[0][0]]
-            add.weights, add.attrs = {"weight": weight, "bias": bias}, {"window": window}
+            add.weights, add.attrs = {"weight": weight, "bias": bias}, window
             add.source = ", ".join(sources)
             merged = True
             break

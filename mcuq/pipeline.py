@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from mcuq.calibrate import calibrate_minmax
+from mcuq.calibrate import DEFAULT_METHOD, calibrate
 from mcuq.data import as_sequences, batches
+from mcuq.errors import McuqError
+from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.frontend import load_model
 from mcuq.ir import Graph
 from mcuq.qgraph import QGraph
@@ -30,10 +32,16 @@ def sequences_for(graph: Graph, raw: np.ndarray, what: str) -> np.ndarray:
 
 
 def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
-                   precision: str = "int8", overrides: dict | None = None
-                   ) -> tuple[QGraph, dict]:
-    """Calibrate on `calib` (items, time, *input shape) and quantize by the recipe."""
-    stats = calibrate_minmax(graph, batches(calib))
-    qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides))
+                   precision: str = "int8", overrides: dict | None = None,
+                   calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
+                   weight_bits: int = 8, cfws: bool = False) -> tuple[QGraph, dict]:
+    """Calibrate on `calib` (items, time, *input shape) by `calib_method` and quantize
+    by the recipe."""
+    stats = calibrate(graph, batches(calib), calib_method, percentile=percentile)
+    if weight_bits not in WEIGHT_BITS:
+        raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
+    qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides),
+                            {"weight_bits": int(weight_bits), "cfws": bool(cfws)})
     qgraph.meta["precision"] = precision
+    qgraph.meta["calib_method"] = calib_method
     return qgraph, stats

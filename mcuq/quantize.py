@@ -74,9 +74,14 @@ def _tensor_for(stats: dict, shape: tuple, precision: str) -> QTensor:
 
 
 def quantize_graph(graph: Graph, stats: dict, name: str = "model",
-                   precisions: dict[str, str] | None = None) -> QGraph:
+                   precisions: dict[str, str] | None = None, recipe: dict | None = None
+                   ) -> QGraph:
     """Quantize every layer at its precision, with a convert layer wherever a tensor
-    crosses between int8 and fp16 (one per tensor and precision, shared by its readers)."""
+    crosses between int8 and fp16 (one per tensor and precision, shared by its readers).
+
+    `recipe` holds the run's quantization options that ops may read from their layer's
+    attrs: "weight_bits" (2-8) and "cfws" (coarse & fine weight splitting)."""
+    recipe = dict(recipe or {})
     precisions = precisions or assign_precisions(graph)
     if "fp32" not in precisions.values():
         check_deployable(graph)
@@ -102,7 +107,7 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
                     converted[key] = out
                 source = converted[key]
             inputs.append(source)
-        layer = replace(layer, inputs=inputs)
+        layer = replace(layer, inputs=inputs, attrs={**layer.attrs, **recipe})
         if precision == "fp32":
             qlayer = reference_layer(layer)
             qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.shape(layer.outputs[0]),
@@ -120,7 +125,7 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),
             "source_input_name": graph.source_input_name, "calibration_frames": stats["frames"],
             "parameters": graph.parameter_count(), "recurrent": graph.recurrent,
-            "passes": list(graph.passes), "precisions": precisions}
+            "passes": list(graph.passes), "precisions": precisions, **recipe}
     return QGraph(name=name, input=graph.input, output=graph.output, tensors=tensors,
                   layers=layers, meta=meta)
 

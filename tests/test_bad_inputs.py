@@ -52,9 +52,25 @@ def work(tmp_path_factory):
     torch.save(model.state_dict(), d / "state_dict.pt")
     torch.save(model, d / "pickled_module.pt")
     (d / "a_folder.onnx").mkdir()
-    conv = onnx_model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", dilations=[2])],
-                      {"w": np.ones((1, 1, 3))}, [1, 1, 9], out_shape=(1, 1, None))
-    (d / "conv.onnx").write_bytes(conv.SerializeToString())
+    soft = onnx_model([helper.make_node("Softmax", ["x"], ["y"], name="soft1")], {}, [1, F])
+    (d / "softmax.onnx").write_bytes(soft.SerializeToString())
+    conv1d = onnx_model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1")],
+                        {"w": np.ones((1, 1, 3))}, [1, 1, 9], out_shape=(1, 1, None))
+    (d / "conv1d.onnx").write_bytes(conv1d.SerializeToString())
+    for name, attrs, w in (("dilated", {"dilations": [2, 2]}, np.ones((4, 4, 3, 3))),
+                           ("grouped", {"group": 2}, np.ones((4, 2, 3, 3))),
+                           ("image", {"pads": [1, 1, 1, 1]}, np.ones((4, 4, 3, 3))),
+                           ("ceil", {}, None)):
+        node = (helper.make_node("MaxPool", ["x"], ["y"], name="pool1", kernel_shape=[2, 2],
+                                 strides=[2, 2], ceil_mode=1) if w is None else
+                helper.make_node("Conv", ["x", "w"], ["y"], name="conv2", **attrs))
+        model = onnx_model([node], {} if w is None else {"w": w}, [1, 4, 7, 7],
+                           out_shape=(1, 4, None, None))
+        (d / f"{name}.onnx").write_bytes(model.SerializeToString())
+    image_calib = np.random.default_rng(0).standard_normal((6, 4, 7, 7)).astype(np.float32)
+    np.save(d / "images.npy", image_calib)
+    np.save(d / "images_3ch.npy", image_calib[:, :3])
+    np.save(d / "images_small.npy", image_calib[:, :, :5, :5])
     two_out = onnx_model([helper.make_node("Relu", ["x"], ["y"]),
                           helper.make_node("Sigmoid", ["x"], ["z"])], {}, [1, F])
     two_out.graph.output.append(helper.make_tensor_value_info("z", 1, [1, F]))
@@ -111,7 +127,15 @@ CASES = [
     ("onnx without nodes", ["export", "{w}/no_nodes.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "no nodes"),
     ("state dict", ["export", "{w}/state_dict.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "state_dict"),
     ("pickled module", ["export", "{w}/pickled_module.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "would run code"),
-    ("unsupported op", ["export", "{w}/conv.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "op Conv (node 'conv1')"),
+    ("unsupported op", ["export", "{w}/softmax.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "op Softmax (node 'soft1')"),
+    ("conv 1-d", ["export", "{w}/conv1d.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "node 'conv1' (Conv) needs an image"),
+    ("conv dilated", ["export", "{w}/dilated.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'conv2' (Conv) has dilations [2, 2]"),
+    ("conv groups", ["export", "{w}/grouped.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'conv2' (Conv) has 2 groups"),
+    ("maxpool ceil", ["export", "{w}/ceil.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'pool1' (MaxPool) has ceil_mode=1"),
+    ("images wrong channels", ["export", "{w}/image.onnx", "--calib", "{w}/images_3ch.npy", "-o", "{t}/o"], "shape"),
+    ("images wrong size", ["export", "{w}/image.onnx", "--calib", "{w}/images_small.npy", "-o", "{t}/o"], "shape"),
+    ("weight bits", EX + ["--weight-bits", "9"], "--weight-bits 9: use 2 to 8"),
+    ("percentile", EX + ["--calib-method", "percentile", "--percentile", "0"], "--percentile 0.0"),
     ("two outputs", ["export", "{w}/two_outputs.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "exactly one output"),
     # calibration data
     ("calib missing", EX[:3] + ["{w}/nope.npy", "-o", "{t}/o"], "not found"),

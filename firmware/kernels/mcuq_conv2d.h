@@ -34,6 +34,20 @@ typedef struct {
 void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
                     int8_t *column);
 
+/* Coarse & fine weight splitting (mcuq/ops/conv2d_cfws.py): `conv` holds the fine
+ * kernel (outer taps plus the centre's rounding residual), `coarse` the centre taps,
+ * applied to each window's centre pixel and rescaled to the fine accumulator. */
+typedef struct {
+    mcuq_conv2d_s8_t conv;
+    const int8_t *coarse;         /* [ceil(out / 4)][in_channels][4], as matvec weights */
+    const int32_t *coarse_bias;   /* [out]: -zp_x sum of the coarse row */
+    const int32_t *coarse_mult;   /* [out]: coarse scale / fine scale */
+    const int32_t *coarse_shift;  /* [out] */
+} mcuq_conv2d_cfws_s8_t;
+
+void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
+                         int8_t *column);
+
 typedef struct {
     mcuq_linear_f16_t matvec;  /* as for int8; a padding tap is +0 */
     mcuq_window_t window;

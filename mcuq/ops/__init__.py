@@ -24,6 +24,7 @@ KINDS = (
     "add",
     "concat",
     "conv2d",
+    "conv2d_cfws",
     "depthwise_conv2d",
     "maxpool",
     "global_avgpool",

@@ -118,8 +118,16 @@ def window_params(image_shape, g: dict) -> dict:
             "pad_left": g["pads"][1], "pad_bottom": g["pads"][2], "pad_right": g["pads"][3]}
 
 
+def flat(g: dict) -> dict:
+    """A window as scalar layer attributes (the keys window_of reads): the IR's form,
+    which a float reference export keeps in model.json as it is."""
+    return {"kernel_h": g["kernel"][0], "kernel_w": g["kernel"][1], "stride_h": g["stride"][0],
+            "stride_w": g["stride"][1], "pad_top": g["pads"][0], "pad_left": g["pads"][1],
+            "pad_bottom": g["pads"][2], "pad_right": g["pads"][3]}
+
+
 def window_of(params: dict) -> dict:
-    """The geometry back from window_params."""
+    """The geometry back from flat() attributes or window_params()."""
     p = params
     return {"kernel": [p["kernel_h"], p["kernel_w"]], "stride": [p["stride_h"], p["stride_w"]],
             "pads": [p["pad_top"], p["pad_left"], p["pad_bottom"], p["pad_right"]]}

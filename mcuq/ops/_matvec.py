@@ -17,9 +17,11 @@ from mcuq import fp16
 
 
 def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero_point: int,
-                  stats: dict, relu: bool, what: str) -> tuple[dict, dict, float]:
-    """(arrays, params, out_scale) of an int8 matvec with weights [rows][k]."""
-    wq, w_scale = fx.quantize_weights_per_channel(weight)
+                  stats: dict, relu: bool, what: str, weight_bits: int = 8
+                  ) -> tuple[dict, dict, float]:
+    """(arrays, params, out_scale) of an int8 matvec with weights [rows][k] of
+    `weight_bits` bits."""
+    wq, w_scale = fx.quantize_weights_per_channel(weight, weight_bits)
     acc_scale = in_scale * w_scale
     # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
     out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"],

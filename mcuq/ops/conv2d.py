@@ -22,7 +22,7 @@ from mcuq import layouts
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ir import Layer
-from mcuq.ops import _conv, _matvec
+from mcuq.ops import _conv, _matvec, op
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "conv2d"
@@ -45,10 +45,10 @@ def import_onnx(ctx, node) -> list:
         bias = ctx.const(node.input[2], node).astype(np.float32).reshape(-1)
     g = _conv.window_attrs(node, x.frame_shape, w.shape[2:])
     if groups == 1 and w.shape[1] == channels:
-        out = ctx.add_layer(KIND, node, [x.tensor], {"weight": w, "bias": bias}, {"window": g})
+        out = ctx.add_layer(KIND, node, [x.tensor], {"weight": w, "bias": bias}, _conv.flat(g))
     elif groups == channels == out_channels and w.shape[1] == 1:
         out = ctx.add_layer("depthwise_conv2d", node, [x.tensor],
-                            {"weight": w[:, 0], "bias": bias}, {"window": g})
+                            {"weight": w[:, 0], "bias": bias}, _conv.flat(g))
     else:
         raise McuqError(f"{where} has {groups} groups over {channels} input and {out_channels} "
                         f"output channels (weights {list(w.shape)}); mcuq supports groups = 1 "
@@ -57,7 +57,7 @@ def import_onnx(ctx, node) -> list:
 
 
 def output_shape(layer: Layer, shapes):
-    return (layer.weights["weight"].shape[0], *_conv.out_size(shapes[0], layer.attrs["window"]))
+    return (layer.weights["weight"].shape[0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 
 
 def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
@@ -82,7 +82,7 @@ def branch_kernel(layer: Layer) -> tuple | None:
     """(weight [out][in][k][k], bias, stride) of a convolution that can be summed with
     others over the same input: a square odd kernel padded by k // 2 on every side
     (so that window centres align whatever k), no fused activation. None otherwise."""
-    g = layer.attrs["window"]
+    g = _conv.window_of(layer.attrs)
     k = g["kernel"][0]
     if "activation" in layer.attrs or g["kernel"] != [k, k] or k % 2 == 0 or \
             g["pads"] != [k // 2] * 4:
@@ -110,7 +110,7 @@ def merged_kernel(kernels) -> tuple[np.ndarray, np.ndarray, dict]:
         weight[:, :, m:m + w.shape[2], m:m + w.shape[2]] += w
         bias += b
     window = {"kernel": [size, size], "stride": list(kernels[0][2]), "pads": [size // 2] * 4}
-    return weight.astype(np.float32), bias.astype(np.float32), window
+    return weight.astype(np.float32), bias.astype(np.float32), _conv.flat(window)
 
 
 def matrix(weight: np.ndarray) -> np.ndarray:
@@ -121,7 +121,7 @@ def matrix(weight: np.ndarray) -> np.ndarray:
 
 # -- float and quantized -----------------------------------------------------
 def run_float(layer: Layer, xs, state) -> np.ndarray:
-    g = layer.attrs["window"]
+    g = _conv.window_of(layer.attrs)
     x = xs[0]
     cols = _conv.columns(x, g, 0.0)
     y = cols @ matrix(layer.weights["weight"]).T + layer.weights["bias"]
@@ -132,12 +132,14 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     qin = qins[0]
+    if precision == "int8" and layer.attrs.get("cfws") and op("conv2d_cfws").splits(layer):
+        return op("conv2d_cfws").quantize(layer, qins, stats, precision)
     relu = layer.attrs.get("activation") == "relu"
     base = dict(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
     weight = matrix(layer.weights["weight"])
     shape = output_shape(layer, [qin.shape])
-    params = {**_conv.window_params(qin.shape, layer.attrs["window"]),
+    params = {**_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
               "out_channels": int(weight.shape[0]), "activation": "relu" if relu else "none"}
     if precision == "fp16":
         arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
@@ -146,7 +148,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
                 fp16.tensor(shape))
     arrays, qparams, out_scale = _matvec.quantize_int8(
         weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
-        f"layer {layer.name}")
+        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
                                            "in_zero_point": qin.zero_point}, **base)
     return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])

@@ -30,7 +30,7 @@ HEADER = "mcuq_conv2d.h"
 
 
 def output_shape(layer: Layer, shapes):
-    return (shapes[0][0], *_conv.out_size(shapes[0], layer.attrs["window"]))
+    return (shapes[0][0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 
 
 def taps(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
@@ -47,7 +47,7 @@ def to_image(y: np.ndarray) -> np.ndarray:
 # -- float and quantized -----------------------------------------------------
 def run_float(layer: Layer, xs, state) -> np.ndarray:
     w = layer.weights["weight"]  # (C, kh, kw)
-    t = taps(xs[0], layer.attrs["window"], 0.0)
+    t = taps(xs[0], _conv.window_of(layer.attrs), 0.0)
     y = np.einsum("bhwtc,ct->bhwc", t, w.reshape(w.shape[0], -1)) + layer.weights["bias"]
     if layer.attrs.get("activation") == "relu":
         y = np.maximum(y, 0)
@@ -62,7 +62,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     w = layer.weights["weight"]
     weight = w.reshape(w.shape[0], -1)  # [c][ky * kx]
     shape = output_shape(layer, [qin.shape])
-    params = {**_conv.window_params(qin.shape, layer.attrs["window"]),
+    params = {**_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
               "activation": "relu" if relu else "none"}
     if precision == "fp16":
         arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
@@ -71,7 +71,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
                 fp16.tensor(shape))
     arrays, qparams, out_scale = _matvec.quantize_int8(
         weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
-        f"layer {layer.name}")
+        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
                                            "in_zero_point": qin.zero_point}, **base)
     return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])

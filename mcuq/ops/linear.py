@@ -119,7 +119,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
         return qlayer, fp16.tensor((weight.shape[0],))
     arrays, params, out_scale = _matvec.quantize_int8(
         layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
-        f"layer {layer.name}")
+        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
     rows, k = arrays["weight"].shape
     qout = QTensor(shape=(rows,), scale=out_scale, zero_point=params["out_zero_point"])
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", "in_features": int(k),

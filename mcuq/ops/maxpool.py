@@ -26,14 +26,14 @@ HEADER = "mcuq_pool.h"
 def import_onnx(ctx, node) -> list:
     x = _conv.image_input(ctx, node)
     g = _conv.window_attrs(node, x.frame_shape, attrs(node).get("kernel_shape", []))
-    out = ctx.add_layer(KIND, node, [x.tensor], attrs_={"window": g})
+    out = ctx.add_layer(KIND, node, [x.tensor], attrs_=_conv.flat(g))
     indices = Unusable(f"is the Indices output of node {label(node)} (MaxPool), which mcuq "
                        "does not compute")
     return [x.with_frame_shape(out, ctx.tensors[out].shape), indices]
 
 
 def output_shape(layer: Layer, shapes):
-    return (shapes[0][0], *_conv.out_size(shapes[0], layer.attrs["window"]))
+    return (shapes[0][0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 
 
 def _max_over_taps(x: np.ndarray, g: dict, lowest) -> np.ndarray:
@@ -47,7 +47,7 @@ def _max_over_taps(x: np.ndarray, g: dict, lowest) -> np.ndarray:
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:
-    return _max_over_taps(xs[0].astype(np.float32), layer.attrs["window"], np.float32(-np.inf))
+    return _max_over_taps(xs[0].astype(np.float32), _conv.window_of(layer.attrs), np.float32(-np.inf))
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
@@ -55,7 +55,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
     shape = output_shape(layer, [qin.shape])
-    params = {"precision": precision, **_conv.window_params(qin.shape, layer.attrs["window"])}
+    params = {"precision": precision, **_conv.window_params(qin.shape, _conv.window_of(layer.attrs))}
     if precision == "fp16":
         return QLayer(params=params, **base), fp16.tensor(shape)
     return QLayer(params=params, **base), QTensor(shape=shape, scale=qin.scale,

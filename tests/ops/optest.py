@@ -49,13 +49,14 @@ def check_op(tmp_path: Path, model: torch.nn.Module, kind: str, precision: str, 
 
 def export_and_verify(tmp_path: Path, path: Path, data: np.ndarray, frames: np.ndarray, kind: str,
                       precision: str, overrides: dict | None = None,
-                      min_sqnr: dict | None = None) -> QGraph:
+                      min_sqnr: dict | None = None, **options) -> QGraph:
     """Export the model file at `precision` (calibrated on `data`), check it holds a `kind`
     layer at that precision and the SQNR floor, and verify `frames` on both targets and
-    core counts."""
+    core counts. `options` go to export (e.g. cfws=True, weight_bits=6)."""
     np.save(tmp_path / "calib.npy", data)
     out = tmp_path / f"out_{precision}"
-    export(path, tmp_path / "calib.npy", out, precision=precision, overrides=overrides, cores=3)
+    export(path, tmp_path / "calib.npy", out, precision=precision, overrides=overrides, cores=3,
+           **options)
     qgraph = QGraph.load(out)
     assert any(layer.kind == kind and layer.params["precision"] == precision
                for layer in qgraph.layers), [(q.kind, q.params["precision"]) for q in qgraph.layers]

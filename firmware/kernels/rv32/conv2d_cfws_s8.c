@@ -1,0 +1,57 @@
+/* Conv2d with coarse & fine weight splitting, int8 (NumPy twin: mcuq/ops/conv2d_cfws.py).
+ *
+ * float:  y[co] = b[co] + sum W[co][ci][ky][kx] x[ci][iy][ix],  W = coarse centre + fine
+ * int8:   acc_f[co] = sum_k Fq[co][k] col[k] + bq[co]          (the conv2d column)
+ *         acc_c[co] = sum_ci Cq[co][ci] x_centre[ci] + cb[co]  (the window's centre pixel)
+ *         acc[co]   = acc_f[co] + requant(acc_c[co], R[co])    (R: coarse / fine scale)
+ *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, 127)
+ * The export checks that acc cannot overflow int32. Each core takes a share of the output
+ * pixels; the column and the centre pixel each feed every output channel, eight at a time.
+ */
+#include "mcuq_conv2d.h"
+#include "mcuq_fixedpoint.h"
+#include "mcuq_isa.h"
+#include "mcuq_runtime.h"
+#include "mcuq_window.h"
+
+void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
+                         int8_t *column)
+{
+    const mcuq_linear_s8_t *m = &p->conv.matvec;
+    const mcuq_window_t *g = &p->conv.window;
+    const int32_t k = m->in_features, channels = m->out_features, cin = g->in_channels;
+    const int32_t zp = m->out_zero_point, groups = (channels + 3) / 4;
+    const int32_t centre_y = g->kernel_h / 2 - g->pad_top, centre_x = g->kernel_w / 2 - g->pad_left;
+    uint8_t *col = (uint8_t *)column + mcuq_core_id() * ((k + 3) & ~3);
+    int32_t first, last;
+    mcuq_split(g->out_h * g->out_w, &first, &last);
+    for (int32_t pixel = first; pixel < last; pixel++) {
+        const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
+        const int8_t *x = (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
+                                                      (uint8_t)p->conv.in_zero_point, col);
+        const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
+                                        + ox * g->stride_w + centre_x) * cin;
+        int8_t *y = output + pixel * channels;
+        for (int32_t group = 0; group < groups; group += 2) {
+            const int32_t n = 4 * group;
+            const int32_t lanes = groups - group < 2 ? 4 : 8;
+            const int32_t rows = channels - n < lanes ? channels - n : lanes;
+            int32_t fine[8] = {0, 0, 0, 0, 0, 0, 0, 0}, coarse[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            if (lanes == 8) {
+                mcuq_dot4i2_s8(m->weight + n * k, m->weight + (n + 4) * k, x, k, fine, fine + 4);
+                mcuq_dot4i2_s8(p->coarse + n * cin, p->coarse + (n + 4) * cin, centre, cin,
+                               coarse, coarse + 4);
+            } else {
+                mcuq_dot4i_s8(m->weight + n * k, x, k, fine);
+                mcuq_dot4i_s8(p->coarse + n * cin, centre, cin, coarse);
+            }
+            for (int32_t r = 0; r < rows; r++) {
+                const int32_t c = mcuq_requant(coarse[r] + p->coarse_bias[n + r],
+                                               p->coarse_mult[n + r], p->coarse_shift[n + r]);
+                const int32_t v = mcuq_requant(m->bias[n + r] + fine[r] + c, m->mult[n + r],
+                                               m->shift[n + r]);
+                y[n + r] = (int8_t)(mcuq_clamp32(v, m->act_min - zp, 127 - zp) + zp);
+            }
+        }
+    }
+}

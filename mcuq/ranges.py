@@ -1,0 +1,166 @@
+"""Activation ranges: streaming histograms and the methods that pick a clipping range
+from them (`mcuq export --calib-method`).
+
+A tensor's values are kept as two histograms of BINS bins, one of the positive values
+and one of |x| for the negative ones, plus a count of exact zeros. Each histogram
+covers [0, top]; when a value beyond `top` arrives, `top` doubles and neighbouring
+bins merge in pairs, so the memory is fixed whatever the number of items, and one
+pass over the data is enough.
+
+Each side gets its own threshold T (the range is [-T_neg, T_pos]), searched with the
+number of levels it will have: 256 for a one-signed tensor (a ReLU output), 128 per
+side for a signed one (int8 codes split around the zero point).
+
+  minmax       the extremes seen: no clipping
+  percentile   the value below which `percentile` % of a side's values lie
+  mse          the T that minimises the expected squared error: rounding noise
+               step^2 / 12 inside [0, T] plus (x - T)^2 for the clipped values
+  kl           TensorRT's entropy calibration: for every T from `levels` bins to all
+               BINS, the histogram up to T (the clipped values added to its last bin)
+               against its quantization to `levels` levels; the T of least
+               Kullback-Leibler divergence
+  kl-improved  our reading of the improved KL metric of Yang et al., "Post-Training
+               Quantization for Re-parameterization via Coarse & Fine Weight
+               Splitting" (docs/calibration.md says what could not be found, and why
+               this is what mcuq does): the kl search on the non-zero values only. A
+               ReLU output is often half exact zeros, which are exact at any scale;
+               in bin 0 they dominate the reference distribution, and the kl search
+               then clips the values that matter (a ReLU of N(0, 1): kl clips at
+               1.9, kl-improved at 4.0, the largest value seen being 4.7)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq.errors import McuqError
+
+BINS = 2048
+METHODS = ("minmax", "percentile", "mse", "kl", "kl-improved")
+SMOOTHING = 1e-4  # mass given to an empty bin that the reference has mass in
+
+
+class Histogram:
+    """Counts of values > 0 in BINS equal bins over [0, top]; top doubles as needed."""
+
+    def __init__(self):
+        self.counts = np.zeros(BINS, np.int64)
+        self.top = 0.0
+        self.max = 0.0  # the largest value seen
+
+    def update(self, v: np.ndarray) -> None:
+        if v.size == 0:
+            return
+        m = float(v.max())
+        if not np.isfinite(m):
+            return  # the calibration refuses non-finite outputs by layer
+        self.max = max(self.max, m)
+        if self.top == 0.0:
+            self.top = m
+        while m > self.top:
+            self.counts = np.concatenate([self.counts.reshape(-1, 2).sum(axis=1),
+                                          np.zeros(BINS // 2, np.int64)])
+            self.top *= 2.0
+        index = np.minimum((v * (BINS / self.top)).astype(np.int64), BINS - 1)
+        self.counts += np.bincount(index, minlength=BINS)
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+class SignedHistogram:
+    def __init__(self):
+        self.positive, self.negative = Histogram(), Histogram()
+        self.zeros = 0
+
+    def update(self, x: np.ndarray) -> None:
+        x = np.asarray(x, np.float64).reshape(-1)
+        self.positive.update(x[x > 0])
+        self.negative.update(-x[x < 0])
+        self.zeros += int(np.count_nonzero(x == 0))
+
+
+def choose_range(h: SignedHistogram, method: str, percentile: float = 99.99) -> tuple[float, float]:
+    """[lo, hi] for the tensor whose values `h` holds."""
+    if method not in METHODS or method == "minmax":
+        raise McuqError(f"no histogram method '{method}'; use one of {', '.join(METHODS[1:])}")
+    signed = h.positive.total > 0 and h.negative.total > 0
+    levels = 128 if signed else 256
+    hi = threshold(h.positive, 0 if method == "kl-improved" else h.zeros, method, levels,
+                   percentile)
+    lo = threshold(h.negative, 0, method, levels, percentile)
+    return -lo, hi
+
+
+def threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float) -> float:
+    """The clipping threshold of one side (|x| values), `zeros` extra values in bin 0:
+    a bin edge, never beyond the largest value seen (the histogram's top may be up to
+    twice that)."""
+    return min(_threshold(side, zeros, method, levels, percentile), side.max)
+
+
+def _threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float) -> float:
+    counts = side.counts.astype(np.float64)
+    counts[0] += zeros
+    if side.total == 0:
+        return 0.0
+    width = side.top / BINS
+    if method == "percentile":
+        cumulative = np.cumsum(counts)
+        return float(np.searchsorted(cumulative, cumulative[-1] * percentile / 100.0) + 1) * width
+    if method == "mse":
+        return float(np.argmin(_squared_errors(counts, levels)) + 1) * width
+    return float(np.argmin(kl_divergences(counts, levels)) + levels) * width
+
+
+def _squared_errors(counts: np.ndarray, levels: int) -> np.ndarray:
+    """Expected squared error (in bin widths^2) for T = 1 .. BINS bins: rounding
+    noise of the values below T plus the clipping error of those above."""
+    centres = np.arange(BINS) + 0.5
+    t = np.arange(1, BINS + 1, dtype=np.float64)
+    # suffix sums over the bins at or above T: n, n c, n c^2
+    n = np.cumsum(counts[::-1])[::-1]
+    nc = np.cumsum((counts * centres)[::-1])[::-1]
+    ncc = np.cumsum((counts * centres ** 2)[::-1])[::-1]
+    above = np.append(n[1:], 0.0), np.append(nc[1:], 0.0), np.append(ncc[1:], 0.0)
+    clipped = above[2] - 2 * t * above[1] + t ** 2 * above[0]
+    inside = (counts.sum() - above[0]) * (t / (levels - 1)) ** 2 / 12.0
+    return clipped + inside
+
+
+def _quantized(counts: np.ndarray, levels: int, mask: np.ndarray) -> np.ndarray:
+    """`counts` merged into `levels` equal chunks, each chunk's mass spread evenly over
+    its bins where `mask` is set (the histogram as `levels` int8 levels would see it)."""
+    starts = (np.arange(levels) * counts.size) // levels
+    chunk = np.repeat(np.arange(levels), np.diff(np.append(starts, counts.size)))
+    mass = np.add.reduceat(counts, starts)
+    used = np.add.reduceat(mask.astype(np.float64), starts)
+    per_bin = np.divide(mass, used, out=np.zeros_like(mass), where=used > 0)
+    return np.where(mask, per_bin[chunk], 0.0)
+
+
+def _divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p || q) of two unnormalised histograms; q's empty bins where p has mass get
+    SMOOTHING of the mass (then q is normalised again)."""
+    p = p / p.sum()
+    q = q / q.sum()
+    empty = (q == 0) & (p > 0)
+    if empty.any():
+        q = np.where(empty, SMOOTHING, q)
+        q = q / q.sum()
+    keep = p > 0
+    return float(np.sum(p[keep] * np.log(p[keep] / q[keep])))
+
+
+def kl_divergences(counts: np.ndarray, levels: int) -> np.ndarray:
+    """TensorRT's divergence for T = levels .. BINS bins."""
+    out = np.empty(BINS - levels + 1)
+    tail = np.append(np.cumsum(counts[::-1])[::-1], 0.0)
+    for i in range(levels, BINS + 1):
+        p = counts[:i].copy()
+        p[-1] += tail[i]
+        if p.sum() == 0:
+            out[i - levels] = np.inf
+            continue
+        out[i - levels] = _divergence(p, _quantized(counts[:i], levels, p > 0))
+    return out

@@ -1,0 +1,157 @@
+"""Calibration methods on distributions whose answer is known or computed apart from
+mcuq (brute-force squared error, NumPy's percentile, a plain loop of TensorRT's KL
+search); histogram memory that does not grow with the data; every method end to end
+(export, bit-exact C)."""
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import save_model
+from mcuq.calibrate import calibrate
+from mcuq.export import export
+from mcuq.frontend import load_model
+from mcuq.ranges import BINS, METHODS, Histogram, SignedHistogram, choose_range
+from mcuq.verify import verify
+
+RNG = np.random.default_rng(12)
+
+
+def histogram(x, chunks=20) -> SignedHistogram:
+    h = SignedHistogram()
+    for part in np.array_split(x, chunks):
+        h.update(part)
+    return h
+
+
+def test_minmax_is_the_extremes(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(5, 3))
+    path = save_model(model.eval(), torch.zeros(1, 5), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    graph = load_model(path)[1]
+    data = RNG.standard_normal((40, 1, 5)).astype(np.float32)
+    stats = calibrate(graph, [data[:20], data[20:]], "minmax")["tensors"][graph.input]
+    assert (stats["min"], stats["max"]) == (float(data.min()), float(data.max()))
+
+
+@pytest.mark.parametrize("p", [99.0, 99.9])
+def test_percentile_is_numpys_within_a_bin(p):
+    x = RNG.standard_normal(200_000)
+    h = histogram(x)
+    lo, hi = choose_range(h, "percentile", percentile=p)
+    for got, values, side in ((hi, x[x > 0], h.positive), (-lo, -x[x < 0], h.negative)):
+        want = np.percentile(values, p)
+        assert abs(got - want) <= 2 * side.top / BINS, (got, want)
+
+
+def brute_force_mse(x: np.ndarray, levels: int, candidates) -> float:
+    """The threshold of least squared error, by quantizing the samples at each one."""
+    errors = []
+    for t in candidates:
+        step = t / (levels - 1)
+        q = np.minimum(np.floor(x / step + 0.5), levels - 1) * step
+        errors.append(np.mean((x - q) ** 2))
+    return float(candidates[int(np.argmin(errors))])
+
+
+@pytest.mark.parametrize("name,x", [("half-normal", np.abs(RNG.standard_normal(300_000))),
+                                    ("laplace", np.abs(RNG.laplace(size=300_000)))])
+def test_mse_matches_brute_force(name, x):
+    got = choose_range(histogram(x), "mse")[1]
+    want = brute_force_mse(x, 256, np.linspace(0.5, x.max(), 400))
+    assert abs(got - want) / want < 0.05, (name, got, want)
+
+
+def tensorrt_kl_reference(counts: np.ndarray, levels: int) -> int:
+    """TensorRT's entropy calibration written out plainly: the best threshold bin."""
+    best, best_i = np.inf, None
+    for i in range(levels, len(counts) + 1):
+        p = [float(c) for c in counts[:i]]
+        p[-1] += float(counts[i:].sum())
+        q = [0.0] * i
+        for j in range(levels):
+            a, b = (j * i) // levels, ((j + 1) * i) // levels
+            nonzero = [k for k in range(a, b) if p[k] > 0]
+            for k in nonzero:
+                q[k] = float(sum(counts[a:b])) / len(nonzero)
+        ps, qs = sum(p), sum(q)
+        p = [v / ps for v in p]
+        q = [v / qs for v in q]
+        if any(pv > 0 and qv == 0 for pv, qv in zip(p, q)):
+            q = [1e-4 if (pv > 0 and qv == 0) else qv for pv, qv in zip(p, q)]
+            qs = sum(q)
+            q = [v / qs for v in q]
+        kl = sum(pv * np.log(pv / qv) for pv, qv in zip(p, q) if pv > 0)
+        if kl < best:
+            best, best_i = kl, i
+    return best_i
+
+
+def test_kl_matches_a_plain_tensorrt_search(monkeypatch):
+    """On a 160-bin histogram and 16 levels (small enough for the plain loop)."""
+    from mcuq import ranges
+    counts = np.histogram(np.abs(RNG.laplace(size=50_000)), bins=160)[0].astype(np.float64)
+    monkeypatch.setattr(ranges, "BINS", len(counts))
+    ours = int(np.argmin(ranges.kl_divergences(counts, 16))) + 16
+    assert ours == tensorrt_kl_reference(counts, 16)
+
+
+def test_kl_clips_an_outlier_and_kl_improved_ignores_relu_zeros():
+    x = np.append(RNG.standard_normal(400_000), 200.0)
+    lo, hi = choose_range(histogram(x), "kl")
+    assert hi < 40 < 200 and -lo < 10  # minmax would keep 200
+    relu = np.maximum(RNG.standard_normal(400_000), 0.0)
+    h = histogram(relu)
+    positive_only = histogram(relu[relu > 0])
+    assert choose_range(h, "kl-improved") == choose_range(positive_only, "kl-improved")
+    # TensorRT's search sees the zeros in bin 0 and clips much lower
+    assert choose_range(h, "kl")[1] < 0.6 * choose_range(h, "kl-improved")[1]
+
+
+def test_one_signed_tensors_get_all_levels_and_no_negative_range():
+    h = histogram(np.abs(RNG.standard_normal(100_000)))
+    for method in METHODS[1:]:
+        lo, hi = choose_range(h, method)
+        assert lo == 0.0 and 0 < hi <= h.positive.max
+
+
+def test_histogram_memory_does_not_grow_with_items(tmp_path):
+    """The streaming state is BINS counts per side, whatever the data; the peak memory
+    of calibrating 64 and 1,024 items (generated lazily) is the same to within noise."""
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    path = save_model(model.eval(), torch.zeros(1, 16), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    graph = load_model(path)[1]
+
+    def batches(items):
+        rng = np.random.default_rng(0)
+        for _ in range(items // 64):
+            yield rng.standard_normal((64, 1, 16)).astype(np.float32)
+
+    peaks = {}
+    for items in (64, 1024):
+        tracemalloc.start()
+        calibrate(graph, batches(items), "kl")
+        peaks[items] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peaks[1024] < 1.2 * peaks[64], peaks
+    h = Histogram()
+    for _ in range(50):
+        h.update(np.abs(RNG.standard_normal(10_000)) * 10)
+    assert h.counts.size == BINS and h.total == 500_000
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_exports_bit_exact(tmp_path, method):
+    torch.manual_seed(5)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.ReLU(),
+                                torch.nn.Flatten(), torch.nn.Linear(4 * 5 * 6, 3)).eval()
+    path = save_model(model, torch.zeros(1, 2, 5, 6), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    images = RNG.standard_normal((24, 2, 5, 6)).astype(np.float32)
+    np.save(tmp_path / "calib.npy", images)
+    report = export(path, tmp_path / "calib.npy", tmp_path / "out", calib_method=method)
+    assert report["calib_method"] == method
+    summary = verify(tmp_path / "out", "host", images[:5])
+    assert summary["bit_exact"], summary
