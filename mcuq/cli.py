@@ -1,5 +1,6 @@
-"""The mcuq command line: export, simulate, verify, bench, report (the core), and the
-speech commands enhance, eval, corpus (mcuq.speech.commands)."""
+"""The mcuq command line: export, simulate, verify, bench, report (the core), the
+speech commands enhance, eval, corpus (mcuq.speech.commands) and the image commands
+images, top1 (mcuq.vision.commands)."""
 from __future__ import annotations
 
 import json
@@ -219,14 +220,15 @@ def report(out_dir):
     click.echo("\n".join(lines))
 
 
-def _add_speech_commands() -> None:
-    from mcuq.speech.commands import COMMANDS
+def _add_application_commands() -> None:
+    from mcuq.speech.commands import COMMANDS as SPEECH
+    from mcuq.vision.commands import COMMANDS as VISION
 
-    for command in COMMANDS:
+    for command in SPEECH + VISION:
         cli.add_command(command)
 
 
-_add_speech_commands()
+_add_application_commands()
 
 
 def _verify_frames(out_dir: Path, input_path: Path | None) -> np.ndarray:

@@ -19,7 +19,8 @@ from mcuq.layouts import ISAS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {"mcuq.export", "mcuq.verify", "mcuq.bench", "mcuq.speech.enhance",
-            "mcuq.speech.evaluate", "mcuq.speech.commands"}
+            "mcuq.speech.evaluate", "mcuq.speech.commands", "mcuq.vision.evaluate",
+            "mcuq.vision.commands"}
 
 
 def imports(path: Path) -> set[str]:
@@ -42,11 +43,12 @@ def test_codegen_does_not_import_mcuq():
         assert not {m for m in imports(path) if m.split(".")[0] == "mcuq"}, path
 
 
-def test_core_does_not_import_the_speech_application():
+@pytest.mark.parametrize("application", ["speech", "vision"])
+def test_core_does_not_import_an_application(application):
     for path in (ROOT / "mcuq").rglob("*.py"):
-        if "speech" in path.parts or path.name == "cli.py":
+        if application in path.parts or path.name == "cli.py":
             continue
-        assert not {m for m in imports(path) if m.startswith("mcuq.speech")}, path
+        assert not {m for m in imports(path) if m.startswith(f"mcuq.{application}")}, path
 
 
 def test_no_command_imports_another_command():
@@ -54,7 +56,7 @@ def test_no_command_imports_another_command():
         name = module_name(path)
         if name in COMMANDS:
             others = {m for m in imports(path) if m in COMMANDS - {name}}
-            if name == "mcuq.speech.commands":  # the CLI group of the speech commands
+            if name in ("mcuq.speech.commands", "mcuq.vision.commands"):  # CLI groups
                 continue
             assert not others, (name, others)
 

@@ -67,6 +67,13 @@ def work(tmp_path_factory):
         model = onnx_model([node], {} if w is None else {"w": w}, [1, 4, 7, 7],
                            out_shape=(1, 4, None, None))
         (d / f"{name}.onnx").write_bytes(model.SerializeToString())
+    (d / "no_classes").mkdir()
+    (d / "empty_classes" / "cat").mkdir(parents=True)
+    (d / "bad_image" / "cat").mkdir(parents=True)
+    (d / "bad_image" / "cat" / "0.png").write_bytes(b"\x89PNG not really")
+    (d / "short.bin").write_bytes(bytes(3000))
+    np.savez(d / "no_x.npz", images=np.zeros((2, 3, 8, 8)))
+    np.savez(d / "unlabelled.npz", x=np.zeros((2, 1, 32, 32), np.float32))
     image_calib = np.random.default_rng(0).standard_normal((6, 4, 7, 7)).astype(np.float32)
     np.save(d / "images.npy", image_calib)
     np.save(d / "images_3ch.npy", image_calib[:, :3])
@@ -135,6 +142,15 @@ CASES = [
     ("images wrong channels", ["export", "{w}/image.onnx", "--calib", "{w}/images_3ch.npy", "-o", "{t}/o"], "shape"),
     ("images wrong size", ["export", "{w}/image.onnx", "--calib", "{w}/images_small.npy", "-o", "{t}/o"], "shape"),
     ("weight bits", EX + ["--weight-bits", "9"], "--weight-bits 9: use 2 to 8"),
+    # image data
+    ("images missing", ["images", "{w}/nope", "-o", "{t}/o.npz"], "image source not found"),
+    ("images no classes", ["images", "{w}/no_classes", "-o", "{t}/o.npz"], "holds no class folders"),
+    ("images empty folder", ["images", "{w}/empty_classes", "-o", "{t}/o.npz"], "holds no PNG or JPEG"),
+    ("images unreadable", ["images", "{w}/bad_image", "-o", "{t}/o.npz"], "is not a readable image"),
+    ("images cifar size", ["images", "{w}/short.bin", "-o", "{t}/o.npz"], "not a CIFAR-10 binary"),
+    ("images npz without x", ["images", "{w}/no_x.npz", "-o", "{t}/o.npz"], "has no array 'x'"),
+    ("top1 unlabelled", ["top1", "{w}/image.onnx", "--calib", "{w}/unlabelled.npz", "--test", "{w}/unlabelled.npz"], "have no labels"),
+    ("top1 bad config", ["top1", "{w}/image.onnx", "--calib", "{w}/unlabelled.npz", "--test", "{w}/unlabelled.npz", "--configs", "int4"], "start with int8"),
     ("percentile", EX + ["--calib-method", "percentile", "--percentile", "0"], "--percentile 0.0"),
     ("two outputs", ["export", "{w}/two_outputs.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "exactly one output"),
     # calibration data
