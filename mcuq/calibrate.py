@@ -30,14 +30,18 @@ class MinMax:
 
 
 def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
-              percentile: float = 99.99) -> dict:
+              percentile: float = 99.99, headroom_db: float = 0.0) -> dict:
     """Per-tensor {"min", "max" (the chosen range), "seen_min", "seen_max"} and
-    per-layer {"state_max_abs": {...}} statistics, and the method used.
+    per-layer {"state_max_abs": {...}} statistics, and the method used. `headroom_db`
+    widens every chosen activation range by 10^(dB/20), for data louder or brighter
+    than the calibration set.
 
     `batches` yields float arrays (batch, time, *input shape)."""
     if method not in METHODS:
         raise McuqError(f"unknown calibration method '{method}'; use one of "
                         f"{', '.join(METHODS)}")
+    if not 0.0 <= headroom_db <= 60.0:
+        raise McuqError(f"--calib-headroom {headroom_db}: use 0 to 60 dB")
     if method == "percentile" and not 0.0 < percentile <= 100.0:
         raise McuqError(f"--percentile {percentile}: use a value in (0, 100]")
     histograms = method != "minmax"
@@ -74,10 +78,12 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
     for name, m in tensors.items():
         lo, hi = (m.min, m.max) if not histograms else choose_range(
             hists[name], method, percentile=percentile)
-        stats[name] = {"min": lo, "max": hi, "seen_min": m.min, "seen_max": m.max}
+        widen = 10.0 ** (headroom_db / 20.0)
+        stats[name] = {"min": lo * widen, "max": hi * widen, "seen_min": m.min,
+                       "seen_max": m.max}
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})
-    return {"tensors": stats, "frames": frames, "method": method}
+    return {"tensors": stats, "frames": frames, "method": method, "headroom_db": headroom_db}
 
 
 def calibrate_minmax(graph: Graph, batches) -> dict:

@@ -50,13 +50,16 @@ def cli():
                    "(docs/calibration.md).")
 @click.option("--percentile", default=99.99, show_default=True, type=float,
               help="For --calib-method percentile: the share of values kept unclipped.")
+@click.option("--calib-headroom", "headroom_db", default=0.0, show_default=True, type=float,
+              help="Widen every activation range by this many dB, for data louder than "
+                   "the calibration set.")
 @click.option("--weight-bits", default=8, show_default=True, type=int,
               help="Bits of the int8 layers' weights (2 to 8, stored in int8), to measure "
                    "low-bit weights.")
 @click.option("--cfws", is_flag=True,
               help="Coarse & fine weight splitting of int8 3x3 convolutions (docs/cfws.md).")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
-           calib_method, percentile, weight_bits, cfws):
+           calib_method, percentile, headroom_db, weight_bits, cfws):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
@@ -65,7 +68,7 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
                         cores=cores, precision=precision,
                         overrides=load_overrides(precision_file), isa=isa,
                         calib_method=calib_method, percentile=percentile,
-                        weight_bits=weight_bits, cfws=cfws)
+                        weight_bits=weight_bits, cfws=cfws, headroom_db=headroom_db)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
@@ -74,6 +77,7 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     _print_layers(report["layers"])
     for note in report["notes"]:
         click.echo(f"note: {note}")
+    _warn(report["warnings"])
 
 
 @cli.command()
@@ -88,7 +92,7 @@ def simulate(out_dir, input_path, output_path, raw):
     from mcuq.data import as_sequences, load_array
     from mcuq.files import check_output_file
     from mcuq.qgraph import QGraph
-    from mcuq.simulate import Simulator
+    from mcuq.simulate import Simulator, saturation_warnings
 
     qgraph = QGraph.load(out_dir)
     check_output_file(output_path)
@@ -106,6 +110,7 @@ def simulate(out_dir, input_path, output_path, raw):
         y = y[:, 0]
     save_npy(output_path, y)
     click.echo(f"simulated {sequences.shape[0]} x {sequences.shape[1]} frames -> {output_path}")
+    _warn(saturation_warnings(qgraph, sim.saturation))
 
 
 @cli.command()
@@ -211,6 +216,7 @@ def report(out_dir):
                      f"{rep['calibration_frames']} frames; quantized vs float SQNR on "
                      f"{rep['report_items']} items of {rep['report_data']}:")
         lines += _layer_lines(rep["layers"])
+        lines += [f"warning: {w}" for w in rep.get("warnings", [])]
         for vpath in sorted(out_dir.glob("verify_*.json")):
             path = vpath
             lines.append("verify " + _verify_line(json.loads(vpath.read_text())))
@@ -218,6 +224,11 @@ def report(out_dir):
         raise McuqError(f"{path} lacks a field or has a wrong one ({exc}); export the model "
                         "again") from None
     click.echo("\n".join(lines))
+
+
+def _warn(lines) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
 
 
 def _add_application_commands() -> None:

@@ -46,7 +46,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
            force: bool = False, test_path: Path | None = None, cores: int = 1,
            precision: str = "int8", overrides: dict | None = None, isa: str = "rv32",
            calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
-           weight_bits: int = 8, cfws: bool = False) -> dict:
+           weight_bits: int = 8, cfws: bool = False, headroom_db: float = 0.0) -> dict:
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     check_name(name)
     check_cores(cores)
@@ -58,13 +58,13 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     onnx_model, graph = import_model(model_path, raw)
     calib = sequences_for(graph, raw, "calibration data")
     qgraph, stats = quantize_model(graph, calib, name, precision, overrides, calib_method,
-                                   percentile, weight_bits, cfws)
+                                   percentile, weight_bits, cfws, headroom_db)
     qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
     if test_path is not None:
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:
         report_data = calib
-    layers = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
+    layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
 
     with atomic_directory(out_dir, force) as tmp:
         qgraph.save(tmp)
@@ -80,11 +80,12 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
                   "precision": precision, "precisions": qgraph.meta["precisions"],
-                  "calib_method": calib_method, "weight_bits": weight_bits, "cfws": cfws,
+                  "calib_method": calib_method, "calib_headroom_db": headroom_db,
+                  "weight_bits": weight_bits, "cfws": cfws,
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),
-                  "notes": dead_tensors(graph, stats), "layers": layers}
+                  "notes": dead_tensors(graph, stats), "warnings": warnings, "layers": layers}
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report

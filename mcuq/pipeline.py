@@ -34,10 +34,12 @@ def sequences_for(graph: Graph, raw: np.ndarray, what: str) -> np.ndarray:
 def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
                    precision: str = "int8", overrides: dict | None = None,
                    calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
-                   weight_bits: int = 8, cfws: bool = False) -> tuple[QGraph, dict]:
+                   weight_bits: int = 8, cfws: bool = False, headroom_db: float = 0.0
+                   ) -> tuple[QGraph, dict]:
     """Calibrate on `calib` (items, time, *input shape) by `calib_method` and quantize
     by the recipe."""
-    stats = calibrate(graph, batches(calib), calib_method, percentile=percentile)
+    stats = calibrate(graph, batches(calib), calib_method, percentile=percentile,
+                      headroom_db=headroom_db)
     if weight_bits not in WEIGHT_BITS:
         raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
     qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides),

@@ -13,7 +13,7 @@ from mcuq.ops import convert, op
 from mcuq.passes import check_deployable
 from mcuq.qgraph import DTYPES, QGraph, QLayer, QTensor
 from mcuq.reference import FloatModel
-from mcuq.simulate import Simulator, decode
+from mcuq.simulate import Simulator, decode, saturation_warnings
 
 
 PRECISIONS = ("int8", "fp16")  # what a layer can run at on the device
@@ -139,9 +139,11 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray) -> float:
     return 10.0 * np.log10(max(signal, 1e-30) / noise)
 
 
-def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray) -> list[dict]:
+def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
+                 ) -> tuple[list[dict], list[str]]:
     """Per layer: SQNR of the quantized model's output (errors accumulated from the input
-    on) against the float model's, on `sequences` (batch, time, *input shape)."""
+    on) against the float model's, and the share of its values that saturate, on
+    `sequences` (batch, time, *input shape); and the saturation warnings of the run."""
     float_out: dict[str, list] = {}
     model = FloatModel(graph)
     model.reset(sequences.shape[0])
@@ -151,6 +153,7 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray) -> list[di
     sim = Simulator(qgraph)
     trace: dict = {}
     sim.run_device(sim.quantize_input(sequences), trace)
+    saturated = {t: hits / total for t, (hits, total) in sim.saturation.items() if total}
     rows = []
     for qlayer in qgraph.layers:
         if qlayer.kind == "convert":
@@ -162,5 +165,6 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray) -> list[di
                      "precision": qlayer.params["precision"],
                      "sqnr_db": round(sqnr_db(ref, got), 2),
                      "weight_bytes": int(sum(a.nbytes for a in qlayer.arrays.values())),
-                     "out_scale": t.scale, "out_zero_point": t.zero_point})
-    return rows
+                     "out_scale": t.scale, "out_zero_point": t.zero_point,
+                     "saturated": round(saturated.get(qlayer.outputs[0], 0.0), 6)})
+    return rows, saturation_warnings(qgraph, sim.saturation)

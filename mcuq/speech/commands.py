@@ -25,6 +25,8 @@ def enhance(noisy, out_dir, output_path, target, cores):
     info = enhance_file(noisy, out_dir, output_path, target, cores)
     click.echo(f"enhanced {noisy} ({info['seconds']:.2f} s, {info['frames']} frames) with "
                f"{target} -> {output_path}")
+    for line in info["warnings"]:
+        click.echo(f"warning: {line}", err=True)
 
 
 @click.command(name="eval")
@@ -53,6 +55,9 @@ def evaluate(model, calib, data_root, split, limit, configs, out_dir):
                       configs=[c.strip() for c in configs.split(",") if c.strip()])
     write_results(result, Path(out_dir), command)
     click.echo(markdown(result, command))
+    for config, lines in result["warnings"].items():
+        for line in lines:
+            click.echo(f"warning: {config}: {line}", err=True)
 
 
 @click.command()

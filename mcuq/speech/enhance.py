@@ -13,7 +13,7 @@ from mcuq.chip import check_cores
 from mcuq.errors import McuqError
 from mcuq.harness import built, outputs_of, parse, run
 from mcuq.qgraph import QGraph
-from mcuq.simulate import Simulator, decode
+from mcuq.simulate import Simulator, decode, saturation_warnings
 from mcuq.speech import audio
 from mcuq.toolchain import check_toolchain
 
@@ -27,17 +27,21 @@ def check_speech_model(qgraph: QGraph) -> None:
                         f"needs {audio.BINS} spectral bins in and a {audio.BINS}-bin mask out")
 
 
-def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: int | None = None
-                ) -> np.ndarray:
-    """The mask (frames, 257) the quantized model computes for one clip's features."""
+def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: int | None = None,
+                warnings: list | None = None) -> np.ndarray:
+    """The mask (frames, 257) the quantized model computes for one clip's features; the
+    simulator's saturation warnings are appended to `warnings`."""
     if target not in TARGETS:
         raise McuqError(f"unknown target '{target}'; use one of {', '.join(TARGETS)}")
     qgraph = QGraph.load(out_dir)
     check_speech_model(qgraph)
     sim = Simulator(qgraph)
     frames = sim.quantize_input(feats[None])
+    mask = sim.dequantize_output(sim.run_device(frames)[0])  # what every target computes
+    if warnings is not None:
+        warnings += saturation_warnings(qgraph, sim.saturation)
     if target == "sim":
-        return sim.dequantize_output(sim.run_device(frames)[0])
+        return mask
     qgraph.require_c(f"--target {target}")
     check_toolchain(target)
     cores = check_cores(cores or qgraph.meta.get("cores", 1))
@@ -53,6 +57,8 @@ def enhance_file(noisy_path: Path, out_dir: Path, output_path: Path, target: str
     check_output_file(output_path)  # before the work, not after it
     samples = audio.read_wav(noisy_path)
     spectrum = audio.stft(samples)
-    mask = model_masks(out_dir, audio.features(spectrum), target, cores)
+    warnings: list[str] = []
+    mask = model_masks(out_dir, audio.features(spectrum), target, cores, warnings)
     audio.write_wav(output_path, audio.apply_mask(spectrum, mask, samples.size))
-    return {"frames": int(spectrum.shape[0]), "seconds": samples.size / audio.SAMPLE_RATE}
+    return {"frames": int(spectrum.shape[0]), "seconds": samples.size / audio.SAMPLE_RATE,
+            "warnings": warnings}

@@ -21,7 +21,7 @@ from mcuq.frontend import load_model
 from mcuq.pipeline import sequences_for
 from mcuq.quantize import assign_precisions, quantize_graph
 from mcuq.reference import FloatModel
-from mcuq.simulate import Simulator
+from mcuq.simulate import Simulator, saturation_warnings
 from mcuq.speech import audio
 from mcuq.speech.data import load_split
 
@@ -90,9 +90,10 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
 
     runners, memory = {}, {"fp32": graph.parameter_count() * 4}
     runners["fp32"] = FloatModel(graph).run
+    sims = {}
     for precision in ("fp16", "int8", "mixed"):
         qgraph = quantize_graph(graph, stats, "model", assign_precisions(graph, precision))
-        sim = Simulator(qgraph)
+        sim = sims[precision] = Simulator(qgraph)
         runners[precision] = sim.run
         memory[precision] = qgraph.weight_bytes()
 
@@ -123,6 +124,8 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
             "pesq_failures": {c: int(sum(math.isnan(r["pesq"]) for r in rows))
                               for c, rows in per_clip.items()},
             "table": table, "weight_bytes": memory, "per_clip": per_clip,
+            "warnings": {c: saturation_warnings(sims[c].qgraph, sims[c].saturation)
+                         for c in configs if c in sims},
             "example": {"clip": clips[0][0], "noisy": clips[0][1], "clean": clips[0][2],
                         **enhanced_example}}
 

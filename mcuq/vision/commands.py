@@ -57,6 +57,9 @@ def top1(model, calib, test_source, configs, limit, out_dir):
     if out_dir is not None:
         write_results(result, Path(out_dir), command)
     click.echo(markdown(result, command))
+    for config, lines in result["warnings"].items():
+        for line in lines:
+            click.echo(f"warning: {config}: {line}", err=True)
 
 
 COMMANDS = (images, top1)

@@ -24,7 +24,7 @@ from mcuq.errors import McuqError
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
-from mcuq.simulate import Simulator
+from mcuq.simulate import Simulator, saturation_warnings
 
 DEFAULT_CONFIGS = "int8,int8+kl-improved,int8+kl-improved+cfws,fp16"
 
@@ -70,13 +70,16 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
     rows = [{"config": "fp32 (ONNX Runtime)", "top1": float((reference.argmax(1) == labels).mean()),
              "agreement": 1.0, "logit_sqnr_db": float("inf"), "calib_seconds": 0.0,
              "weight_bytes": int(sum(w.nbytes for lay in graph.layers for w in lay.weights.values()))}]
+    warnings: dict[str, list[str]] = {}
     for spec in specs:
         start = time.perf_counter()
         qgraph, _ = quantize_model(graph, calib_seq, "model", spec["precision"], None,
                                    spec["calib_method"], weight_bits=spec["weight_bits"],
                                    cfws=spec["cfws"])
         seconds = time.perf_counter() - start
-        logits = Simulator(qgraph).run(test_seq).reshape(len(images), -1)
+        sim = Simulator(qgraph)
+        logits = sim.run(test_seq).reshape(len(images), -1)
+        warnings[spec["name"]] = saturation_warnings(qgraph, sim.saturation)
         predicted = logits.argmax(1)
         rows.append({"config": spec["name"], "top1": float((predicted == labels).mean()),
                      "agreement": float((predicted == reference.argmax(1)).mean()),
@@ -84,7 +87,7 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
                      "calib_seconds": round(seconds, 2), "weight_bytes": qgraph.weight_bytes()})
         progress(spec["name"])
     return {"model": str(model_path), "calibration_items": int(len(calib)),
-            "test_items": int(len(images)), "rows": rows}
+            "test_items": int(len(images)), "rows": rows, "warnings": warnings}
 
 
 def markdown(result: dict, command: str) -> str:
