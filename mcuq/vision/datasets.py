@@ -97,9 +97,11 @@ def _shape_mask(kind: int, size: int, rng) -> np.ndarray:
     return inside & (((yy.astype(int) // period) + (xx.astype(int) // period)) % 2 == 0)
 
 
-def shapes(split: str, count: int = 2000, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """`count` images of the shapes set (balanced classes)."""
-    rng = np.random.default_rng(100 + SPLIT_SEED[split])
+def shapes(split: str, count: int = 2000, size: int = 32, part: int = 0
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """`count` images of the shapes set (balanced classes); `part` > 0 draws another,
+    independent batch of the split (to stream a large set in parts)."""
+    rng = np.random.default_rng(100 + SPLIT_SEED[split] + 1000 * part)
     labels = np.arange(count, dtype=np.int64) % 10
     rng.shuffle(labels)
     images = np.empty((count, 3, size, size), np.float32)

@@ -6,8 +6,9 @@
  *         acc[co]   = acc_f[co] + requant(acc_c[co], R[co])    (R: coarse / fine scale)
  *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, 127)
  * The export checks that acc cannot overflow int32. Each core takes a share of the output
- * pixels; the column and the centre pixel each feed every output channel, eight at a time.
+ * pixels (of the channel groups when there are fewer pixels than cores); the column and the centre pixel each feed every output channel, eight at a time.
  */
+#include "matvec.h"
 #include "mcuq_conv2d.h"
 #include "mcuq_fixedpoint.h"
 #include "mcuq_isa.h"
@@ -23,8 +24,8 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
     const int32_t zp = m->out_zero_point, groups = (channels + 3) / 4;
     const int32_t centre_y = g->kernel_h / 2 - g->pad_top, centre_x = g->kernel_w / 2 - g->pad_left;
     uint8_t *col = (uint8_t *)column + mcuq_core_id() * ((k + 3) & ~3);
-    int32_t first, last;
-    mcuq_split(g->out_h * g->out_w, &first, &last);
+    int32_t first, last, group_first, group_last;
+    mcuq_conv2d_split(g->out_h * g->out_w, groups, &first, &last, &group_first, &group_last);
     for (int32_t pixel = first; pixel < last; pixel++) {
         const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
         const int8_t *x = (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
@@ -32,9 +33,9 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
         const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
                                         + ox * g->stride_w + centre_x) * cin;
         int8_t *y = output + pixel * channels;
-        for (int32_t group = 0; group < groups; group += 2) {
+        for (int32_t group = group_first; group < group_last; group += 2) {
             const int32_t n = 4 * group;
-            const int32_t lanes = groups - group < 2 ? 4 : 8;
+            const int32_t lanes = group_last - group < 2 ? 4 : 8;
             const int32_t rows = channels - n < lanes ? channels - n : lanes;
             int32_t fine[8] = {0, 0, 0, 0, 0, 0, 0, 0}, coarse[8] = {0, 0, 0, 0, 0, 0, 0, 0};
             if (lanes == 8) {

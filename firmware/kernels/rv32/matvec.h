@@ -17,6 +17,7 @@
 #include "mcuq_fp16.h"
 #include "mcuq_isa.h"
 #include "mcuq_linear.h"
+#include "mcuq_runtime.h"
 
 static inline __attribute__((always_inline)) void
 mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
@@ -61,6 +62,23 @@ mcuq_matvec_f16(const mcuq_linear_f16_t *p, int32_t first, int32_t last, const _
         for (int32_t r = 0; r < rows; r++)
             output[n + r] = mcuq_f16_canonical(p->relu && acc[r] < (_Float16)0 ? (_Float16)0
                                                                               : acc[r]);
+    }
+}
+
+/* The work split of the convolutions: each core takes a share of the output pixels and
+ * every channel group, or, when there are fewer pixels than cores (the last stages of
+ * a classifier, down to 1x1), every pixel and a share of the channel groups. */
+static inline void mcuq_conv2d_split(int32_t pixels, int32_t groups, int32_t *first,
+                                     int32_t *last, int32_t *group_first, int32_t *group_last)
+{
+    if (pixels >= mcuq_core_count()) {
+        mcuq_split(pixels, first, last);
+        *group_first = 0;
+        *group_last = groups;
+    } else {
+        *first = 0;
+        *last = pixels;
+        mcuq_split(groups, group_first, group_last);
     }
 }
 
