@@ -76,8 +76,12 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
                             "the scale of the calibration data")
     stats = {}
     for name, m in tensors.items():
-        lo, hi = (m.min, m.max) if not histograms else choose_range(
-            hists[name], method, percentile=percentile)
+        # the model output keeps its whole range: clipping it changes the answer the
+        # user reads (a classifier's winning logit is its largest value), and no later
+        # layer gains resolution from it
+        clip = histograms and name != graph.output
+        lo, hi = choose_range(hists[name], method, percentile=percentile) if clip else (
+            m.min, m.max)
         widen = 10.0 ** (headroom_db / 20.0)
         stats[name] = {"min": lo * widen, "max": hi * widen, "seen_min": m.min,
                        "seen_max": m.max}

@@ -142,6 +142,21 @@ def test_histogram_memory_does_not_grow_with_items(tmp_path):
     assert h.counts.size == BINS and h.total == 500_000
 
 
+def test_the_model_output_keeps_its_whole_range(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    path = save_model(model.eval(), torch.zeros(1, 8), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    graph = load_model(path)[1]
+    data = RNG.standard_normal((2000, 1, 8)).astype(np.float32)
+    data[0] *= 50  # one outlier item: a method that clips would cut it
+    for method in METHODS:
+        stats = calibrate(graph, [data], method)["tensors"]
+        out = stats[graph.output]
+        assert (out["min"], out["max"]) == (out["seen_min"], out["seen_max"]), method
+    inner = calibrate(graph, [data], "percentile", percentile=99.0)["tensors"][graph.input]
+    assert inner["max"] < inner["seen_max"]  # the input is clipped by the method
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_exports_bit_exact(tmp_path, method):
     torch.manual_seed(5)
