@@ -6,17 +6,21 @@ images.
     .venv/bin/python bench/repvgg_compare.py            # both bundled models, ~30 minutes
     .venv/bin/python bench/repvgg_compare.py --quick    # fewer images, for a smoke run
 
-For each configuration: top-1, top-1 agreement with FP32, logit SQNR against FP32 (ONNX
-Runtime on the float model), calibration time and the peak memory (RSS) of a process
-that does only that calibration. The calibration memory is also measured at 256 and
+ONNX Runtime quantizes the deploy-time form (each block fused into one 3x3 Conv, as is
+deployed; fused in this script apart from mcuq), and, in the rows marked @train, the
+train-time form as given (three Convs per block, about 2x the MACs, each branch quantized
+on its own). It has no 6-bit weights; its 4-bit rows use QuantType.QInt4. For each
+configuration: top-1, top-1 agreement with FP32, logit SQNR against FP32 (ONNX Runtime
+on the float model), calibration time (making the images left out) and the peak memory
+(RSS) of a process that does only that calibration. The calibration memory is also measured at 256 and
 4,096 calibration items, streamed in parts of 256 for both tools. Writes
 bench/results/repvgg_compare.{json,md}.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -28,23 +32,81 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"digits": ROOT / "examples/models/repvgg_digits.onnx",
           "shapes": ROOT / "examples/models/repvgg_shapes.onnx"}
 PART = 256
+GENERATION = {"seconds": 0.0}  # time spent making calibration images, not calibrating
+
+
+@functools.lru_cache(maxsize=None)
+def _digits(split: str):
+    from mcuq.vision import datasets
+    return datasets.digits(split, copies=4 if split == "train" else 1)
 
 
 def images(name: str, split: str, count: int, part: int = 0):
     from mcuq.vision import datasets
     if name == "digits":
-        x, y = datasets.digits(split, copies=4 if split == "train" else 1)
+        x, y = _digits(split)
         start = (part * count) % max(len(y) - count, 1)
         return x[start:start + count], y[start:start + count]
     return datasets.shapes(split, count, part=part)
 
 
 def calibration_parts(name: str, items: int):
+    """The calibration images in parts of PART, made as they are read (memory stays flat);
+    the time to make them is kept in GENERATION and left out of the calibration time."""
     for part in range(max(items // PART, 1)):
-        yield images(name, "train", min(PART, items), part)[0]
+        start = time.perf_counter()
+        x = images(name, "train", min(PART, items), part)[0]
+        GENERATION["seconds"] += time.perf_counter() - start
+        yield x
 
 
-def ort_quantize(model: Path, name: str, items: int, method: str, out: Path) -> float:
+def deploy_form(model: Path, out: Path) -> Path:
+    """The deploy-time (fused) form of a bundled train-time RepVGG ONNX file, fused here
+    apart from mcuq: each block's 3x3 and 1x1 Conv (the exporter already folded their
+    BatchNorms) and its identity BatchNorm summed into one 3x3 kernel, then exported by
+    PyTorch. ONNX Runtime quantizes what would be deployed, as mcuq does."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from mcuq.vision.models import RepVGG
+
+    graph = onnx.load(str(model)).graph
+    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    channels = init[convs[0].input[1]].shape[1]
+    net = RepVGG(channels, 10, width=0.25).deploy()
+    assert len(convs) == 2 * len(net.blocks)
+    for i, block in enumerate(net.blocks):
+        dense, point = convs[2 * i], convs[2 * i + 1]
+        w = init[dense.input[1]].astype(np.float64).copy()
+        b = init[dense.input[2]].astype(np.float64) + init[point.input[2]]
+        w[:, :, 1, 1] += init[point.input[1]][:, :, 0, 0]
+        if f"blocks.{i}.identity.weight" in init:
+            g, beta, mean, var = (init[f"blocks.{i}.identity.{k}"].astype(np.float64)
+                                  for k in ("weight", "bias", "running_mean", "running_var"))
+            scale = g / np.sqrt(var + 1e-5)
+            w[np.arange(len(scale)), np.arange(len(scale)), 1, 1] += scale
+            b += beta - mean * scale
+        block.fused.weight.data = torch.from_numpy(w.astype(np.float32))
+        block.fused.bias.data = torch.from_numpy(b.astype(np.float32))
+    net.head[2].weight.data = torch.from_numpy(init["head.2.weight"])
+    net.head[2].bias.data = torch.from_numpy(init["head.2.bias"])
+    torch.onnx.export(net.eval(), (torch.zeros(1, channels, 32, 32),), str(out), dynamo=False,
+                      input_names=["image"], output_names=["logits"])
+    x = np.random.default_rng(0).uniform(0, 1, (8, channels, 32, 32)).astype(np.float32)
+    difference = np.abs(ort_logits(out, x) - ort_logits(model, x)).max()
+    if difference > 1e-3:
+        raise SystemExit(f"the fused form of {model} differs from it by {difference}")
+    return out
+
+
+def deploy_path(name: str, scratch: str) -> Path:
+    return Path(scratch) / f"{name}_deploy.onnx"
+
+
+def ort_quantize(model: Path, name: str, items: int, method: str, out: Path,
+                 weight_bits: int = 8) -> float:
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
 
@@ -67,10 +129,10 @@ def ort_quantize(model: Path, name: str, items: int, method: str, out: Path) -> 
     start = time.perf_counter()
     quantize_static(str(model), str(out), Reader(), quant_format=QuantFormat.QDQ,
                     per_channel=True, activation_type=QuantType.QInt8,
-                    weight_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt4 if weight_bits == 4 else QuantType.QInt8,
                     calibrate_method={"minmax": CalibrationMethod.MinMax,
                                       "entropy": CalibrationMethod.Entropy}[method])
-    return time.perf_counter() - start
+    return time.perf_counter() - start - GENERATION["seconds"]
 
 
 def ort_logits(model: Path, x: np.ndarray) -> np.ndarray:
@@ -93,7 +155,7 @@ def mcuq_quantize(model: Path, name: str, items: int, spec: str):
     stats = calibrate(graph, batches, config["calib_method"])
     qgraph = quantize_graph(graph, stats, "model", assign_precisions(graph, config["precision"]),
                             {"weight_bits": config["weight_bits"], "cfws": config["cfws"]})
-    return qgraph, time.perf_counter() - start
+    return qgraph, time.perf_counter() - start - GENERATION["seconds"]
 
 
 def one(args) -> dict:
@@ -102,13 +164,16 @@ def one(args) -> dict:
     x, y = images(args.model, "test", args.test)
     if args.config.startswith("ort-"):
         out = Path(args.scratch) / f"{args.model}_{args.config}_{args.items}.onnx"
-        seconds = ort_quantize(model, args.model, args.items, args.config[4:], out)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        spec, _, form = args.config[4:].partition("@")
+        method, _, bits = spec.partition("+w")
+        source = model if form == "train" else deploy_path(args.model, args.scratch)
+        seconds = ort_quantize(source, args.model, args.items, method, out, int(bits or 8))
+        peak = peak_rss_kb()
         logits = ort_logits(out, x) if args.score else None
     else:
         from mcuq.simulate import Simulator
         qgraph, seconds = mcuq_quantize(model, args.model, args.items, args.config)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_rss_kb()
         logits = (Simulator(qgraph).run(x[:, None]).reshape(len(x), -1) if args.score else None)
     row = {"model": args.model, "config": args.config, "items": args.items,
            "calib_seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1)}
@@ -144,6 +209,15 @@ def kl_search_seconds() -> dict:
     return out
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident memory (VmHWM: unlike getrusage's ru_maxrss it
+    starts afresh at exec, so a child does not inherit its parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise SystemExit("no VmHWM in /proc/self/status")
+
+
 def run_child(**kw) -> dict:
     cmd = [sys.executable, __file__, "--one"] + [f"--{k}={v}" for k, v in kw.items() if v is not None]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -172,7 +246,9 @@ def main() -> None:
     methods = ["minmax", "percentile", "mse", "kl", "kl-improved"]
     rows = []
     for model in args.models.split(","):
-        for config in ["ort-minmax", "ort-entropy"]:
+        deploy_form(MODELS[model], deploy_path(model, args.scratch))  # once, for the children
+        for config in ["ort-minmax", "ort-entropy", "ort-minmax+w4", "ort-entropy+w4",
+                       "ort-minmax@train", "ort-minmax+w4@train"]:
             rows.append(run_child(model=model, config=config, items=items, test=test))
         for bits in (8, 6, 4):
             for method in methods:
