@@ -142,6 +142,8 @@ def _quantized(counts: np.ndarray, levels: int, mask: np.ndarray) -> np.ndarray:
 def _divergence(p: np.ndarray, q: np.ndarray) -> float:
     """KL(p || q) of two unnormalised histograms; q's empty bins where p has mass get
     SMOOTHING of the mass (then q is normalised again)."""
+    if q.sum() == 0:  # nothing below the threshold: no quantized distribution at all
+        return float("inf")
     p = p / p.sum()
     q = q / q.sum()
     empty = (q == 0) & (p > 0)

@@ -6,9 +6,10 @@ digits  scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes)
         shifts, scaling and noise, the test split is not.
 shapes  a procedurally drawn, harder 10-class RGB set: one of ten shapes (disc, ring,
         square, frame, triangle, cross, plus, horizontal bars, vertical bars, checker)
-        in a random colour, size and place, over a noisy random-colour background with
-        a distracting blob; per-class colours overlap, so colour does not give the
-        class away.
+        in a random colour, size and place, over a noisy random-colour background, with
+        a distracting blob and a fainter shape of another class; colours are drawn
+        independently of the class and the contrast varies, so neither colour nor
+        brightness gives the class away.
 Both are deterministic given the seed.
 """
 from __future__ import annotations
@@ -66,7 +67,7 @@ def digits(split: str, size: int = 32, copies: int = 1) -> tuple[np.ndarray, np.
 
 
 def _shape_mask(kind: int, size: int, rng) -> np.ndarray:
-    r = rng.uniform(0.22, 0.38) * size
+    r = rng.uniform(0.18, 0.36) * size
     cy, cx = rng.uniform(r, size - r, 2)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     dy, dx = yy - cy, xx - cx
@@ -107,12 +108,17 @@ def shapes(split: str, count: int = 2000, size: int = 32, part: int = 0
     images = np.empty((count, 3, size, size), np.float32)
     for i, kind in enumerate(labels):
         background = rng.uniform(0, 1, 3)[:, None, None] * rng.uniform(0.2, 0.6)
-        image = background + rng.normal(0, 0.08, (3, size, size))
+        image = background + rng.normal(0, 0.15, (3, size, size))
         blob = _shape_mask(0, size, rng) & (rng.random() < 0.5)
         image = np.where(blob, rng.uniform(0, 1, 3)[:, None, None] * 0.5, image)
-        colour = rng.uniform(0.3, 1.0, 3)[:, None, None]
+        other = (int(kind) + int(rng.integers(1, 10))) % 10
+        faint = background + (rng.uniform(0, 1, 3)[:, None, None] - background) * 0.35
+        image = np.where(_shape_mask(other, size, rng), faint, image)
+        contrast = rng.uniform(0.45, 1.0)
+        colour = background + (rng.uniform(0, 1, 3)[:, None, None] - background) * contrast
+        colour = np.where(np.abs(colour - background).max() < 0.25, 1.0 - background, colour)
         image = np.where(_shape_mask(int(kind), size, rng), colour, image)
-        images[i] = np.clip(image, 0, 1)
+        images[i] = np.clip(image + rng.normal(0, 0.05, (3, size, size)), 0, 1)
     return images, labels
 
 
