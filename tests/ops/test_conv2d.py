@@ -21,7 +21,8 @@ SHAPES = [(3, 5, 3, 1, 1, (9, 7)),     # the RepVGG 3x3 block
           (4, 6, 3, 2, 1, (8, 11)),    # stride 2 (RepVGG's first block of a stage)
           (5, 3, 1, 1, 0, (6, 5)),     # 1x1: the column is the input pixel, in place
           (3, 7, 1, 2, 0, (7, 7)),     # 1x1, stride 2, in place
-          (2, 9, 3, 1, 0, (5, 6))]     # no padding
+          (2, 9, 3, 1, 0, (5, 6)),     # no padding
+          (5, 11, 3, 2, 1, (3, 3))]    # 2x2 output: fewer pixels than cores, the groups split
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp16"])

@@ -8,7 +8,8 @@ from conftest import save_model
 from optest import check_op, float_matches_onnxruntime_on_images, frame_data
 
 # (channels, kernel, stride, padding, image (H, W))
-SHAPES = [(5, 3, 1, 1, (9, 7)), (3, 3, 2, 1, (8, 11)), (7, 3, 1, 0, (5, 6)), (1, 1, 1, 0, (4, 3))]
+SHAPES = [(5, 3, 1, 1, (9, 7)), (3, 3, 2, 1, (8, 11)), (7, 3, 1, 0, (5, 6)), (1, 1, 1, 0, (4, 3)),
+          (6, 3, 2, 1, (3, 3))]  # 2x2 output: fewer pixels than cores, the channels split
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp16"])

@@ -4,9 +4,11 @@
  * fp16:   acc = b[c]; for (ky, kx) in order: p = fp16(W[ky][kx][c] x); acc = fp16(acc + p)
  *         (x = +0 on a padding tap: the product still rounds, as in the twin)
  *         y[c] = acc (or relu(acc))
- * Each core takes a share of the output pixels and keeps a pixel's C accumulators in
+ * Each core takes a share of the output pixels (of the channels when there are fewer
+ * pixels than cores) and keeps a pixel's C accumulators in
  * its row of `work`.
  */
+#include "matvec.h"
 #include "mcuq_conv2d.h"
 #include "mcuq_fp16.h"
 #include "mcuq_runtime.h"
@@ -17,12 +19,12 @@ void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Floa
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels;
     _Float16 *acc = work + mcuq_core_id() * ((channels + 1) & ~1);
-    int32_t first, last;
-    mcuq_split(g->out_h * g->out_w, &first, &last);
+    int32_t first, last, c0, c1;
+    mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {
         const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
         const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-        for (int32_t c = 0; c < channels; c++)
+        for (int32_t c = c0; c < c1; c++)
             acc[c] = p->bias[c];
         const _Float16 *w = p->weight;
         for (int32_t ky = 0; ky < g->kernel_h; ky++) {
@@ -30,21 +32,21 @@ void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Floa
             for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
                 const int32_t ix = ix0 + kx;
                 if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
-                    for (int32_t c = 0; c < channels; c++) {
+                    for (int32_t c = c0; c < c1; c++) {
                         const _Float16 product = w[c] * (_Float16)0;
                         acc[c] = acc[c] + product;
                     }
                     continue;
                 }
                 const _Float16 *x = input + (iy * g->in_w + ix) * channels;
-                for (int32_t c = 0; c < channels; c++) {
+                for (int32_t c = c0; c < c1; c++) {
                     const _Float16 product = w[c] * x[c];
                     acc[c] = acc[c] + product;
                 }
             }
         }
         _Float16 *y = output + pixel * channels;
-        for (int32_t c = 0; c < channels; c++)
+        for (int32_t c = c0; c < c1; c++)
             y[c] = mcuq_f16_canonical(p->relu && acc[c] < (_Float16)0 ? (_Float16)0 : acc[c]);
     }
 }

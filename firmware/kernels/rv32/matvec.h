@@ -67,7 +67,8 @@ mcuq_matvec_f16(const mcuq_linear_f16_t *p, int32_t first, int32_t last, const _
 
 /* The work split of the convolutions: each core takes a share of the output pixels and
  * every channel group, or, when there are fewer pixels than cores (the last stages of
- * a classifier, down to 1x1), every pixel and a share of the channel groups. */
+ * a classifier, down to 1x1), every pixel and a share of the channel groups (groups of
+ * four for the matvec convolutions, single channels for the depthwise ones). */
 static inline void mcuq_conv2d_split(int32_t pixels, int32_t groups, int32_t *first,
                                      int32_t *last, int32_t *group_first, int32_t *group_last)
 {
