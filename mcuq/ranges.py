@@ -128,41 +128,42 @@ def _squared_errors(counts: np.ndarray, levels: int) -> np.ndarray:
     return clipped + inside
 
 
-def _quantized(counts: np.ndarray, levels: int, mask: np.ndarray) -> np.ndarray:
-    """`counts` merged into `levels` equal chunks, each chunk's mass spread evenly over
-    its bins where `mask` is set (the histogram as `levels` int8 levels would see it)."""
-    starts = (np.arange(levels) * counts.size) // levels
-    chunk = np.repeat(np.arange(levels), np.diff(np.append(starts, counts.size)))
-    mass = np.add.reduceat(counts, starts)
-    used = np.add.reduceat(mask.astype(np.float64), starts)
-    per_bin = np.divide(mass, used, out=np.zeros_like(mass), where=used > 0)
-    return np.where(mask, per_bin[chunk], 0.0)
-
-
-def _divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """KL(p || q) of two unnormalised histograms; q's empty bins where p has mass get
-    SMOOTHING of the mass (then q is normalised again)."""
-    if q.sum() == 0:  # nothing below the threshold: no quantized distribution at all
-        return float("inf")
-    p = p / p.sum()
-    q = q / q.sum()
-    empty = (q == 0) & (p > 0)
-    if empty.any():
-        q = np.where(empty, SMOOTHING, q)
-        q = q / q.sum()
-    keep = p > 0
-    return float(np.sum(p[keep] * np.log(p[keep] / q[keep])))
-
-
 def kl_divergences(counts: np.ndarray, levels: int) -> np.ndarray:
-    """TensorRT's divergence for T = levels .. BINS bins."""
-    out = np.empty(BINS - levels + 1)
-    tail = np.append(np.cumsum(counts[::-1])[::-1], 0.0)
-    for i in range(levels, BINS + 1):
-        p = counts[:i].copy()
-        p[-1] += tail[i]
-        if p.sum() == 0:
-            out[i - levels] = np.inf
-            continue
-        out[i - levels] = _divergence(p, _quantized(counts[:i], levels, p > 0))
-    return out
+    """TensorRT's divergence for every threshold T = levels .. BINS bins at once.
+
+    For threshold i: P is counts[:i] with the clipped mass counts[i:] added to its last
+    bin; Q merges counts[:i] into `levels` chunks (chunk j starts at bin floor(j i /
+    levels)) and spreads each chunk's mass evenly over its bins where P is non-zero; a
+    bin of Q left empty where P has mass (only the last bin can be: the clipped mass
+    over an empty chunk) gets SMOOTHING, then Q is normalised again. KL(P || Q), or inf
+    when nothing lies below the threshold.
+
+    Q is constant within a chunk, so KL = sum P log P - sum over chunks of P's mass
+    there times log Q's level: both come from prefix sums, for all thresholds and
+    chunks in one array, instead of one pass over the bins per threshold."""
+    c = np.asarray(counts, np.float64)
+    total = c.sum()
+    prefix = np.concatenate([[0.0], np.cumsum(c)])
+    nonzero = np.concatenate([[0.0], np.cumsum(c > 0)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.concatenate([[0.0], np.cumsum(np.where(c > 0, c * np.log(c), 0.0))])
+        i = np.arange(levels, BINS + 1)[:, None]                 # thresholds, in bins
+        starts = (np.arange(levels)[None, :] * i) // levels       # (thresholds, chunks)
+        ends = np.concatenate([starts[:, 1:], i], axis=1)
+        tail = total - prefix[i[:, 0]]
+        last = c[i[:, 0] - 1] + tail                              # P's last bin
+        mass = prefix[ends] - prefix[starts]                      # Q's mass per chunk
+        used = nonzero[ends] - nonzero[starts]                    # P's non-zero bins
+        folded = (c[i[:, 0] - 1] == 0) & (tail > 0)               # the last bin is new
+        used[:, -1] += folded
+        p_mass = mass.copy()
+        p_mass[:, -1] += tail
+        empty = (mass[:, -1] == 0) & (tail > 0)                   # Q's last bin empty
+        below = prefix[i[:, 0]]                                   # Q's total
+        z = 1.0 + SMOOTHING * empty
+        level = np.log(mass / (used * below[:, None] * z[:, None]))
+        cross = np.where((p_mass > 0) & (mass > 0), p_mass * level, 0.0).sum(axis=1)
+        cross = cross + np.where(empty, tail * np.log(SMOOTHING / z), 0.0)
+        entropy = plogp[i[:, 0] - 1] + np.where(last > 0, last * np.log(last), 0.0)
+        kl = (entropy - cross) / total - np.log(total)
+    return np.where(below > 0, kl, np.inf)
