@@ -1,6 +1,8 @@
 """Random models, a new set every run: 100 networks of random structure and odd sizes
-(1 included; recurrent, frame-wise and convolutional image models), saved by a random exporter, exported at a random precision for a random
-core count, and verified bit-exact on the host; 10 of them also on RV32 under QEMU.
+(1 included; recurrent, frame-wise and convolutional image models), saved by a random
+exporter, exported at a random precision, calibration method and weight width, with or
+without CFWS, for a random core count, and verified bit-exact on the host; 10 of them
+also on RV32 under QEMU.
 
 The seeds change per run (MCUQ_TEST_SEED fixes them); a failure prints its seed and the
 command that repeats it."""
@@ -16,6 +18,7 @@ from torch import nn
 
 from conftest import EXPORTERS, random_sequences, save_model
 from mcuq.export import export
+from mcuq.ranges import METHODS
 from mcuq.verify import verify
 
 MODELS = 100
@@ -128,14 +131,17 @@ def spec(index: int) -> dict:
             "image": image,
             "frames": int(rng.integers(1, 12)), "items": int(rng.integers(1, 4)),
             "exporter": str(rng.choice(exporters)), "precision": str(rng.choice(PRECISIONS)),
-            "cores": int(rng.integers(1, 9)), "seed": BASE_SEED + index}
+            "cores": int(rng.integers(1, 9)), "seed": BASE_SEED + index,
+            "calib_method": str(rng.choice(METHODS)), "cfws": bool(rng.random() < 0.4),
+            "weight_bits": int(rng.choice([8, 8, 6, 4]))}
 
 
 @pytest.mark.parametrize("index", range(MODELS))
 def test_random_model_is_bit_exact(tmp_path, index):
     s = spec(index)
     repeat = (f"model {index}, seed {s['seed']} ({s['family']}, "
-              f"{s['exporter']}, {s['precision']}, {s['cores']} cores, {s['frames']} frames): "
+              f"{s['exporter']}, {s['precision']}, {s['calib_method']}, cfws {s['cfws']}, "
+              f"{s['weight_bits']}-bit weights, {s['cores']} cores, {s['frames']} frames): "
               f"repeat with MCUQ_TEST_SEED={BASE_SEED} .venv/bin/python -m pytest "
               f"'tests/test_random_models.py::test_random_model_is_bit_exact[{index}]'")
     try:
@@ -159,7 +165,8 @@ def check(tmp_path, index: int, s: dict) -> None:
         data = data.reshape(-1, s["features"])  # one item per frame
     np.save(tmp_path / "calib.npy", data)
     export(path, tmp_path / "calib.npy", tmp_path / "out", precision=s["precision"],
-           cores=s["cores"])
+           cores=s["cores"], calib_method=s["calib_method"], cfws=s["cfws"],
+           weight_bits=s["weight_bits"])
     frames = data[0] if s["recurrent"] else data
     targets = ("host", "qemu") if index < ON_QEMU else ("host",)
     for target in targets:
