@@ -91,6 +91,8 @@ def reparameterize(graph: Graph) -> Graph:
     while merged:
         merged = False
         for add in [lay for lay in graph.layers if lay.kind == "add"]:
+            if add.inputs[0] == add.inputs[1]:
+                continue  # y + y: one layer, not two branches
             branches = [_branch(graph, t, add) for t in add.inputs]
             if None in branches or branches[0][0] != branches[1][0] or \
                     not any(layer.kind == "conv2d" for b in branches for layer in b[2]):

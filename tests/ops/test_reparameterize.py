@@ -122,7 +122,8 @@ def test_float_outputs_unchanged_against_onnxruntime(tmp_path):
 
 
 def test_residual_add_of_a_conv_is_merged_but_not_a_plain_sum():
-    """x + conv(x) merges (the identity is a kernel); a + b of two other layers does not."""
+    """x + conv(x) merges (the identity is a kernel); a + b of two other layers and z + z
+    of one layer do not."""
     class Residual(nn.Module):
         def __init__(self):
             super().__init__()
@@ -131,7 +132,8 @@ def test_residual_add_of_a_conv_is_merged_but_not_a_plain_sum():
 
         def forward(self, x):
             y = x + self.conv(x)
-            return torch.relu(y) + torch.relu(self.other(y))
+            z = self.other(y)
+            return torch.relu(y) + torch.relu(z + z)
 
     import io
     import onnx
@@ -139,7 +141,7 @@ def test_residual_add_of_a_conv_is_merged_but_not_a_plain_sum():
     torch.onnx.export(Residual().eval(), (torch.zeros(1, 4, 5, 5),), buffer, dynamo=False)
     onnx_model = onnx.load_from_string(buffer.getvalue())
     graph = run_passes(import_onnx(onnx_model))
-    assert [lay.kind for lay in graph.layers] == ["conv2d", "relu", "conv2d", "add"], \
+    assert [lay.kind for lay in graph.layers] == ["conv2d", "conv2d", "relu", "add", "relu", "add"], \
         [lay.kind for lay in graph.layers]
 
 
