@@ -12,8 +12,12 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, label
+from mcuq.ir import Layer
+from mcuq.ops import _matvec, op
+from mcuq.qgraph import QLayer, QTensor
 
 
 def image_input(ctx, node) -> Act:
@@ -104,18 +108,39 @@ def to_image(rows: np.ndarray, batch: int, out_hw) -> np.ndarray:
     return rows.reshape(batch, out_hw[0], out_hw[1], -1).transpose(0, 3, 1, 2)
 
 
-WINDOW_PARAMS = ("in_channels", "in_h", "in_w", "out_h", "out_w", "kernel_h", "kernel_w",
-                 "stride_h", "stride_w", "pad_top", "pad_left")  # the C struct mcuq_window_t
-
-
 def window_params(image_shape, g: dict) -> dict:
-    """A window's geometry as scalar layer parameters (model.json keeps scalars)."""
+    """A window's geometry over an image as scalar layer parameters (model.json keeps
+    scalars): the image and output sizes, and flat(g)."""
     c, h, w = image_shape
     out_h, out_w = out_size(image_shape, g)
     return {"in_channels": int(c), "in_h": int(h), "in_w": int(w), "out_h": out_h,
-            "out_w": out_w, "kernel_h": g["kernel"][0], "kernel_w": g["kernel"][1],
-            "stride_h": g["stride"][0], "stride_w": g["stride"][1], "pad_top": g["pads"][0],
-            "pad_left": g["pads"][1], "pad_bottom": g["pads"][2], "pad_right": g["pads"][3]}
+            "out_w": out_w, **flat(g)}
+
+
+def quantize_rows(layer: Layer, qin: QTensor, stats: dict, precision: str, weight: np.ndarray,
+                  **params) -> tuple[QLayer, QTensor]:
+    """A windowed layer whose weights are rows [out][taps] (a convolution): fp16 weights
+    as they are, or int8 by the matvec core (mcuq/ops/_matvec.py). Its params: the
+    window, the fused activation, `params`, and for int8 the requantization and the
+    input zero point (the value of a padding tap)."""
+    relu = layer.attrs.get("activation") == "relu"
+    base = dict(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
+                outputs=list(layer.outputs), source=layer.source)
+    shape = op(layer.kind).output_shape(layer, [qin.shape])
+    params = {**window_params(qin.shape, window_of(layer.attrs)), **params,
+              "activation": "relu" if relu else "none"}
+    what = f"layer {layer.name}"
+    if precision == "fp16":
+        arrays = {"weight": fp16.to_fp16(weight, what),
+                  "bias": fp16.to_fp16(layer.weights["bias"], what)}
+        return QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base), \
+            fp16.tensor(shape)
+    arrays, qparams, out_scale = _matvec.quantize_int8(
+        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu, what,
+        layer.attrs.get("weight_bits", 8))
+    qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
+                                           "in_zero_point": qin.zero_point}, **base)
+    return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])
 
 
 def flat(g: dict) -> dict:

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcuq import fp16
-from mcuq.chip import MAX_CORES
 from mcuq import layouts
+from mcuq.chip import MAX_CORES
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ir import Layer
@@ -134,24 +133,9 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     qin = qins[0]
     if precision == "int8" and layer.attrs.get("cfws") and op("conv2d_cfws").splits(layer):
         return op("conv2d_cfws").quantize(layer, qins, stats, precision)
-    relu = layer.attrs.get("activation") == "relu"
-    base = dict(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
-                outputs=list(layer.outputs), source=layer.source)
     weight = matrix(layer.weights["weight"])
-    shape = output_shape(layer, [qin.shape])
-    params = {**_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
-              "out_channels": int(weight.shape[0]), "activation": "relu" if relu else "none"}
-    if precision == "fp16":
-        arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
-                  "bias": fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")}
-        return (QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base),
-                fp16.tensor(shape))
-    arrays, qparams, out_scale = _matvec.quantize_int8(
-        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
-        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
-    qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
-                                           "in_zero_point": qin.zero_point}, **base)
-    return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])
+    return _conv.quantize_rows(layer, qin, stats, precision, weight,
+                               out_channels=int(weight.shape[0]))
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:

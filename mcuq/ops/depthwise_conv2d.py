@@ -21,7 +21,7 @@ from mcuq import fixedpoint as fx
 from mcuq import fp16, layouts
 from mcuq.chip import MAX_CORES
 from mcuq.ir import Layer
-from mcuq.ops import _conv, _matvec
+from mcuq.ops import _conv
 from mcuq.ops.conv2d import fold_affine, fuse_relu  # noqa: F401 (declarations of this op)
 from mcuq.qgraph import QLayer, QTensor
 
@@ -55,26 +55,9 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
-    qin = qins[0]
-    relu = layer.attrs.get("activation") == "relu"
-    base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
-                outputs=list(layer.outputs), source=layer.source)
     w = layer.weights["weight"]
-    weight = w.reshape(w.shape[0], -1)  # [c][ky * kx]
-    shape = output_shape(layer, [qin.shape])
-    params = {**_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
-              "activation": "relu" if relu else "none"}
-    if precision == "fp16":
-        arrays = {"weight": fp16.to_fp16(weight, f"layer {layer.name}"),
-                  "bias": fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")}
-        return (QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base),
-                fp16.tensor(shape))
-    arrays, qparams, out_scale = _matvec.quantize_int8(
-        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
-        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
-    qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
-                                           "in_zero_point": qin.zero_point}, **base)
-    return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])
+    return _conv.quantize_rows(layer, qins[0], stats, precision,
+                               w.reshape(w.shape[0], -1))  # [c][ky * kx]
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:

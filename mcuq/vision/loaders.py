@@ -31,7 +31,7 @@ def load_images(source: str, size: int | None = 32) -> tuple[np.ndarray, np.ndar
     name, _, split = source.partition(":")
     if name in datasets.CLASSES and split in ("train", "test") and not Path(source).exists():
         images, labels = datasets.load(name, split)
-        return _sized(images, size, source), labels, datasets.CLASSES[name]
+        return _sized(images, size), labels, datasets.CLASSES[name]
     path = Path(source)
     if not path.exists():
         raise McuqError(f"image source not found: {source} (give a folder of class folders, a "
@@ -46,20 +46,24 @@ def load_images(source: str, size: int | None = 32) -> tuple[np.ndarray, np.ndar
     else:
         raise McuqError(f"{path}: not an image source mcuq reads (a folder, a CIFAR-10 .bin "
                         "file or an .npz)")
-    return _sized(images, size, source), labels, classes
+    return _sized(images, size), labels, classes
 
 
-def _sized(images: np.ndarray, size: int | None, source: str) -> np.ndarray:
+def _resized(image: np.ndarray, h: int, w: int, resample=None) -> np.ndarray:
+    """One (C, H, W) float image resized to (C, h, w), plane by plane with PIL (its
+    default filter unless `resample` is given)."""
+    from PIL import Image
+
+    return np.stack([np.asarray(Image.fromarray(plane.astype(np.float32), mode="F").resize(
+        (w, h), resample)) for plane in image])
+
+
+def _sized(images: np.ndarray, size: int | None) -> np.ndarray:
     if size is None or images.shape[2:] == (size, size):
         return images.astype(np.float32)
     from PIL import Image
 
-    out = np.empty(images.shape[:2] + (size, size), np.float32)
-    for i, image in enumerate(images):
-        for c, plane in enumerate(image):
-            out[i, c] = np.asarray(Image.fromarray(plane.astype(np.float32), mode="F").resize(
-                (size, size), Image.BILINEAR))
-    return out
+    return np.stack([_resized(image, size, size, Image.BILINEAR) for image in images])
 
 
 def _folder(path: Path):
@@ -84,12 +88,9 @@ def _folder(path: Path):
     if not images:
         raise McuqError(f"{path} holds no PNG or JPEG images in its class folders "
                         f"({', '.join(classes)})")
-    shapes = {im.shape for im in images}
-    if len(shapes) > 1:
-        from PIL import Image  # noqa: F811 (resize every image to the first one's size)
+    if len({im.shape for im in images}) > 1:  # every image to the first one's size
         h, w = images[0].shape[1:]
-        images = [np.stack([np.asarray(Image.fromarray(p, mode="F").resize((w, h))) for p in im])
-                  for im in images]
+        images = [_resized(im, h, w) for im in images]
     return np.stack(images), np.array(labels, np.int64), classes
 
 
