@@ -30,6 +30,8 @@ side for a signed one (int8 codes split around the zero point).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from mcuq.errors import McuqError
@@ -128,6 +130,18 @@ def _squared_errors(counts: np.ndarray, levels: int) -> np.ndarray:
     return clipped + inside
 
 
+@functools.lru_cache(maxsize=4)
+def _chunks(levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The thresholds i = levels .. BINS (a column) and, for each, the bins where its
+    `levels` chunks start, and i where the last one ends: chunk j starts at
+    floor(j i / levels)."""
+    i = np.arange(levels, BINS + 1)[:, None]
+    bounds = (np.arange(levels + 1)[None, :] * i) // levels
+    for a in (i, bounds):
+        a.flags.writeable = False
+    return i, bounds
+
+
 def kl_divergences(counts: np.ndarray, levels: int) -> np.ndarray:
     """TensorRT's divergence for every threshold T = levels .. BINS bins at once.
 
@@ -144,16 +158,14 @@ def kl_divergences(counts: np.ndarray, levels: int) -> np.ndarray:
     c = np.asarray(counts, np.float64)
     total = c.sum()
     prefix = np.concatenate([[0.0], np.cumsum(c)])
-    nonzero = np.concatenate([[0.0], np.cumsum(c > 0)])
+    nonzero = np.concatenate([[0], np.cumsum(c > 0)])
     with np.errstate(divide="ignore", invalid="ignore"):
         plogp = np.concatenate([[0.0], np.cumsum(np.where(c > 0, c * np.log(c), 0.0))])
-        i = np.arange(levels, BINS + 1)[:, None]                 # thresholds, in bins
-        starts = (np.arange(levels)[None, :] * i) // levels       # (thresholds, chunks)
-        ends = np.concatenate([starts[:, 1:], i], axis=1)
+        i, bounds = _chunks(levels)
         tail = total - prefix[i[:, 0]]
         last = c[i[:, 0] - 1] + tail                              # P's last bin
-        mass = prefix[ends] - prefix[starts]                      # Q's mass per chunk
-        used = nonzero[ends] - nonzero[starts]                    # P's non-zero bins
+        mass = np.diff(np.take(prefix, bounds), axis=1)           # Q's mass per chunk
+        used = np.diff(np.take(nonzero, bounds), axis=1)          # P's non-zero bins
         folded = (c[i[:, 0] - 1] == 0) & (tail > 0)               # the last bin is new
         used[:, -1] += folded
         p_mass = mass.copy()
@@ -161,9 +173,13 @@ def kl_divergences(counts: np.ndarray, levels: int) -> np.ndarray:
         empty = (mass[:, -1] == 0) & (tail > 0)                   # Q's last bin empty
         below = prefix[i[:, 0]]                                   # Q's total
         z = 1.0 + SMOOTHING * empty
-        level = np.log(mass / (used * below[:, None] * z[:, None]))
-        cross = np.where((p_mass > 0) & (mass > 0), p_mass * level, 0.0).sum(axis=1)
-        cross = cross + np.where(empty, tail * np.log(SMOOTHING / z), 0.0)
+        # Q's level in a chunk is mass / (used below z). A chunk without mass has no
+        # P mass either, but for an empty last chunk (its used is 0 or 1): log(1) = 0
+        # leaves it out of the first sum, and the SMOOTHING term counts it instead.
+        log_count = np.log(np.maximum(np.arange(BINS + 1), 1))
+        chunks = (p_mass * (np.log(np.maximum(mass, 1.0)) - log_count[used])).sum(axis=1)
+        kept = total - np.where(empty, tail, 0.0)                 # P's mass where Q has some
+        cross = chunks - np.log(below * z) * kept + np.where(empty, tail * np.log(SMOOTHING / z), 0.0)
         entropy = plogp[i[:, 0] - 1] + np.where(last > 0, last * np.log(last), 0.0)
         kl = (entropy - cross) / total - np.log(total)
     return np.where(below > 0, kl, np.inf)
