@@ -21,7 +21,7 @@ from codegen.planner import ArenaPlan, buffer_key, lifetimes, plan_arena, pointe
 from codegen.program import CArray, CLayer, Program
 
 COMMON_DIRS = ("kernels", "runtime")  # headers copied flat into <out>/c/mcuq/
-PORTS = ("pulp", "host", "qemu")  # runtimes copied into <out>/c/mcuq/ports/
+PORTS = ("pulp", "host", "qemu", "rtl")  # runtimes copied into <out>/c/mcuq/ports/
 TABLES_SOURCE = "mcuq_tables.c"
 
 

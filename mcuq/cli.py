@@ -115,7 +115,9 @@ def simulate(out_dir, input_path, output_path, raw):
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--target", type=click.Choice(["host", "qemu"]), default="host", show_default=True)
+@click.option("--target", type=click.Choice(["host", "qemu", "rtl"]), default="host",
+              show_default=True, help="host: gcc; qemu: RV32 under QEMU; rtl: the CV32E40P "
+              "core's RTL under Verilator (int8 layers only; cycle-accurate).")
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="Float input sequence (default: the first calibration item).")
 @click.option("--dump-layers", is_flag=True, help="Also compare every layer's output.")

@@ -13,12 +13,12 @@ import numpy as np
 
 from codegen.generate import render_verify_data
 from codegen.paths import firmware_dir
-from mcuq import __version__
+from mcuq import __version__, rtl
 from mcuq.errors import McuqError
 from mcuq.qgraph import QGraph, QTensor, from_c_order, to_c_order
 from mcuq.toolchain import qemu_command
 
-TARGETS = ("host", "qemu")
+TARGETS = ("host", "qemu", "rtl")
 
 
 def c_bytes(values: np.ndarray, tensor: QTensor) -> bytes:
@@ -72,11 +72,18 @@ def run(elf: Path, target: str, timeout_s: float, cores: int, extra: list[str] |
     further QEMU arguments (the counting plugin)."""
     cwd = elf.parent.parent
     name = str(elf.relative_to(cwd))
-    cmd = ["./" + name] if target == "host" else qemu_command(name, harts=cores + 1) + (extra or [])
+    if target == "host":
+        cmd = ["./" + name]
+    elif target == "rtl":
+        cmd = [str(rtl.simulator()), "+firmware=" + str(rtl.hex_image(elf).relative_to(cwd))]
+    else:
+        cmd = qemu_command(name, harts=cores + 1) + (extra or [])
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise McuqError(f"the {target} run did not finish within {timeout_s:.0f} s") from None
+    if target == "rtl" and "EXIT SUCCESS" not in result.stdout:
+        result.returncode = result.returncode or 1  # the testbench exits 0 either way
     if result.returncode != 0 or "END" not in result.stdout:
         tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
         raise McuqError(f"the {target} run failed with status {result.returncode}: "

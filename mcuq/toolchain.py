@@ -15,6 +15,11 @@ NEEDS = {
              ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf"),
              (str(PICOLIBC_INCLUDE), "picolibc-riscv64-unknown-elf"),
              ("qemu-system-riscv32", "qemu-system-misc")],
+    "rtl": [("make", "make"), ("clang-19", "clang-19"), ("ld.lld-19", "lld-19"),
+            ("riscv64-unknown-elf-objcopy", "binutils-riscv64-unknown-elf"),
+            ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf"),
+            (str(PICOLIBC_INCLUDE), "picolibc-riscv64-unknown-elf"),
+            ("verilator", "verilator")],
 }
 
 QEMU_COMMAND = [

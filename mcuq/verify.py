@@ -11,6 +11,7 @@ from mcuq.errors import McuqError
 from mcuq.harness import TARGETS, built, c_bytes, parse, run
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
+from mcuq.rtl import require_integer
 from mcuq.toolchain import check_toolchain
 
 
@@ -36,6 +37,8 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     check_toolchain(target)
     qgraph = QGraph.load(out_dir)
     qgraph.require_c("mcuq verify")
+    if target == "rtl":
+        require_integer(qgraph, "mcuq verify")
     cores = check_cores(cores or qgraph.meta.get("cores", 1))
     if sanitize and target != "host":
         raise McuqError("--sanitize builds the host harness with AddressSanitizer; use it "

@@ -34,7 +34,25 @@ static void print_hex(const uint8_t *data, int bytes)
     fputc('\n', stdout);
 }
 
-#ifdef MCUQ_BENCH
+#if defined(MCUQ_BENCH) && defined(MCUQ_PORT_COUNTS)
+/* a port that times its cores itself (rtl): one line per layer,
+ *   C <frame> <layer> <critical cycles> <critical instructions> <cycles>/<instructions> per core */
+static void print_counts(int layer)
+{
+    mcuq_port_counts_t c;
+    mcuq_port_take_counts(&c);
+    printf("C %ld %d %lu %lu", (long)current_frame, layer, (unsigned long)c.critical_cycles,
+           (unsigned long)c.critical_instructions);
+    for (int i = 0; i < MCUQ_PORT_COUNTS; i++)
+        printf(" %lu/%lu", (unsigned long)c.cycles[i], (unsigned long)c.instructions[i]);
+    printf("\n");
+}
+#define MARK_FRAME()                                                                     \
+    do {                                                                                 \
+        mcuq_port_counts_t discard;                                                      \
+        mcuq_port_take_counts(&discard);                                                 \
+    } while (0)
+#elif defined(MCUQ_BENCH)
 /* addi x0, x0, 0x7a0 / 0x7a1: no-ops the plugin recognises (frame start, layer end) */
 #define MARK_FRAME() __asm__ volatile(".4byte 0x7a000013" ::: "memory")
 #define MARK_LAYER() __asm__ volatile(".4byte 0x7a100013" ::: "memory")
@@ -45,7 +63,11 @@ static void print_hex(const uint8_t *data, int bytes)
 void mcuq_trace(int layer, const char *name, const void *data, int bytes)
 {
     (void)name;
-#ifdef MCUQ_BENCH
+#if defined(MCUQ_BENCH) && defined(MCUQ_PORT_COUNTS)
+    (void)data;
+    (void)bytes;
+    print_counts(layer);
+#elif defined(MCUQ_BENCH)
     (void)layer;
     (void)data;
     (void)bytes;
