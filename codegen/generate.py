@@ -127,8 +127,9 @@ def generate_c(program: Program, out_dir: Path) -> dict:
         for src in sorted((firmware_dir() / folder).iterdir()):
             if src.suffix == ".h":
                 shutil.copyfile(src, library / src.name)
-    shutil.copytree(firmware_dir() / "kernels" / program.isa, library / "kernels" / program.isa,
-                    dirs_exist_ok=True)
+    for folder in program.isa_folders or (program.isa,):
+        shutil.copytree(firmware_dir() / "kernels" / folder, library / "kernels" / program.isa,
+                        dirs_exist_ok=True)
     for port in PORTS:
         (library / "ports" / port).mkdir(parents=True, exist_ok=True)
         for src in ("mcuq_port.h", "runtime.c"):

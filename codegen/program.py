@@ -76,13 +76,16 @@ class Program:
     name: str  # C prefix
     version: str  # of the generator, stamped in every file
     source: str  # the model file it came from
-    isa: str  # firmware/kernels/<isa>/
+    isa: str  # the export's kernels: <out>/c/mcuq/kernels/<isa>/
     cores: int  # default cluster cores
     input: str
     output: str
     tensors: dict[str, CTensor]
     layers: list[CLayer]
     tables: dict[str, np.ndarray]  # shared constant tables (mcuq_tables.c)
+    # firmware/kernels/<folder>/ copied into the export's kernels/<isa>/ in order, later
+    # files winning (default: the isa's own folder)
+    isa_folders: tuple = ()
 
     @property
     def weight_bytes(self) -> int:

@@ -29,15 +29,57 @@ def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(rows // group, group, -1).transpose(0, 2, 1))
 
 
+def simd_blocks(w: np.ndarray, rows: int) -> np.ndarray:
+    """[blocks * rows][k] int8 -> [blocks][ceil(k / 4)][rows][4]: each row's k padded with
+    zeros to whole words, and the rows of a block interleaved word by word, so that one
+    4-byte load of the input feeds `rows` SIMD dot products whose weight words follow
+    each other in memory (read with post-increment loads)."""
+    blocks, k = w.shape[0] // rows, w.shape[1]
+    words = -(-k // 4)
+    padded = np.zeros((blocks * rows, words * 4), w.dtype)
+    padded[:, :k] = w
+    return np.ascontiguousarray(padded.reshape(blocks, rows, words, 4).transpose(0, 2, 1, 3))
+
+
+def _xcv(rv32_layout, simd_layout):
+    """int8 arrays in the SIMD layout; fp16 ones as rv32 (the fp16 kernels are shared)."""
+    return lambda w, **kw: (simd_layout(w, **kw) if w.dtype == np.int8 else rv32_layout(w, **kw))
+
+
+def _pad_rows(w: np.ndarray, group: int) -> np.ndarray:
+    rows = -(-w.shape[0] // group) * group
+    padded = np.zeros((rows, w.shape[1]), w.dtype)
+    padded[:w.shape[0]] = w
+    return padded
+
+
+def _simd_gates(w: np.ndarray, gates: int) -> np.ndarray:
+    """[gates * hidden][k] -> [hidden][ceil(k / 4)][gates][4]: a unit's gate rows as one block."""
+    hidden = w.shape[0] // gates
+    unit_major = w.reshape(gates, hidden, -1).transpose(1, 0, 2).reshape(gates * hidden, -1)
+    return simd_blocks(unit_major, gates)
+
+
 # isa -> role -> fn(array, **role arguments)
+_RV32 = {
+    "matvec": lambda w: group_channels(w, LINEAR_GROUP),
+    "gates": lambda w, gates: interleave_gates(w, gates),
+    "taps": lambda w: np.ascontiguousarray(w.T),  # [c][tap] -> [tap][c]
+}
 LAYOUTS = {
-    "rv32": {
-        "matvec": lambda w: group_channels(w, LINEAR_GROUP),
-        "gates": lambda w, gates: interleave_gates(w, gates),
-        "taps": lambda w: np.ascontiguousarray(w.T),  # [c][tap] -> [tap][c]
+    "rv32": _RV32,
+    # CORE-V XCV (and GAP9's Xpulpv2): int8 rows as 4-byte words for the SIMD dot products
+    "xcv": {
+        "matvec": _xcv(_RV32["matvec"], lambda w: simd_blocks(_pad_rows(w, LINEAR_GROUP),
+                                                               LINEAR_GROUP)),
+        "gates": _xcv(_RV32["gates"], _simd_gates),
+        "taps": _RV32["taps"],  # depthwise: per-channel products, no dot product to vectorise
     },
 }
 ISAS = tuple(LAYOUTS)
+# the kernel folders of each ISA, later ones overriding files of earlier ones: xcv's
+# kernels are rv32's, built against its own mcuq_isa.h
+KERNEL_FOLDERS = {"rv32": ("rv32",), "xcv": ("rv32", "xcv")}
 
 
 def arrange(isa: str, role: str, array: np.ndarray, **kw) -> np.ndarray:

@@ -12,7 +12,7 @@ from mcuq import fixedpoint as fx
 from mcuq.errors import McuqError
 from mcuq.ops import op
 from mcuq.ops.base import SUFFIX
-from mcuq.layouts import ISAS
+from mcuq.layouts import ISAS, KERNEL_FOLDERS
 from mcuq.qgraph import QGraph, QLayer
 
 # shared by the int8 and fp16 sigmoid/tanh of every kernel (mcuq_fixedpoint.h)
@@ -54,6 +54,7 @@ def lower(qgraph: QGraph, isa: str, source: str) -> Program:
     tensors = {name: CTensor(name, t.dtype, t.shape, t.c_layout, t.scale, t.zero_point)
                for name, t in qgraph.tensors.items()}
     return Program(name=qgraph.name, version=__version__, source=source, isa=isa,
+                   isa_folders=KERNEL_FOLDERS[isa],
                    cores=int(qgraph.meta.get("cores", 1)), input=qgraph.input,
                    output=qgraph.output, tensors=tensors,
                    layers=[lower_layer(qgraph.name, layer, isa) for layer in qgraph.layers],

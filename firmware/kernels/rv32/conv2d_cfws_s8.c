@@ -22,6 +22,7 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
     const mcuq_window_t *g = &p->conv.window;
     const int32_t k = m->in_features, channels = m->out_features, cin = g->in_channels;
     const int32_t zp = m->out_zero_point, groups = (channels + 3) / 4;
+    const int32_t row = MCUQ_ROW_S8(k), crow = MCUQ_ROW_S8(cin);
     const int32_t centre_y = g->kernel_h / 2 - g->pad_top, centre_x = g->kernel_w / 2 - g->pad_left;
     uint8_t *col = (uint8_t *)column + mcuq_core_id() * ((k + 3) & ~3);
     int32_t first, last, group_first, group_last;
@@ -39,12 +40,12 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
             const int32_t rows = channels - n < lanes ? channels - n : lanes;
             int32_t fine[8] = {0, 0, 0, 0, 0, 0, 0, 0}, coarse[8] = {0, 0, 0, 0, 0, 0, 0, 0};
             if (lanes == 8) {
-                mcuq_dot4i2_s8(m->weight + n * k, m->weight + (n + 4) * k, x, k, fine, fine + 4);
-                mcuq_dot4i2_s8(p->coarse + n * cin, p->coarse + (n + 4) * cin, centre, cin,
+                mcuq_dot4i2_s8(m->weight + n * row, m->weight + (n + 4) * row, x, k, fine, fine + 4);
+                mcuq_dot4i2_s8(p->coarse + n * crow, p->coarse + (n + 4) * crow, centre, cin,
                                coarse, coarse + 4);
             } else {
-                mcuq_dot4i_s8(m->weight + n * k, x, k, fine);
-                mcuq_dot4i_s8(p->coarse + n * cin, centre, cin, coarse);
+                mcuq_dot4i_s8(m->weight + n * row, x, k, fine);
+                mcuq_dot4i_s8(p->coarse + n * crow, centre, cin, coarse);
             }
             for (int32_t r = 0; r < rows; r++) {
                 const int32_t c = mcuq_requant(coarse[r] + p->coarse_bias[n + r],

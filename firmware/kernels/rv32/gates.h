@@ -20,7 +20,7 @@
  * interleaved, and two units run in one pass, so one load of x[k] (or h[k]) feeds 6 or
  * 8 rows. One body for both precisions: P the parameter struct, T the element type,
  * A the accumulator type, S the dot-product suffix. */
-#define MCUQ_BLOCK_SUMS(NAME, P, T, A, S)                                               \
+#define MCUQ_BLOCK_SUMS(NAME, P, T, A, S, ROW)                                               \
     static inline __attribute__((always_inline)) void NAME(                              \
         const P *p, int32_t gates, int32_t j, int32_t units, const T *x, const T *h,     \
         A *gx, A *gh)                                                                    \
@@ -31,13 +31,14 @@
                 gx[u * gates + q] = p->b_ih[q * hid + j + u];                            \
                 gh[u * gates + q] = p->b_hh[q * hid + j + u];                            \
             }                                                                            \
-        const T *wx = p->w_ih + j * k * gates, *wh = p->w_hh + j * hid * gates;          \
+        const int32_t rk = ROW(k), rh = ROW(hid);                                        \
+        const T *wx = p->w_ih + j * rk * gates, *wh = p->w_hh + j * rh * gates;          \
         if (units == 2 && gates == 4) {                                                  \
-            mcuq_dot4i2_##S(wx, wx + k * 4, x, k, gx, gx + 4);                           \
-            mcuq_dot4i2_##S(wh, wh + hid * 4, h, hid, gh, gh + 4);                       \
+            mcuq_dot4i2_##S(wx, wx + rk * 4, x, k, gx, gx + 4);                           \
+            mcuq_dot4i2_##S(wh, wh + rh * 4, h, hid, gh, gh + 4);                       \
         } else if (units == 2) {                                                         \
-            mcuq_dot3i2_##S(wx, wx + k * 3, x, k, gx, gx + 3);                           \
-            mcuq_dot3i2_##S(wh, wh + hid * 3, h, hid, gh, gh + 3);                       \
+            mcuq_dot3i2_##S(wx, wx + rk * 3, x, k, gx, gx + 3);                           \
+            mcuq_dot3i2_##S(wh, wh + rh * 3, h, hid, gh, gh + 3);                       \
         } else if (gates == 4) {                                                         \
             mcuq_dot4i_##S(wx, x, k, gx);                                                \
             mcuq_dot4i_##S(wh, h, hid, gh);                                              \
@@ -46,9 +47,9 @@
             mcuq_dot3i_##S(wh, h, hid, gh);                                              \
         }                                                                                \
     }
-MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8)
+MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8, MCUQ_ROW_S8)
 /* fp16: each row summed in k order (mcuq_fp16.h); these are the gate inputs */
-MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16)
+MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16, MCUQ_ROW_F16)
 
 /* int8: the sums above, each row requantized to Q12 */
 /* always inlined: the GRU kernel calls it from both of its forms, and a call in the unit

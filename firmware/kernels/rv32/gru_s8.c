@@ -61,11 +61,10 @@ __attribute__((noinline)) static void gru_s8_reset_first(const mcuq_gru_s8_t *p,
     }
     mcuq_cluster_barrier(); /* every core's r h is written */
     for (int32_t j = first; j < last; j++) {
-        const int8_t *w = g->w_hh + j * hid * 3 + 2; /* unit j's n row, stride 3 */
         const int32_t row = 2 * hid + j;
-        int32_t acc = g->b_hh[row];
-        for (int32_t k = 0; k < hid; k++)
-            acc += w[3 * k] * rh[k];
+        /* unit j's n row: row 2 of its interleaved block of three */
+        const int32_t acc = g->b_hh[row]
+                            + mcuq_dot_row_s8(g->w_hh + j * MCUQ_ROW_S8(hid) * 3, 3, 2, rh, hid);
         const int32_t gh_n = mcuq_requant(acc, g->mult_hh[row], g->shift_hh[row]);
         const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gxn[j], gh_n));
         output[j] = gru_s8_update(p, h[j], zs[j], n);

@@ -23,7 +23,7 @@ static inline __attribute__((always_inline)) void
 mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
                int8_t *output)
 {
-    const int32_t k = p->in_features;
+    const int32_t k = p->in_features, row = MCUQ_ROW_S8(k);
     const int32_t zp = p->out_zero_point;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
@@ -31,9 +31,9 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
         const int32_t rows = p->out_features - n < channels ? p->out_features - n : channels;
         int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         if (channels == 8)
-            mcuq_dot4i2_s8(p->weight + n * k, p->weight + (n + 4) * k, input, k, acc, acc + 4);
+            mcuq_dot4i2_s8(p->weight + n * row, p->weight + (n + 4) * row, input, k, acc, acc + 4);
         else
-            mcuq_dot4i_s8(p->weight + n * k, input, k, acc);
+            mcuq_dot4i_s8(p->weight + n * row, input, k, acc);
         for (int32_t r = 0; r < rows; r++) {
             const int32_t y = mcuq_requant(p->bias[n + r] + acc[r], p->mult[n + r],
                                            p->shift[n + r]);

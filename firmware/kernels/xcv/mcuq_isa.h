@@ -1,0 +1,321 @@
+/* Inner-loop primitives of the int8 kernels for cores with 4-way int8 SIMD dot products:
+ * CORE-V XCV (OpenHW CV32E40P) and GAP9's Xpulpv2 (RI5CY). The kernels are rv32's
+ * (firmware/kernels/rv32/, copied beside this header into the export), built against this
+ * header instead of rv32's: the same kernel source, another dot product.
+ *
+ * Weight layout (mcuq/layouts.py, "xcv"): a block of G rows (G = 4 output channels of a
+ * Linear or convolution, or the 3 or 4 gates of a recurrent unit) is stored as
+ * ceil(k / 4) chunks of G words, word g of chunk c holding row g's weights 4c .. 4c + 3,
+ * the rows padded with zeros to whole words. One 4-byte load of the input then feeds G
+ * `sdotsp.b` (acc += four int8 x int8 products), and the weight words come in the order
+ * they are used, so every load is a post-increment load from one pointer.
+ *
+ * Three builds of the same primitives, all exact int32 sums (the order of integer
+ * additions cannot change a result, so SIMD changes nothing the simulator computes):
+ *   - clang-19 with the XCV extensions (__riscv_xcvsimd): inline assembly in hardware
+ *     loops (LLVM 19 has no SIMD builtins and no hardware loops of its own); the
+ *     mcuq --target rtl build, run on the CV32E40P RTL.
+ *   - MCUQ_PULP_BUILTINS (GAP SDK, PULP GCC, Xpulpv2 encodings): C with
+ *     __builtin_pulp_sdotsp4, from which that compiler makes the post-increment loads and
+ *     hardware loops itself. Needs the GAP SDK, which this project cannot install: it is
+ *     compiled by GAP users, not here.
+ *   - anything else (the host, or QEMU's RV32 without XCV): the same C with a portable
+ *     4-way dot product, so an xcv export also runs and verifies there.
+ * Input vectors need no alignment (both cores load misaligned words in hardware) and are
+ * never read past their last element: the k % 4 tail is summed byte by byte.
+ */
+#ifndef MCUQ_ISA_H
+#define MCUQ_ISA_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "dot_f16.h"
+#include "mcuq_fixedpoint.h"
+
+#define MCUQ_ISA_XCV 1
+
+/* int8 weights per row in the layout: k padded to whole words */
+#define MCUQ_ROW_S8(k) (((k) + 3) & ~3)
+
+/* the k % 4 inputs after the last whole word: byte products with the chunk at w */
+static inline void mcuq_dot_tail_s8(const int8_t *w, int32_t G, const int8_t *x, int32_t rem,
+                                    int32_t *acc)
+{
+    for (int32_t g = 0; g < G; g++)
+        for (int32_t t = 0; t < rem; t++)
+            acc[g] += w[4 * g + t] * x[t];
+}
+
+#if defined(__riscv_xcvsimd) && defined(__riscv_xcvmem) && defined(__riscv_xcvbi)
+
+/* --- XCV: hardware loops of post-increment loads and sdotsp.b ------------------------- */
+
+#define MCUQ_STR_(x) #x
+#define MCUQ_STR(x) MCUQ_STR_(x)
+#define MCUQ_NARG(...) MCUQ_NARG_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, \
+                                  12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MCUQ_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, \
+                   _18, _19, _20, _21, _22, _23, _24, N, ...) N
+#define MCUQ_CAT_(a, b) a##b
+#define MCUQ_CAT(a, b) MCUQ_CAT_(a, b)
+/* the instruction strings of a body, one per argument, joined */
+#define MCUQ_JOIN(...) MCUQ_CAT(MCUQ_JOIN_, MCUQ_NARG(__VA_ARGS__))(__VA_ARGS__)
+#define MCUQ_JOIN_1(a) a
+#define MCUQ_JOIN_2(a, ...) a MCUQ_JOIN_1(__VA_ARGS__)
+#define MCUQ_JOIN_3(a, ...) a MCUQ_JOIN_2(__VA_ARGS__)
+#define MCUQ_JOIN_4(a, ...) a MCUQ_JOIN_3(__VA_ARGS__)
+#define MCUQ_JOIN_5(a, ...) a MCUQ_JOIN_4(__VA_ARGS__)
+#define MCUQ_JOIN_6(a, ...) a MCUQ_JOIN_5(__VA_ARGS__)
+#define MCUQ_JOIN_7(a, ...) a MCUQ_JOIN_6(__VA_ARGS__)
+#define MCUQ_JOIN_8(a, ...) a MCUQ_JOIN_7(__VA_ARGS__)
+#define MCUQ_JOIN_9(a, ...) a MCUQ_JOIN_8(__VA_ARGS__)
+#define MCUQ_JOIN_10(a, ...) a MCUQ_JOIN_9(__VA_ARGS__)
+#define MCUQ_JOIN_11(a, ...) a MCUQ_JOIN_10(__VA_ARGS__)
+#define MCUQ_JOIN_12(a, ...) a MCUQ_JOIN_11(__VA_ARGS__)
+#define MCUQ_JOIN_13(a, ...) a MCUQ_JOIN_12(__VA_ARGS__)
+#define MCUQ_JOIN_14(a, ...) a MCUQ_JOIN_13(__VA_ARGS__)
+#define MCUQ_JOIN_15(a, ...) a MCUQ_JOIN_14(__VA_ARGS__)
+#define MCUQ_JOIN_16(a, ...) a MCUQ_JOIN_15(__VA_ARGS__)
+#define MCUQ_JOIN_17(a, ...) a MCUQ_JOIN_16(__VA_ARGS__)
+#define MCUQ_JOIN_18(a, ...) a MCUQ_JOIN_17(__VA_ARGS__)
+#define MCUQ_JOIN_19(a, ...) a MCUQ_JOIN_18(__VA_ARGS__)
+#define MCUQ_JOIN_20(a, ...) a MCUQ_JOIN_19(__VA_ARGS__)
+
+/* A hardware loop (level 0) of `count` iterations over the body, one instruction per
+ * argument. cv.setup takes the body's end as an offset in instructions, which is counted
+ * here from the arguments, never written by hand; and the assembler measures the body
+ * between two labels and refuses to build if an argument held more or less than one
+ * 4-byte instruction. (A wrong length would run silently with wrong results.)
+ * cv.setup has no mnemonic in LLVM 19 or binutils 2.40, hence .insn (CORE-V v2
+ * encoding: opcode 0x2B, funct3 4, rd field 0b01110 for loop 0). The body is
+ * uncompressed (norvc) and word-aligned, and holds no branch. */
+#define MCUQ_HWLOOP0(count, ...)                                                         \
+    ".balign 4\n.option push\n.option norvc\n"                                           \
+    ".insn i 0x2B, 4, x14, " count ", " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) " + 1\n"        \
+    "771:\n" MCUQ_JOIN(__VA_ARGS__) "772:\n"                                             \
+    ".if (772b - 771b) != 4 * " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) "\n"                    \
+    ".error \"mcuq: hardware loop body is not one instruction per argument\"\n"          \
+    ".endif\n.option pop\n"
+
+#define MCUQ_LW(rd, ptr, step) "cv.lw " rd ", (" ptr "), " step "\n"
+#define MCUQ_SDOT(acc, a, b) "cv.sdotsp.b " acc ", " a ", " b "\n"
+
+/* acc[g] += sum_k w_g[k] x[k] over one block of 4 rows: per word of x, 1 + 4 loads and
+ * 4 dot products (16 MACs in 9 instructions); each load is used two instructions later,
+ * so no load-use stall. */
+static inline void mcuq_dot4i_s8(const int8_t *restrict w, const int8_t *restrict x,
+                                 int32_t n, int32_t acc[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, xv, wa, wb;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xv]", "%[x]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a2]", "%[wa]", "%[xv]"),
+                                      MCUQ_SDOT("%[a3]", "%[wb]", "%[xv]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                           [w] "+r"(w), [x] "+r"(x), [xv] "=&r"(xv), [wa] "=&r"(wa),
+                           [wb] "=&r"(wb)
+                         : [words] "r"(words)
+                         : "memory");
+    int32_t a[4] = {a0, a1, a2, a3};
+    mcuq_dot_tail_s8(w, 4, x, n & 3, a);
+    for (int32_t g = 0; g < 4; g++)
+        acc[g] += a[g];
+}
+
+/* the same for 3 rows (a GRU unit's gates): 12 MACs in 7 instructions */
+static inline void mcuq_dot3i_s8(const int8_t *restrict w, const int8_t *restrict x,
+                                 int32_t n, int32_t acc[3])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, xv, wa, wb, wc;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xv]", "%[x]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w]", "4"),
+                                      MCUQ_LW("%[wc]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xv]"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xv]"),
+                                      MCUQ_SDOT("%[a2]", "%[wc]", "%[xv]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [w] "+r"(w),
+                           [x] "+r"(x), [xv] "=&r"(xv), [wa] "=&r"(wa), [wb] "=&r"(wb),
+                           [wc] "=&r"(wc)
+                         : [words] "r"(words)
+                         : "memory");
+    int32_t a[3] = {a0, a1, a2};
+    mcuq_dot_tail_s8(w, 3, x, n & 3, a);
+    for (int32_t g = 0; g < 3; g++)
+        acc[g] += a[g];
+}
+
+/* two blocks of 4 rows at once: one input word feeds 8 dot products (32 MACs in 17
+ * instructions) */
+static inline void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                  const int8_t *restrict x, int32_t n, int32_t acc0[4],
+                                  int32_t acc1[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, xv, wa, wb;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xv]", "%[x]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a2]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[a3]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[b0]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[b1]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[b2]", "%[wa]", "%[xv]"),
+                                      MCUQ_SDOT("%[b3]", "%[wb]", "%[xv]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                           [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                           [w0] "+r"(w0), [w1] "+r"(w1), [x] "+r"(x), [xv] "=&r"(xv),
+                           [wa] "=&r"(wa), [wb] "=&r"(wb)
+                         : [words] "r"(words)
+                         : "memory");
+    int32_t a[4] = {a0, a1, a2, a3}, b[4] = {b0, b1, b2, b3};
+    mcuq_dot_tail_s8(w0, 4, x, n & 3, a);
+    mcuq_dot_tail_s8(w1, 4, x, n & 3, b);
+    for (int32_t g = 0; g < 4; g++) {
+        acc0[g] += a[g];
+        acc1[g] += b[g];
+    }
+}
+
+/* two blocks of 3 rows (two GRU units): 24 MACs in 13 instructions */
+static inline void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                  const int8_t *restrict x, int32_t n, int32_t acc0[3],
+                                  int32_t acc1[3])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, xv, wa, wb;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xv]", "%[x]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[a2]", "%[wa]", "%[xv]"),
+                                      MCUQ_LW("%[wa]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[b0]", "%[wb]", "%[xv]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[b1]", "%[wa]", "%[xv]"),
+                                      MCUQ_SDOT("%[b2]", "%[wb]", "%[xv]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [b0] "+r"(b0),
+                           [b1] "+r"(b1), [b2] "+r"(b2), [w0] "+r"(w0), [w1] "+r"(w1),
+                           [x] "+r"(x), [xv] "=&r"(xv), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                         : [words] "r"(words)
+                         : "memory");
+    int32_t a[3] = {a0, a1, a2}, b[3] = {b0, b1, b2};
+    mcuq_dot_tail_s8(w0, 3, x, n & 3, a);
+    mcuq_dot_tail_s8(w1, 3, x, n & 3, b);
+    for (int32_t g = 0; g < 3; g++) {
+        acc0[g] += a[g];
+        acc1[g] += b[g];
+    }
+}
+
+/* one row of a block of G rows: its words are 4 G bytes apart (register post-increment) */
+static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
+                                      const int8_t *restrict x, int32_t n)
+{
+    int32_t acc = 0, xv, wv;
+    const int32_t words = n >> 2, stride = 4 * G;
+    w += 4 * row;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xv]", "%[x]", "4"),
+                                      MCUQ_LW("%[wv]", "%[w]", "%[stride]"),
+                                      MCUQ_SDOT("%[acc]", "%[wv]", "%[xv]"))
+                         : [acc] "+r"(acc), [w] "+r"(w), [x] "+r"(x), [xv] "=&r"(xv),
+                           [wv] "=&r"(wv)
+                         : [words] "r"(words), [stride] "r"(stride)
+                         : "memory");
+    for (int32_t t = 0; t < (n & 3); t++)
+        acc += w[t] * x[t];
+    return acc;
+}
+
+#else
+
+/* --- C: GAP SDK builtins, or a portable 4-way dot product ------------------------------ */
+
+#if defined(MCUQ_PULP_BUILTINS)
+typedef signed char mcuq_v4s __attribute__((vector_size(4)));
+/* GAP9 / RI5CY (Xpulpv2): p.sdotsp.b */
+#define MCUQ_SDOT4(acc, w, x)                                                            \
+    ((acc) = __builtin_pulp_sdotsp4(*(const mcuq_v4s *)(w), *(const mcuq_v4s *)(x), (acc)))
+#else
+static inline int32_t mcuq_sdot4(const int8_t *w, const int8_t *x, int32_t acc)
+{
+    return acc + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
+}
+#define MCUQ_SDOT4(acc, w, x) ((acc) = mcuq_sdot4((w), (x), (acc)))
+#endif
+
+#define MCUQ_DOT_BLOCK(NAME, G)                                                         \
+    static inline void NAME(const int8_t *restrict w, const int8_t *restrict x,         \
+                            int32_t n, int32_t acc[G])                                   \
+    {                                                                                    \
+        int32_t a[G] = {0};                                                              \
+        for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * (G))                     \
+            for (int32_t g = 0; g < (G); g++)                                            \
+                MCUQ_SDOT4(a[g], w + 4 * g, x);                                          \
+        mcuq_dot_tail_s8(w, (G), x, n & 3, a);                                           \
+        for (int32_t g = 0; g < (G); g++)                                                \
+            acc[g] += a[g];                                                              \
+    }
+MCUQ_DOT_BLOCK(mcuq_dot3i_s8, 3)
+MCUQ_DOT_BLOCK(mcuq_dot4i_s8, 4)
+
+static inline void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                  const int8_t *restrict x, int32_t n, int32_t acc0[4],
+                                  int32_t acc1[4])
+{
+    mcuq_dot4i_s8(w0, x, n, acc0);
+    mcuq_dot4i_s8(w1, x, n, acc1);
+}
+
+static inline void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                  const int8_t *restrict x, int32_t n, int32_t acc0[3],
+                                  int32_t acc1[3])
+{
+    mcuq_dot3i_s8(w0, x, n, acc0);
+    mcuq_dot3i_s8(w1, x, n, acc1);
+}
+
+static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
+                                      const int8_t *restrict x, int32_t n)
+{
+    int32_t acc = 0;
+    w += 4 * row;
+    for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * G)
+        MCUQ_SDOT4(acc, w, x);
+    for (int32_t t = 0; t < (n & 3); t++)
+        acc += w[t] * x[t];
+    return acc;
+}
+
+#endif
+
+#endif
