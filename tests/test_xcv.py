@@ -1,0 +1,193 @@
+"""The xcv instruction set (SIMD dot products, hardware loops) on the CV32E40P core's RTL.
+
+Every int8 op runs in one of three small models with odd sizes (no dimension a multiple
+of 4, so every dot product has a tail, and inputs sit at unaligned addresses), exported
+with --isa xcv and verified byte for byte against the simulator on the RTL, on 1 core
+and as an 8-core split (every core's share, its barriers included). The same exports
+also verify on the host, where the xcv header's portable C form of the same primitives
+(the form GAP SDK builds use, with the PULP builtins) runs; and the scalar rv32 kernels
+verify on the RTL too, since they are the baseline the bench compares with.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from conftest import random_sequences, save_model
+from mcuq.export import export
+from mcuq.layouts import simd_blocks
+from mcuq.qgraph import QGraph
+from mcuq.verify import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class VectorOps(nn.Module):
+    """linear (+fused ReLU), sigmoid, tanh, add, standalone relu, concat."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(13, 11), nn.Linear(11, 9), nn.Linear(18, 5)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x))
+        g = self.fc2(h)
+        s = torch.relu(torch.sigmoid(g) + torch.tanh(g))
+        return self.fc3(torch.cat([s, g], dim=-1))
+
+
+class Recurrent(nn.Module):
+    """gru and lstm (the PyTorch forms), then a linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(7, 9, batch_first=True)
+        self.lstm = nn.LSTM(9, 11, batch_first=True)
+        self.fc = nn.Linear(11, 5)
+
+    def forward(self, x):
+        return self.fc(self.lstm(self.gru(x)[0])[0])
+
+
+class ImageOps(nn.Module):
+    """conv2d 3x3 (cfws with --cfws) and 1x1, stride 1 and 2, depthwise, maxpool, global
+    average pool, flatten, linear: 3 x 9 x 7 images."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 5, 3, padding=1)
+        self.dw = nn.Conv2d(5, 5, 3, stride=2, padding=1, groups=5)
+        self.pw = nn.Conv2d(5, 7, 1)
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(7, 9, 3, padding=1)
+        self.fc = nn.Linear(9, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        x = torch.relu(self.pw(self.dw(x)))
+        x = torch.relu(self.conv2(self.pool(x)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def _export(tmp_path: Path, name: str, isa: str, **options) -> tuple[Path, np.ndarray]:
+    torch.manual_seed(5)
+    if name == "recurrent":
+        model, example = Recurrent().eval(), torch.zeros(1, 6, 7)
+        data = random_sequences(4, 6, 7, seed=2)
+        frames = data[0]
+        path = save_model(model, example, "onnx_legacy", tmp_path / "model")
+    else:
+        model, shape = (VectorOps(), (13,)) if name == "vector" else (ImageOps(), (3, 9, 7))
+        model = model.eval()
+        rng = np.random.default_rng(3)
+        data = (rng.standard_normal((6, *shape)) * 1.5 + 0.4).astype(np.float32)
+        frames = data[:2]
+        path = save_model(model, torch.zeros(1, *shape), "onnx_legacy", tmp_path / "model",
+                          dynamic_time=False)
+    np.save(tmp_path / "calib.npy", data)
+    out = tmp_path / f"out_{isa}"
+    export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa, **options)
+    return out, frames
+
+
+CASES = [("vector", {}), ("recurrent", {}), ("image", {}), ("image", {"cfws": True})]
+
+
+@pytest.mark.parametrize("name,options", CASES, ids=[f"{n}{'-cfws' if o else ''}"
+                                                     for n, o in CASES])
+def test_xcv_kernels_are_bit_exact_on_the_rtl(tmp_path, name, options):
+    out, frames = _export(tmp_path, name, "xcv", **options)
+    kinds = {layer.kind for layer in QGraph.load(out).layers}
+    expected = {"vector": {"linear", "sigmoid", "tanh", "add", "relu", "concat"},
+                "recurrent": {"gru", "lstm", "linear"},
+                "image": {"conv2d_cfws" if options else "conv2d", "depthwise_conv2d",
+                          "maxpool", "global_avgpool", "flatten", "linear"}}[name]
+    assert expected <= kinds, kinds
+    for target, cores in (("rtl", 1), ("rtl", 8), ("host", 3)):
+        summary = verify(out, target, frames, cores=cores)
+        assert summary["compared_bytes"] > 0 and summary["mismatched_bytes"] == 0, summary
+
+
+def test_gru_reset_first_and_lstm_peepholes_on_the_rtl(tmp_path):
+    """The GRU form that needs the n row apart (mcuq_dot_row_s8) and the LSTM with
+    peepholes, hand-written ONNX, hidden sizes 7 and 9."""
+    import onnx
+
+    from tests.ops.optest import onnx_rnn
+
+    for op_type, kw in (("GRU", {"linear_before_reset": 0}), ("LSTM", {"peepholes": True})):
+        onnx.save(onnx_rnn(op_type, 5, 7 if op_type == "GRU" else 9, seed=3, **kw),
+                  tmp_path / "m.onnx")
+        np.save(tmp_path / "calib.npy", random_sequences(4, 9, 5, 5))
+        out = tmp_path / op_type
+        export(tmp_path / "m.onnx", tmp_path / "calib.npy", out, precision="int8", isa="xcv")
+        for cores in (1, 8):
+            summary = verify(out, "rtl", random_sequences(1, 9, 5, 6)[0], cores=cores)
+            assert summary["mismatched_bytes"] == 0 and summary["compared_bytes"] > 0, summary
+
+
+def test_scalar_kernels_are_bit_exact_on_the_rtl(tmp_path):
+    """The rv32 kernels, the bench's scalar baseline, on the same core."""
+    out, frames = _export(tmp_path, "recurrent", "rv32")
+    for cores in (1, 8):
+        assert verify(out, "rtl", frames, cores=cores)["mismatched_bytes"] == 0
+
+
+def test_fp16_layers_are_refused_on_the_rtl(tmp_path):
+    out, frames = _export(tmp_path, "vector", "xcv")
+    export(tmp_path / "model.onnx", tmp_path / "calib.npy", tmp_path / "mixed",
+           precision="fp16", isa="xcv")
+    from mcuq.errors import McuqError
+    with pytest.raises(McuqError, match="no FPU"):
+        verify(tmp_path / "mixed", "rtl", frames)
+
+
+def test_simd_blocks_layout():
+    """Row g's weights 4c .. 4c + 3 are word g of chunk c; the tail is zero-padded."""
+    w = np.arange(2 * 3 * 6, dtype=np.int8).reshape(6, 6)  # 2 blocks of 3 rows, k = 6
+    laid = simd_blocks(w, 3)
+    assert laid.shape == (2, 2, 3, 4)
+    for block in range(2):
+        for g in range(3):
+            row = w[block * 3 + g]
+            np.testing.assert_array_equal(laid[block, 0, g], row[:4])
+            np.testing.assert_array_equal(laid[block, 1, g], [row[4], row[5], 0, 0])
+
+
+HWLOOP_BODY = """
+#include "mcuq_isa.h"
+int32_t f(const int8_t *w, const int8_t *x, int32_t words) {
+    int32_t acc = 0;
+    __asm__ volatile(MCUQ_HWLOOP0("%[n]", BODY)
+                     : [acc] "+r"(acc), [w] "+r"(w), [x] "+r"(x) : [n] "r"(words)
+                     : "t0", "t1", "memory");
+    return acc;
+}
+"""
+
+
+@pytest.mark.parametrize("body,ok", [
+    ('MCUQ_LW("t0", "%[w]", "4"), MCUQ_LW("t1", "%[x]", "4"), MCUQ_SDOT("%[acc]", "t0", "t1")',
+     True),
+    # two instructions in one argument: the count would be one short
+    ('MCUQ_LW("t0", "%[w]", "4") MCUQ_LW("t1", "%[x]", "4"), MCUQ_SDOT("%[acc]", "t0", "t1")',
+     False),
+])
+def test_a_wrong_hardware_loop_length_does_not_build(tmp_path, body, ok):
+    src = tmp_path / "loop.c"
+    src.write_text(HWLOOP_BODY.replace("BODY", body))
+    kernels = ROOT / "firmware" / "kernels"
+    result = subprocess.run(
+        ["clang-19", "--target=riscv32-unknown-elf",
+         "-march=rv32imc_zicsr_xcvsimd_xcvmac_xcvmem_xcvbi_xcvalu", "-mabi=ilp32", "-O2",
+         "-isystem", "/usr/lib/picolibc/riscv64-unknown-elf/include", f"-I{kernels}",
+         f"-I{kernels / 'xcv'}", f"-I{kernels / 'rv32'}", "-c", str(src), "-o",
+         str(tmp_path / "loop.o")], capture_output=True, text=True)
+    assert (result.returncode == 0) == ok, result.stderr
+    if not ok:
+        assert "hardware loop body is not one instruction per argument" in result.stderr
