@@ -1,4 +1,5 @@
-"""mcuq bench: per-core instruction counts of the generated C on RV32 under QEMU.
+"""mcuq bench: per-core instruction counts of the generated C on RV32 under QEMU, or
+cycle counts on the CV32E40P core's RTL (--target rtl, `bench_rtl`).
 
 QEMU runs with `-icount shift=0` (repeatable) and a TCG plugin built here from
 firmware/bench/insncount.c, which counts executed instructions per hart and
@@ -119,3 +120,119 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
                      "load": {k: v / budget for k, v in critical.items()}},
         "layers": layers,
     }
+
+
+def parse_counts(stdout: str, layers: int, cores: int) -> np.ndarray:
+    """The rtl port's per-layer counts (firmware/harness/verify_main.c, "C" lines):
+    (frames, layers, 2 + 2 cores): critical-path cycles and instructions, then cycles and
+    instructions of each core."""
+    rows = []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "C":
+            per_core = [int(v) for pair in parts[5:5 + cores] for v in pair.split("/")]
+            rows.append([int(parts[3]), int(parts[4])] + per_core)
+    if not rows or len(rows) % layers:
+        raise McuqError(f"the RTL run printed {len(rows)} layer counts, not a multiple of "
+                        f"{layers} layers")
+    return np.array(rows, dtype=np.int64).reshape(-1, layers, 2 + 2 * cores)
+
+
+def run_rtl(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
+            expected: np.ndarray, timeout_s: float) -> np.ndarray:
+    with built(out_dir, qgraph, "rtl", frames_q, trace=False, cores=cores, bench=True) as elf:
+        result = run(elf, "rtl", timeout_s, cores)
+        outputs, _, _ = parse(result.stdout)
+        if b"".join(outputs) != c_bytes(expected, qgraph.output_tensor):
+            raise McuqError(f"the {cores}-core RTL bench build is not bit-exact with the "
+                            "simulator; run `mcuq verify --target rtl --dump-layers` on it")
+        return parse_counts(result.stdout, len(qgraph.layers), cores)
+
+
+def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
+              clock_hz: float = 370e6, hop_s: float = 6.25e-3, timeout_s: float = 3600.0,
+              scalar: bool = True) -> dict:
+    """Cycles per layer on the CV32E40P RTL, for the export's instruction set and (when it
+    is not rv32, and `scalar`) for the scalar rv32 kernels of the same quantized model,
+    generated afresh, so the SIMD gain is a ratio of two runs on one core.
+
+    An N-core figure runs each core's share of every layer on the one core, in turn (the
+    split is deterministic; mcuq/rtl.py); a layer's critical path is, per barrier phase,
+    the busiest core's cycles. Memory is single-cycle: a cluster's memory-bank contention
+    and DMA are not modelled. The control core's fork and join are not counted."""
+    import tempfile
+
+    from codegen.generate import generate_c
+    from mcuq.lower import lower
+    from mcuq.rtl import require_integer
+
+    out_dir = Path(out_dir)
+    cores_list = sorted({check_cores(c) for c in cores_list})
+    check_toolchain("rtl")
+    qgraph = QGraph.load(out_dir)
+    qgraph.require_c("mcuq bench")
+    require_integer(qgraph, "mcuq bench")
+    isa = qgraph.meta.get("isa", "rv32")
+    sim = Simulator(qgraph)
+    frames_q = sim.quantize_input(frames_input[None])
+    expected = sim.run_device(frames_q)[0]
+    counts = {c: run_rtl(out_dir, qgraph, frames_q[0], c, expected, timeout_s)
+              for c in cores_list}
+    baseline = None
+    if scalar and isa != "rv32":
+        with tempfile.TemporaryDirectory(prefix="mcuq-rv32-") as tmp:
+            generate_c(lower(qgraph, "rv32", qgraph.meta.get("source", "")), Path(tmp) / "c")
+            baseline = {c: run_rtl(Path(tmp), qgraph, frames_q[0], c, expected, timeout_s)
+                        for c in cores_list}
+    macs = [layer_macs(layer) for layer in qgraph.layers]
+    keys = [str(c) for c in cores_list]
+    base = keys[0]
+
+    def mean(a: np.ndarray) -> float:
+        return float(a.mean())
+
+    layers = []
+    for i, layer in enumerate(qgraph.layers):
+        cycles = {str(c): mean(counts[c][:, i, 0]) for c in cores_list}
+        instructions = {str(c): mean(counts[c][:, i, 1]) for c in cores_list}
+        row = {
+            "layer": layer.name, "kind": layer.kind, "macs": macs[i],
+            "critical_path_instructions": instructions,
+            "all_cores_instructions": {str(c): mean(counts[c][:, i, 3:2 + 2 * c:2].sum(axis=1))
+                                       for c in cores_list},
+            "macs_per_instruction": {k: macs[i] / v if v else 0.0 for k, v in instructions.items()},
+            "speedup": {k: cycles[base] / v if v else 0.0 for k, v in cycles.items()},
+            "cycles": cycles,
+            "macs_per_cycle": {k: macs[i] / v if v else 0.0 for k, v in cycles.items()},
+        }
+        if baseline:
+            row["scalar_cycles"] = {str(c): mean(baseline[c][:, i, 0]) for c in cores_list}
+            row["simd_gain"] = {k: row["scalar_cycles"][k] / v if v else 0.0
+                                for k, v in cycles.items()}
+        layers.append(row)
+
+    def total(key: str) -> dict:
+        return {k: float(sum(row[key][k] for row in layers)) for k in keys}
+
+    cycles, instructions = total("cycles"), total("critical_path_instructions")
+    budget = clock_hz * hop_s
+    result = {
+        "model": qgraph.meta.get("source", ""), "target": "rtl", "isa": isa,
+        "core": "CV32E40P (pythondata-cpu-cv32e40p RTL under Verilator)",
+        "frames": int(expected.shape[0]), "macs": int(sum(macs)),
+        "critical_path_instructions": instructions,
+        "speedup": {k: cycles[base] / v for k, v in cycles.items()},
+        "macs_per_instruction": {k: sum(macs) / v for k, v in instructions.items()},
+        "speedup_baseline_cores": cores_list[0],
+        "critical_path_cycles": cycles,
+        "macs_per_cycle": {k: sum(macs) / v for k, v in cycles.items()},
+        "realtime": {"clock_hz": clock_hz, "hop_s": hop_s, "budget_cycles": budget,
+                     "assumption": "the RTL's cycles; single-cycle memory, no bank contention",
+                     "load": {k: v / budget for k, v in cycles.items()}},
+        "layers": layers,
+    }
+    if baseline:
+        result["scalar"] = {"isa": "rv32", "critical_path_cycles": total("scalar_cycles")}
+        result["simd_gain"] = {k: result["scalar"]["critical_path_cycles"][k] / v
+                               for k, v in cycles.items()}
+    return result

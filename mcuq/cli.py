@@ -156,10 +156,15 @@ def verify(out_dir, target, input_path, dump_layers, cores, sanitize, as_json):
 @click.option("--hop-ms", default=6.25, show_default=True,
               type=click.FloatRange(min=0, min_open=True, max=1e6),
               help="Time per frame (real-time budget).")
+@click.option("--target", type=click.Choice(["qemu", "rtl"]), default="qemu", show_default=True,
+              help="qemu: instructions per core under QEMU; rtl: cycles on the CV32E40P core's "
+              "RTL (int8 only), with the scalar rv32 kernels' cycles beside an xcv export's.")
+@click.option("--frames", type=click.IntRange(min=1), help="Use only the first N input frames.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
-    """Count instructions per core on RV32/QEMU: per layer and whole model, 1 vs N cores."""
+def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, target, frames, as_json):
+    """Count instructions (QEMU) or cycles (RTL) per core: per layer and whole model."""
     from mcuq.bench import bench as run_bench
+    from mcuq.bench import bench_rtl
 
     try:
         cores = [int(c) for c in cores_list.split(",") if c.strip()]
@@ -168,12 +173,22 @@ def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
     if not cores:
         raise McuqError(f"--cores takes comma-separated core counts such as 1,8, not "
                         f"'{cores_list}'")
-    result = run_bench(out_dir, cores, _verify_frames(Path(out_dir), input_path),
-                       clock_hz=clock_mhz * 1e6, hop_s=hop_ms * 1e-3)
-    write_text(Path(out_dir) / "bench.json", json.dumps(result, indent=1) + "\n")
+    frames_input = _verify_frames(Path(out_dir), input_path)
+    if frames:
+        frames_input = frames_input[:frames]
+    measure = bench_rtl if target == "rtl" else run_bench
+    result = measure(out_dir, cores, frames_input, clock_hz=clock_mhz * 1e6, hop_s=hop_ms * 1e-3)
+    write_text(Path(out_dir) / ("bench.json" if target == "qemu" else "bench_rtl.json"),
+               json.dumps(result, indent=1) + "\n")
     if as_json:
         click.echo(json.dumps(result))
-        return
+    elif target == "rtl":
+        _print_rtl_bench(result, clock_mhz, hop_ms)
+    else:
+        _print_qemu_bench(result, clock_mhz, hop_ms)
+
+
+def _print_qemu_bench(result: dict, clock_mhz: float, hop_ms: float) -> None:
     keys = list(result["critical_path_instructions"])
     click.echo(f"{result['model']}: {result['macs']} MACs per frame, {result['frames']} frames; "
                "critical path = instructions of the busiest core")
@@ -191,6 +206,32 @@ def bench(out_dir, cores_list, input_path, clock_mhz, hop_ms, as_json):
         click.echo(f"real time, {k} core(s): {result['critical_path_instructions'][k]:.0f} of "
                    f"{rt['budget_instructions']:.0f} instructions per {hop_ms} ms frame at "
                    f"{clock_mhz:g} MHz ({100 * rt['load'][k]:.1f}% load)")
+
+
+def _print_rtl_bench(result: dict, clock_mhz: float, hop_ms: float) -> None:
+    keys = list(result["critical_path_cycles"])
+    scalar = "scalar" in result
+    click.echo(f"{result['model']} ({result['isa']}) on {result['core']}: {result['macs']} MACs "
+               f"per frame, {result['frames']} frames; critical path = cycles of the busiest "
+               "core per barrier phase")
+    head = " ".join(f"{k + ' core':>11} {'MAC/cyc':>7}" + (f" {'rv32':>11} {'gain':>6}" if scalar
+                                                           else "") for k in keys)
+    click.echo(f"  {'layer':<12} {'MACs':>9} {head}")
+    total = dict(layer="model", macs=result["macs"], cycles=result["critical_path_cycles"],
+                 macs_per_cycle=result["macs_per_cycle"])
+    if scalar:
+        total.update(scalar_cycles=result["scalar"]["critical_path_cycles"],
+                     simd_gain=result["simd_gain"])
+    for row in result["layers"] + [total]:
+        cells = " ".join(f"{row['cycles'][k]:>11.0f} {row['macs_per_cycle'][k]:>7.3f}"
+                         + (f" {row['scalar_cycles'][k]:>11.0f} {row['simd_gain'][k]:>5.1f}x"
+                            if scalar else "") for k in keys)
+        click.echo(f"  {row['layer']:<12} {row['macs']:>9} {cells}")
+    rt = result["realtime"]
+    for k in keys:
+        click.echo(f"real time, {k} core(s): {result['critical_path_cycles'][k]:.0f} of "
+                   f"{rt['budget_cycles']:.0f} cycles per {hop_ms} ms frame at {clock_mhz:g} MHz "
+                   f"({100 * rt['load'][k]:.1f}% load; single-cycle memory, no bank contention)")
 
 
 @cli.command()
