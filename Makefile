@@ -8,10 +8,11 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-DEB_PKGS := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-16 espeak-ng
+DEB_PKGS := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-16 espeak-ng \
+	clang-19 lld-19 verilator
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test toolchain venv clean
+.PHONY: demo test toolchain venv rtl clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +35,10 @@ toolchain:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# the CV32E40P core's RTL as a Verilator model (--target rtl), built once into ~/.cache/mcuq
+rtl: toolchain venv
+	$(BIN)/python -m mcuq.rtl
+
 demo: toolchain venv
 	rm -rf $(DEMO_OUT)
 	$(BIN)/mcuq export examples/models/gru_small.pt --calib examples/data/calib_small.npy \
@@ -43,7 +48,7 @@ demo: toolchain venv
 	$(BIN)/mcuq bench $(DEMO_OUT) --cores 1,8
 	$(BIN)/mcuq report $(DEMO_OUT)
 
-test: toolchain venv
+test: toolchain venv rtl
 	$(BIN)/python -m pytest -q tests
 
 clean:

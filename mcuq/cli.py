@@ -44,7 +44,9 @@ def cli():
 @click.option("--precision-file", type=click.Path(path_type=Path),
               help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
 @click.option("--isa", default="rv32", show_default=True, type=click.Choice(ISAS),
-              help="Instruction set of the kernels: the weights are laid out for it.")
+              help="Instruction set of the kernels, the weights laid out for it: rv32 (scalar "
+                   "RV32IMFC), xcv (int8 SIMD dot products, hardware loops: CORE-V / GAP9; "
+                   "docs/xcv.md).")
 @click.option("--calib-method", default="minmax", show_default=True, type=click.Choice(METHODS),
               help="How activation ranges are chosen from the calibration data "
                    "(docs/calibration.md).")

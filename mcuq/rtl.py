@@ -135,3 +135,7 @@ def require_integer(qgraph, command: str) -> None:
                         f"no FPU), and this export has fp16 layers: {', '.join(fp16[:4])}"
                         f"{' ...' if len(fp16) > 4 else ''}; export with --precision int8, or "
                         "verify it with --target qemu")
+
+
+if __name__ == "__main__":  # `python -m mcuq.rtl`: build the model now (make test does)
+    print(simulator(print))

@@ -75,6 +75,13 @@ def test_c_requant_equals_numpy(c_checker):
     acc = np.concatenate([rng.integers(-2**31, 2**31, 3000), [-2**31, 2**31 - 1, 0, 1, -1]])
     mult = rng.integers(2**30, 2**31, acc.size)
     shift = rng.integers(1, 63, acc.size)
+    # every shift with the extreme operands and values that round at the half (the C code
+    # takes another path from shift 32 on)
+    edges = [-2**31, -2**31 + 1, -(2**20) - 1, -3, -1, 0, 1, 3, 2**20 + 1, 2**31 - 1]
+    grid = np.array([(a, m, s) for a in edges for m in (2**30, 2**30 + 1, 2**31 - 1)
+                     for s in range(1, 63)], dtype=np.int64)
+    acc, mult, shift = (np.concatenate([acc, grid[:, 0]]), np.concatenate([mult, grid[:, 1]]),
+                        np.concatenate([shift, grid[:, 2]]))
     got = run_c(c_checker, [f"R {a} {m} {s}" for a, m, s in zip(acc, mult, shift)])
     assert got == fx.requant(acc, mult, shift).tolist()
 
