@@ -91,6 +91,7 @@ def work(tmp_path_factory):
         (d / name).write_text(doc)
     export(d / "model.onnx", d / "calib.npy", d / "out")
     export(d / "model.onnx", d / "calib.npy", d / "ref", precision="fp32-ref")
+    export(d / "model.onnx", d / "calib.npy", d / "mixed", precision="mixed", isa="xcv")
     (d / "plain_file").write_text("x")
     (d / "other_dir").mkdir()
     (d / "other_dir" / "precious.txt").write_text("keep me")
@@ -195,6 +196,8 @@ CASES = [
     # verify
     ("verify unknown target", ["verify", "{w}/out", "--target", "fpga"], "Invalid value for '--target'"),
     ("verify cores 9", ["verify", "{w}/out", "--cores", "9"], "1 to 8 cores"),
+    ("verify rtl with fp16 layers", ["verify", "{w}/mixed", "--target", "rtl"], "no FPU"),
+    ("bench rtl with fp16 layers", ["bench", "{w}/mixed", "--target", "rtl"], "no FPU"),
     ("verify wrong features", ["verify", "{w}/out", "--input", "{w}/wrong_features.npy"], "3 features"),
     ("verify rank 1", ["verify", "{w}/out", "--input", "{w}/rank1.npy"], "expected items"),
     ("verify zero frames", ["verify", "{w}/out", "--input", "{w}/zero_frames.npy"], "is empty"),

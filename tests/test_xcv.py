@@ -191,3 +191,24 @@ def test_a_wrong_hardware_loop_length_does_not_build(tmp_path, body, ok):
     assert (result.returncode == 0) == ok, result.stderr
     if not ok:
         assert "hardware loop body is not one instruction per argument" in result.stderr
+
+
+def test_rtl_bench_reports_cycles_beside_the_scalar_kernels(tmp_path):
+    """bench --target rtl keeps the QEMU bench's keys and adds cycles, MACs per cycle and
+    the rv32 kernels' cycles of the same model; a split costs no more than one core."""
+    from mcuq.bench import bench_rtl
+
+    out, frames = _export(tmp_path, "vector", "xcv")
+    result = bench_rtl(out, [1, 8], frames)
+    for key in ("critical_path_instructions", "speedup", "macs_per_instruction",
+                "critical_path_cycles", "macs_per_cycle", "simd_gain"):
+        assert set(result[key]) == {"1", "8"}, key
+    assert set(result["realtime"]["load"]) == {"1", "8"}
+    assert result["isa"] == "xcv" and result["scalar"]["isa"] == "rv32"
+    linear = [row for row in result["layers"] if row["kind"] == "linear"]
+    for row in linear:
+        assert set(row) >= {"cycles", "macs_per_cycle", "scalar_cycles", "simd_gain"}
+        # one core's share of an 8-way split is never slower than the whole layer
+        assert 0 < row["cycles"]["8"] <= row["cycles"]["1"]
+    # the SIMD kernels of the linear layers take fewer cycles than the scalar ones
+    assert all(row["simd_gain"]["1"] > 1 for row in linear)
