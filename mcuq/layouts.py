@@ -21,12 +21,18 @@ def interleave_gates(w: np.ndarray, gates: int) -> np.ndarray:
     return np.ascontiguousarray(w.reshape(gates, hidden, -1).transpose(1, 2, 0))
 
 
-def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
-    """[out][k] -> [ceil(out / group)][k][group], the last group padded with zero rows."""
+def _pad_rows(w: np.ndarray, group: int) -> np.ndarray:
+    """w with zero rows appended up to a multiple of `group` rows."""
     rows = -(-w.shape[0] // group) * group
     padded = np.zeros((rows, w.shape[1]), w.dtype)
     padded[:w.shape[0]] = w
-    return np.ascontiguousarray(padded.reshape(rows // group, group, -1).transpose(0, 2, 1))
+    return padded
+
+
+def group_channels(w: np.ndarray, group: int = LINEAR_GROUP) -> np.ndarray:
+    """[out][k] -> [ceil(out / group)][k][group], the last group padded with zero rows."""
+    padded = _pad_rows(w, group)
+    return np.ascontiguousarray(padded.reshape(-1, group, padded.shape[1]).transpose(0, 2, 1))
 
 
 def simd_blocks(w: np.ndarray, rows: int) -> np.ndarray:
@@ -44,13 +50,6 @@ def simd_blocks(w: np.ndarray, rows: int) -> np.ndarray:
 def _xcv(rv32_layout, simd_layout):
     """int8 arrays in the SIMD layout; fp16 ones as rv32 (the fp16 kernels are shared)."""
     return lambda w, **kw: (simd_layout(w, **kw) if w.dtype == np.int8 else rv32_layout(w, **kw))
-
-
-def _pad_rows(w: np.ndarray, group: int) -> np.ndarray:
-    rows = -(-w.shape[0] // group) * group
-    padded = np.zeros((rows, w.shape[1]), w.dtype)
-    padded[:w.shape[0]] = w
-    return padded
 
 
 def _simd_gates(w: np.ndarray, gates: int) -> np.ndarray:

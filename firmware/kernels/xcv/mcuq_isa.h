@@ -251,8 +251,7 @@ static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32
                            [wv] "=&r"(wv)
                          : [words] "r"(words), [stride] "r"(stride)
                          : "memory");
-    for (int32_t t = 0; t < (n & 3); t++)
-        acc += w[t] * x[t];
+    mcuq_dot_tail_s8(w, 1, x, n & 3, &acc);
     return acc;
 }
 
@@ -311,8 +310,7 @@ static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32
     w += 4 * row;
     for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * G)
         MCUQ_SDOT4(acc, w, x);
-    for (int32_t t = 0; t < (n & 3); t++)
-        acc += w[t] * x[t];
+    mcuq_dot_tail_s8(w, 1, x, n & 3, &acc);
     return acc;
 }
 
