@@ -43,21 +43,31 @@ static inline int64_t mcuq_rshift_round64(int64_t x, int32_t n)
 /* acc * mult * 2^-shift, mult in [2^30, 2^31), shift in [1, 62]; saturated to int32.
  *
  * The same value as sat32(rshift_round64(acc * mult, shift)), without 64-bit shifts on a
- * 32-bit core (a generic one costs about 40 instructions there). With p = acc * mult
- * and t = floor(p / 2^(shift-1)): rshift_round(p, shift) = floor((t + 1) / 2)
- * = (t >> 1) + (t & 1). For shift >= 32, |p| < 2^62 makes |t| < 2^31 and the result
- * fits in int32 (no saturation), and t comes from the product's high word: hi >> (shift
- * - 33), or for shift = 32, hi * 2 plus the low word's top bit. Smaller shifts (a
- * multiplier of 1/2 or more) take the 64-bit path. */
+ * 32-bit core (a generic one costs about 40 instructions there). With p = acc * mult =
+ * hi 2^32 + lo (lo in [0, 2^32)):
+ *   shift > 32 (a multiplier below 1/4: most requantizations of a real layer):
+ *     rshift_round(p, shift) = (hi + 2^(shift-33)) >> (shift - 32), since adding
+ *     lo / 2^32 < 1 to an integer numerator cannot change the floor. One mulh and three
+ *     ALU operations; |hi| < 2^30, so nothing overflows and no saturation is needed.
+ *   shift <= 32 (a multiplier of 1/4 or more, such as a first layer's input projection
+ *     to Q12): the same with acc 2^(33 - shift) and shift 33, an exact rewrite of the
+ *     product, when acc 2^(33 - shift) fits in int32 (|acc| < 2^(shift - 2)).
+ *   otherwise: the 64-bit path, saturated. */
 static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)
 {
-    const int64_t p = (int64_t)acc * mult;
-    if (shift >= 32) {
-        const int32_t hi = (int32_t)(p >> 32);
-        const int32_t t = shift == 32 ? hi * 2 + (int32_t)((uint32_t)p >> 31) : hi >> (shift - 33);
-        return (t >> 1) + (t & 1);
+    if (__builtin_expect(shift > 32, 1)) {
+        const int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
+        return (hi + (1 << (shift - 33))) >> (shift - 32);
     }
-    return mcuq_sat32(mcuq_rshift_round64(p, shift));
+    const int32_t up = 33 - shift;
+    if (up <= 30) {
+        const int32_t scaled = (int32_t)((uint32_t)acc << up);
+        if ((scaled >> up) == acc) {
+            const int32_t hi = (int32_t)(((int64_t)scaled * mult) >> 32);
+            return (hi + 1) >> 1;
+        }
+    }
+    return mcuq_sat32(mcuq_rshift_round64((int64_t)acc * mult, shift));
 }
 
 /* f(x) in Q15 for x in Q12 from a 257-sample table with grid 2^(shift-12):

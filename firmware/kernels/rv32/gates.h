@@ -26,8 +26,8 @@
         A *gx, A *gh)                                                                    \
     {                                                                                    \
         const int32_t k = p->in_features, hid = p->hidden;                               \
-        for (int32_t u = 0; u < units; u++)                                              \
-            for (int32_t q = 0; q < gates; q++) {                                        \
+        _Pragma("GCC unroll 2") for (int32_t u = 0; u < units; u++)                      \
+            _Pragma("GCC unroll 4") for (int32_t q = 0; q < gates; q++) {                \
                 gx[u * gates + q] = p->b_ih[q * hid + j + u];                            \
                 gh[u * gates + q] = p->b_hh[q * hid + j + u];                            \
             }                                                                            \
@@ -59,7 +59,11 @@ static inline __attribute__((always_inline)) void mcuq_block_gates(
     const int8_t *h, int32_t *gx, int32_t *gh)
 {
     mcuq_block_sums_s8(g, gates, j, units, x, h, gx, gh);
+    /* unrolled: units and gates are constants after inlining, and the sums stay in
+     * registers */
+#pragma GCC unroll 2
     for (int32_t u = 0; u < units; u++)
+#pragma GCC unroll 4
         for (int32_t q = 0; q < gates; q++) {
             const int32_t row = q * g->hidden + j + u, i = u * gates + q;
             gx[i] = mcuq_requant(gx[i], g->mult_ih[row], g->shift_ih[row]);

@@ -27,43 +27,51 @@ static inline int32_t peephole_q12(int32_t p, int16_t c, int32_t cell_frac)
     return mcuq_sat32(mcuq_rshift_round64((int64_t)p * c, cell_frac));
 }
 
-/* this core's units [first, last); always inlined, so that the call without peepholes
- * (peep a constant 0) carries no peephole code */
+/* units j .. j + units - 1 (units = 1 or 2, a constant after inlining, so that the gate
+ * sums of a pair stay in registers); `peep` 0 inlines a form without peephole code */
+static inline __attribute__((always_inline)) void lstm_s8_block(
+    const mcuq_lstm_s8_t *p, const int8_t *input, const int8_t *h, int16_t *c, int8_t *output,
+    int32_t block, int32_t units, const int32_t *peep)
+{
+    const mcuq_gates_s8_t *g = &p->gates;
+    const int32_t hid = g->hidden, cf = p->cell_frac;
+    int32_t gx[8], gh[8];
+    mcuq_block_gates(g, 4, block, units, input, h, gx, gh);
+    for (int32_t u = 0; u < units; u++) {
+        const int32_t j = block + u;
+        int32_t pre[4];
+        for (int32_t gate = 0; gate < 4; gate++)
+            pre[gate] = mcuq_gate_sum(gx[4 * u + gate], gh[4 * u + gate]);
+        if (peep) { /* p_i c and p_f c, from the old cell */
+            pre[0] = mcuq_gate_sum(pre[0], peephole_q12(peep[j], c[j], cf));
+            pre[1] = mcuq_gate_sum(pre[1], peephole_q12(peep[hid + j], c[j], cf));
+        }
+        const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
+        const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
+        const int32_t gg = mcuq_tanh_q15_of(pre[2]);
+        const int32_t cell = mcuq_rshift_round(f * c[j], 15) + mcuq_rshift_round(i * gg, 30 - cf);
+        c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
+        if (peep) /* p_o c', from the new cell */
+            pre[3] = mcuq_gate_sum(pre[3], peephole_q12(peep[2 * hid + j], c[j], cf));
+        const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
+        const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
+                                                : c[j] * (1 << (MCUQ_Q_GATE - cf));
+        const int32_t t = mcuq_tanh_q15_of(c_q12);
+        output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
+                                         -128, 127);
+    }
+}
+
+/* this core's units [first, last), two per pass */
 static inline __attribute__((always_inline)) void lstm_s8_units(
     const mcuq_lstm_s8_t *p, const int8_t *input, const int8_t *h, int16_t *c, int8_t *output,
     int32_t first, int32_t last, const int32_t *peep)
 {
-    const mcuq_gates_s8_t *g = &p->gates;
-    const int32_t hid = g->hidden, cf = p->cell_frac;
-    for (int32_t block = first; block < last; block += 2) {
-        const int32_t units = last - block < 2 ? 1 : 2;
-        int32_t gx[8], gh[8];
-        mcuq_block_gates(g, 4, block, units, input, h, gx, gh);
-        for (int32_t u = 0; u < units; u++) {
-            const int32_t j = block + u;
-            int32_t pre[4];
-            for (int32_t gate = 0; gate < 4; gate++)
-                pre[gate] = mcuq_gate_sum(gx[4 * u + gate], gh[4 * u + gate]);
-            if (peep) { /* p_i c and p_f c, from the old cell */
-                pre[0] = mcuq_gate_sum(pre[0], peephole_q12(peep[j], c[j], cf));
-                pre[1] = mcuq_gate_sum(pre[1], peephole_q12(peep[hid + j], c[j], cf));
-            }
-            const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
-            const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
-            const int32_t gg = mcuq_tanh_q15_of(pre[2]);
-            const int32_t cell = mcuq_rshift_round(f * c[j], 15)
-                                 + mcuq_rshift_round(i * gg, 30 - cf);
-            c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
-            if (peep) /* p_o c', from the new cell */
-                pre[3] = mcuq_gate_sum(pre[3], peephole_q12(peep[2 * hid + j], c[j], cf));
-            const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
-            const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
-                                                    : c[j] * (1 << (MCUQ_Q_GATE - cf));
-            const int32_t t = mcuq_tanh_q15_of(c_q12);
-            output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
-                                             -128, 127);
-        }
-    }
+    int32_t block = first;
+    for (; block + 2 <= last; block += 2)
+        lstm_s8_block(p, input, h, c, output, block, 2, peep);
+    if (block < last)
+        lstm_s8_block(p, input, h, c, output, block, 1, peep);
 }
 
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,

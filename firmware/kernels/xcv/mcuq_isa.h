@@ -22,7 +22,8 @@
  *   - anything else (the host, or QEMU's RV32 without XCV): the same C with a portable
  *     4-way dot product, so an xcv export also runs and verifies there.
  * Input vectors need no alignment (both cores load misaligned words in hardware) and are
- * never read past their last element: the k % 4 tail is summed byte by byte.
+ * never read past their last element: the k % 4 tail is one word built byte by byte and
+ * zero-padded (mcuq_tail_word_s8), so it goes through the same dot product.
  */
 #ifndef MCUQ_ISA_H
 #define MCUQ_ISA_H
@@ -38,14 +39,44 @@
 /* int8 weights per row in the layout: k padded to whole words */
 #define MCUQ_ROW_S8(k) (((k) + 3) & ~3)
 
-/* the k % 4 inputs after the last whole word: byte products with the chunk at w */
-static inline void mcuq_dot_tail_s8(const int8_t *w, int32_t G, const int8_t *x, int32_t rem,
-                                    int32_t *acc)
+#define MCUQ_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* The k % 4 (1 to 3) inputs after the last whole word, as one word with zeros in the
+ * missing bytes: its dot product with a row's last word (zero-padded by the layout) is
+ * the sum of the remaining products. Built byte by byte: the input is never read past
+ * its last element. */
+MCUQ_ALWAYS_INLINE int32_t mcuq_tail_word_s8(const int8_t *x, int32_t rem)
 {
-    for (int32_t g = 0; g < G; g++)
-        for (int32_t t = 0; t < rem; t++)
-            acc[g] += w[4 * g + t] * x[t];
+    uint32_t v = (uint8_t)x[0];
+    if (rem > 1)
+        v |= (uint32_t)(uint8_t)x[1] << 8;
+    if (rem > 2)
+        v |= (uint32_t)(uint8_t)x[2] << 16;
+    return (int32_t)v;
 }
+
+/* the word of int8 weights at w (4-byte aligned: rows are padded to whole words) */
+MCUQ_ALWAYS_INLINE int32_t mcuq_weight_word_s8(const int8_t *w)
+{
+    int32_t v;
+    __builtin_memcpy(&v, __builtin_assume_aligned(w, 4), 4);
+    return v;
+}
+
+/* The tail of a block of G rows after its whole words: acc[g] += row g's products with
+ * the k % 4 remaining inputs, one SIMD dot product per row with a zero-padded word of
+ * inputs (w: the block's last chunk). Defined after each build's mcuq_sdot4_s8. */
+#define MCUQ_BLOCK_TAIL                                                                 \
+    MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G,              \
+                                               const int8_t *x, int32_t rem,            \
+                                               int32_t *acc)                             \
+    {                                                                                    \
+        if (rem) {                                                                       \
+            const int32_t xv = mcuq_tail_word_s8(x, rem);                                \
+            for (int32_t g = 0; g < G; g++)                                              \
+                acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);      \
+        }                                                                                \
+    }
 
 #if defined(__riscv_xcvsimd) && defined(__riscv_xcvmem) && defined(__riscv_xcvbi)
 
@@ -101,13 +132,22 @@ static inline void mcuq_dot_tail_s8(const int8_t *w, int32_t G, const int8_t *x,
 #define MCUQ_LW(rd, ptr, step) "cv.lw " rd ", (" ptr "), " step "\n"
 #define MCUQ_SDOT(acc, a, b) "cv.sdotsp.b " acc ", " a ", " b "\n"
 
+/* acc + the dot product of two words of four int8 */
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
+{
+    __asm__("cv.sdotsp.b %0, %1, %2" : "+r"(acc) : "r"(w), "r"(x));
+    return acc;
+}
+
+MCUQ_BLOCK_TAIL
+
 /* acc[g] += sum_k w_g[k] x[k] over one block of 4 rows: per word of x, 1 + 4 loads and
  * 4 dot products (16 MACs in 9 instructions); each load is used two instructions later,
- * so no load-use stall. */
-static inline void mcuq_dot4i_s8(const int8_t *restrict w, const int8_t *restrict x,
-                                 int32_t n, int32_t acc[4])
+ * so no load-use stall. The sums start from the caller's acc (a bias, or 0). */
+MCUQ_ALWAYS_INLINE void mcuq_dot4i_s8(const int8_t *restrict w, const int8_t *restrict x,
+                                      int32_t n, int32_t acc[4])
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, xv, wa, wb;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], xv, wa, wb;
     const int32_t words = n >> 2;
     if (words)
         __asm__ volatile(MCUQ_HWLOOP0("%[words]",
@@ -125,17 +165,18 @@ static inline void mcuq_dot4i_s8(const int8_t *restrict w, const int8_t *restric
                            [wb] "=&r"(wb)
                          : [words] "r"(words)
                          : "memory");
-    int32_t a[4] = {a0, a1, a2, a3};
-    mcuq_dot_tail_s8(w, 4, x, n & 3, a);
-    for (int32_t g = 0; g < 4; g++)
-        acc[g] += a[g];
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    mcuq_block_tail_s8(w, 4, x, n & 3, acc);
 }
 
 /* the same for 3 rows (a GRU unit's gates): 12 MACs in 7 instructions */
-static inline void mcuq_dot3i_s8(const int8_t *restrict w, const int8_t *restrict x,
-                                 int32_t n, int32_t acc[3])
+MCUQ_ALWAYS_INLINE void mcuq_dot3i_s8(const int8_t *restrict w, const int8_t *restrict x,
+                                      int32_t n, int32_t acc[3])
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, xv, wa, wb, wc;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], xv, wa, wb, wc;
     const int32_t words = n >> 2;
     if (words)
         __asm__ volatile(MCUQ_HWLOOP0("%[words]",
@@ -151,19 +192,20 @@ static inline void mcuq_dot3i_s8(const int8_t *restrict w, const int8_t *restric
                            [wc] "=&r"(wc)
                          : [words] "r"(words)
                          : "memory");
-    int32_t a[3] = {a0, a1, a2};
-    mcuq_dot_tail_s8(w, 3, x, n & 3, a);
-    for (int32_t g = 0; g < 3; g++)
-        acc[g] += a[g];
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    mcuq_block_tail_s8(w, 3, x, n & 3, acc);
 }
 
 /* two blocks of 4 rows at once: one input word feeds 8 dot products (32 MACs in 17
  * instructions) */
-static inline void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
-                                  const int8_t *restrict x, int32_t n, int32_t acc0[4],
-                                  int32_t acc1[4])
+MCUQ_ALWAYS_INLINE void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                       const int8_t *restrict x, int32_t n, int32_t acc0[4],
+                                       int32_t acc1[4])
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, xv, wa, wb;
+    int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2], a3 = acc0[3];
+    int32_t b0 = acc1[0], b1 = acc1[1], b2 = acc1[2], b3 = acc1[3], xv, wa, wb;
     const int32_t words = n >> 2;
     if (words)
         __asm__ volatile(MCUQ_HWLOOP0("%[words]",
@@ -190,21 +232,25 @@ static inline void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restr
                            [wa] "=&r"(wa), [wb] "=&r"(wb)
                          : [words] "r"(words)
                          : "memory");
-    int32_t a[4] = {a0, a1, a2, a3}, b[4] = {b0, b1, b2, b3};
-    mcuq_dot_tail_s8(w0, 4, x, n & 3, a);
-    mcuq_dot_tail_s8(w1, 4, x, n & 3, b);
-    for (int32_t g = 0; g < 4; g++) {
-        acc0[g] += a[g];
-        acc1[g] += b[g];
-    }
+    acc0[0] = a0;
+    acc0[1] = a1;
+    acc0[2] = a2;
+    acc0[3] = a3;
+    acc1[0] = b0;
+    acc1[1] = b1;
+    acc1[2] = b2;
+    acc1[3] = b3;
+    mcuq_block_tail_s8(w0, 4, x, n & 3, acc0);
+    mcuq_block_tail_s8(w1, 4, x, n & 3, acc1);
 }
 
 /* two blocks of 3 rows (two GRU units): 24 MACs in 13 instructions */
-static inline void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
-                                  const int8_t *restrict x, int32_t n, int32_t acc0[3],
-                                  int32_t acc1[3])
+MCUQ_ALWAYS_INLINE void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                       const int8_t *restrict x, int32_t n, int32_t acc0[3],
+                                       int32_t acc1[3])
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, xv, wa, wb;
+    int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2];
+    int32_t b0 = acc1[0], b1 = acc1[1], b2 = acc1[2], xv, wa, wb;
     const int32_t words = n >> 2;
     if (words)
         __asm__ volatile(MCUQ_HWLOOP0("%[words]",
@@ -226,18 +272,19 @@ static inline void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restr
                            [x] "+r"(x), [xv] "=&r"(xv), [wa] "=&r"(wa), [wb] "=&r"(wb)
                          : [words] "r"(words)
                          : "memory");
-    int32_t a[3] = {a0, a1, a2}, b[3] = {b0, b1, b2};
-    mcuq_dot_tail_s8(w0, 3, x, n & 3, a);
-    mcuq_dot_tail_s8(w1, 3, x, n & 3, b);
-    for (int32_t g = 0; g < 3; g++) {
-        acc0[g] += a[g];
-        acc1[g] += b[g];
-    }
+    acc0[0] = a0;
+    acc0[1] = a1;
+    acc0[2] = a2;
+    acc1[0] = b0;
+    acc1[1] = b1;
+    acc1[2] = b2;
+    mcuq_block_tail_s8(w0, 3, x, n & 3, acc0);
+    mcuq_block_tail_s8(w1, 3, x, n & 3, acc1);
 }
 
 /* one row of a block of G rows: its words are 4 G bytes apart (register post-increment) */
-static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
-                                      const int8_t *restrict x, int32_t n)
+MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
+                                           const int8_t *restrict x, int32_t n)
 {
     int32_t acc = 0, xv, wv;
     const int32_t words = n >> 2, stride = 4 * G;
@@ -251,7 +298,7 @@ static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32
                            [wv] "=&r"(wv)
                          : [words] "r"(words), [stride] "r"(stride)
                          : "memory");
-    mcuq_dot_tail_s8(w, 1, x, n & 3, &acc);
+    mcuq_block_tail_s8(w, 1, x, n & 3, &acc);
     return acc;
 }
 
@@ -262,55 +309,70 @@ static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32
 #if defined(MCUQ_PULP_BUILTINS)
 typedef signed char mcuq_v4s __attribute__((vector_size(4)));
 /* GAP9 / RI5CY (Xpulpv2): p.sdotsp.b */
-#define MCUQ_SDOT4(acc, w, x)                                                            \
-    ((acc) = __builtin_pulp_sdotsp4(*(const mcuq_v4s *)(w), *(const mcuq_v4s *)(x), (acc)))
-#else
-static inline int32_t mcuq_sdot4(const int8_t *w, const int8_t *x, int32_t acc)
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
 {
-    return acc + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
+    mcuq_v4s wv, xv;
+    __builtin_memcpy(&wv, &w, 4);
+    __builtin_memcpy(&xv, &x, 4);
+    return __builtin_pulp_sdotsp4(wv, xv, acc);
 }
-#define MCUQ_SDOT4(acc, w, x) ((acc) = mcuq_sdot4((w), (x), (acc)))
+#else
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
+{
+    int8_t a[4], b[4];
+    __builtin_memcpy(a, &w, 4);
+    __builtin_memcpy(b, &x, 4);
+    return acc + a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
+}
 #endif
+MCUQ_BLOCK_TAIL
+
+/* the input word at x (any alignment) */
+MCUQ_ALWAYS_INLINE int32_t mcuq_input_word_s8(const int8_t *x)
+{
+    int32_t v;
+    __builtin_memcpy(&v, x, 4);
+    return v;
+}
 
 #define MCUQ_DOT_BLOCK(NAME, G)                                                         \
-    static inline void NAME(const int8_t *restrict w, const int8_t *restrict x,         \
-                            int32_t n, int32_t acc[G])                                   \
+    MCUQ_ALWAYS_INLINE void NAME(const int8_t *restrict w, const int8_t *restrict x,    \
+                                 int32_t n, int32_t acc[G])                              \
     {                                                                                    \
-        int32_t a[G] = {0};                                                              \
-        for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * (G))                     \
+        for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * (G)) {                   \
+            const int32_t xv = mcuq_input_word_s8(x);                                    \
             for (int32_t g = 0; g < (G); g++)                                            \
-                MCUQ_SDOT4(a[g], w + 4 * g, x);                                          \
-        mcuq_dot_tail_s8(w, (G), x, n & 3, a);                                           \
-        for (int32_t g = 0; g < (G); g++)                                                \
-            acc[g] += a[g];                                                              \
+                acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);      \
+        }                                                                                \
+        mcuq_block_tail_s8(w, (G), x, n & 3, acc);                                       \
     }
 MCUQ_DOT_BLOCK(mcuq_dot3i_s8, 3)
 MCUQ_DOT_BLOCK(mcuq_dot4i_s8, 4)
 
-static inline void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
-                                  const int8_t *restrict x, int32_t n, int32_t acc0[4],
-                                  int32_t acc1[4])
+MCUQ_ALWAYS_INLINE void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                       const int8_t *restrict x, int32_t n, int32_t acc0[4],
+                                       int32_t acc1[4])
 {
     mcuq_dot4i_s8(w0, x, n, acc0);
     mcuq_dot4i_s8(w1, x, n, acc1);
 }
 
-static inline void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
-                                  const int8_t *restrict x, int32_t n, int32_t acc0[3],
-                                  int32_t acc1[3])
+MCUQ_ALWAYS_INLINE void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                       const int8_t *restrict x, int32_t n, int32_t acc0[3],
+                                       int32_t acc1[3])
 {
     mcuq_dot3i_s8(w0, x, n, acc0);
     mcuq_dot3i_s8(w1, x, n, acc1);
 }
 
-static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
-                                      const int8_t *restrict x, int32_t n)
+MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32_t row,
+                                           const int8_t *restrict x, int32_t n)
 {
     int32_t acc = 0;
     w += 4 * row;
     for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * G)
-        MCUQ_SDOT4(acc, w, x);
-    mcuq_dot_tail_s8(w, 1, x, n & 3, &acc);
+        acc = mcuq_sdot4_s8(acc, mcuq_weight_word_s8(w), mcuq_input_word_s8(x));
+    mcuq_block_tail_s8(w, 1, x, n & 3, &acc);
     return acc;
 }
 
