@@ -76,8 +76,10 @@ def test_c_requant_equals_numpy(c_checker):
     mult = rng.integers(2**30, 2**31, acc.size)
     shift = rng.integers(1, 63, acc.size)
     # every shift with the extreme operands and values that round at the half (the C code
-    # takes another path from shift 32 on)
+    # takes one path above shift 32, and below it another while acc 2^(33 - shift) fits in
+    # int32: the powers of two are that path's edges)
     edges = [-2**31, -2**31 + 1, -(2**20) - 1, -3, -1, 0, 1, 3, 2**20 + 1, 2**31 - 1]
+    edges += [v for e in range(24, 31) for v in (2**e - 1, 2**e, -2**e, -2**e - 1)]
     grid = np.array([(a, m, s) for a in edges for m in (2**30, 2**30 + 1, 2**31 - 1)
                      for s in range(1, 63)], dtype=np.int64)
     acc, mult, shift = (np.concatenate([acc, grid[:, 0]]), np.concatenate([mult, grid[:, 1]]),

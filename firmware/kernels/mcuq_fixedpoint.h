@@ -19,9 +19,12 @@
 extern const int16_t mcuq_sigmoid_q15[257];
 extern const int16_t mcuq_tanh_q15[257];
 
+/* lo <= hi. Two independent selects (min, then max), which compilers turn into min/max
+ * instructions where the core has them (XCV's cv.min, cv.max) instead of a branch. */
 static inline int32_t mcuq_clamp32(int32_t x, int32_t lo, int32_t hi)
 {
-    return x < lo ? lo : (x > hi ? hi : x);
+    x = x > hi ? hi : x;
+    return x < lo ? lo : x;
 }
 
 static inline int32_t mcuq_sat32(int64_t x)
@@ -74,22 +77,28 @@ static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)
  *   x clamped to [-2^(shift+7), 2^(shift+7) - 1]
  *   i = (x >> shift) + 128, frac = x & (2^shift - 1)
  *   y = T[i] + rshift_round((T[i+1] - T[i]) * frac, shift)          */
-static inline int32_t mcuq_lut_q15(const int16_t *table, int32_t shift, int32_t x)
+static inline __attribute__((always_inline)) int32_t mcuq_lut_q15(const int16_t *table,
+                                                                  int32_t shift, int32_t x)
 {
+#if defined(__riscv_xcvalu)
+    /* the clamp below as one instruction: cv.clip clamps to [-2^(n-1), 2^(n-1) - 1] */
+    __asm__("cv.clip %0, %0, %1" : "+r"(x) : "i"(shift + 8));
+#else
     const int32_t limit = 1 << (shift + 7);
     x = mcuq_clamp32(x, -limit, limit - 1);
+#endif
     const int32_t i = (x >> shift) + 128;
     const int32_t frac = x & ((1 << shift) - 1);
     const int32_t t0 = table[i];
     return t0 + mcuq_rshift_round((table[i + 1] - t0) * frac, shift);
 }
 
-static inline int32_t mcuq_sigmoid_q15_of(int32_t x_q12)
+static inline __attribute__((always_inline)) int32_t mcuq_sigmoid_q15_of(int32_t x_q12)
 {
     return mcuq_lut_q15(mcuq_sigmoid_q15, MCUQ_SIGMOID_SHIFT, x_q12);
 }
 
-static inline int32_t mcuq_tanh_q15_of(int32_t x_q12)
+static inline __attribute__((always_inline)) int32_t mcuq_tanh_q15_of(int32_t x_q12)
 {
     return mcuq_lut_q15(mcuq_tanh_q15, MCUQ_TANH_SHIFT, x_q12);
 }

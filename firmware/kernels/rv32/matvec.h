@@ -23,22 +23,25 @@ static inline __attribute__((always_inline)) void
 mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
                int8_t *output)
 {
-    const int32_t k = p->in_features, row = MCUQ_ROW_S8(k);
-    const int32_t zp = p->out_zero_point;
+    /* the struct's fields in locals: the output stores could alias them, and reloading
+     * them for every channel costs more than the requantization itself */
+    const int32_t k = p->in_features, row = MCUQ_ROW_S8(k), out_features = p->out_features;
+    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = 127 - zp;
+    const int8_t *const weight = p->weight;
+    const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
-        const int32_t rows = p->out_features - n < channels ? p->out_features - n : channels;
+        const int32_t rows = out_features - n < channels ? out_features - n : channels;
         int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         if (channels == 8)
-            mcuq_dot4i2_s8(p->weight + n * row, p->weight + (n + 4) * row, input, k, acc, acc + 4);
+            mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
         else
-            mcuq_dot4i_s8(p->weight + n * row, input, k, acc);
+            mcuq_dot4i_s8(weight + n * row, input, k, acc);
         for (int32_t r = 0; r < rows; r++) {
-            const int32_t y = mcuq_requant(p->bias[n + r] + acc[r], p->mult[n + r],
-                                           p->shift[n + r]);
+            const int32_t y = mcuq_requant(bias[n + r] + acc[r], mult[n + r], shift[n + r]);
             /* clamp before adding zp so the sum cannot overflow */
-            output[n + r] = (int8_t)(mcuq_clamp32(y, p->act_min - zp, 127 - zp) + zp);
+            output[n + r] = (int8_t)(mcuq_clamp32(y, lo, hi) + zp);
         }
     }
 }

@@ -64,18 +64,15 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_weight_word_s8(const int8_t *w)
 }
 
 /* The tail of a block of G rows after its whole words: acc[g] += row g's products with
- * the k % 4 remaining inputs, one SIMD dot product per row with a zero-padded word of
- * inputs (w: the block's last chunk). Defined after each build's mcuq_sdot4_s8. */
+ * the k % 4 remaining inputs, one SIMD dot product per row with xv, the remaining inputs
+ * as a zero-padded word (w: the block's last chunk). Defined after each build's
+ * mcuq_sdot4_s8. */
 #define MCUQ_BLOCK_TAIL                                                                 \
-    MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G,              \
-                                               const int8_t *x, int32_t rem,            \
+    MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G, int32_t xv,  \
                                                int32_t *acc)                             \
     {                                                                                    \
-        if (rem) {                                                                       \
-            const int32_t xv = mcuq_tail_word_s8(x, rem);                                \
-            for (int32_t g = 0; g < G; g++)                                              \
-                acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);      \
-        }                                                                                \
+        for (int32_t g = 0; g < G; g++)                                                  \
+            acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);          \
     }
 
 #if defined(__riscv_xcvsimd) && defined(__riscv_xcvmem) && defined(__riscv_xcvbi)
@@ -169,7 +166,8 @@ MCUQ_ALWAYS_INLINE void mcuq_dot4i_s8(const int8_t *restrict w, const int8_t *re
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
-    mcuq_block_tail_s8(w, 4, x, n & 3, acc);
+    if (n & 3)
+        mcuq_block_tail_s8(w, 4, mcuq_tail_word_s8(x, n & 3), acc);
 }
 
 /* the same for 3 rows (a GRU unit's gates): 12 MACs in 7 instructions */
@@ -195,7 +193,8 @@ MCUQ_ALWAYS_INLINE void mcuq_dot3i_s8(const int8_t *restrict w, const int8_t *re
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
-    mcuq_block_tail_s8(w, 3, x, n & 3, acc);
+    if (n & 3)
+        mcuq_block_tail_s8(w, 3, mcuq_tail_word_s8(x, n & 3), acc);
 }
 
 /* two blocks of 4 rows at once: one input word feeds 8 dot products (32 MACs in 17
@@ -240,8 +239,11 @@ MCUQ_ALWAYS_INLINE void mcuq_dot4i2_s8(const int8_t *restrict w0, const int8_t *
     acc1[1] = b1;
     acc1[2] = b2;
     acc1[3] = b3;
-    mcuq_block_tail_s8(w0, 4, x, n & 3, acc0);
-    mcuq_block_tail_s8(w1, 4, x, n & 3, acc1);
+    if (n & 3) {
+        const int32_t xt = mcuq_tail_word_s8(x, n & 3);
+        mcuq_block_tail_s8(w0, 4, xt, acc0);
+        mcuq_block_tail_s8(w1, 4, xt, acc1);
+    }
 }
 
 /* two blocks of 3 rows (two GRU units): 24 MACs in 13 instructions */
@@ -278,8 +280,11 @@ MCUQ_ALWAYS_INLINE void mcuq_dot3i2_s8(const int8_t *restrict w0, const int8_t *
     acc1[0] = b0;
     acc1[1] = b1;
     acc1[2] = b2;
-    mcuq_block_tail_s8(w0, 3, x, n & 3, acc0);
-    mcuq_block_tail_s8(w1, 3, x, n & 3, acc1);
+    if (n & 3) {
+        const int32_t xt = mcuq_tail_word_s8(x, n & 3);
+        mcuq_block_tail_s8(w0, 3, xt, acc0);
+        mcuq_block_tail_s8(w1, 3, xt, acc1);
+    }
 }
 
 /* one row of a block of G rows: its words are 4 G bytes apart (register post-increment) */
@@ -298,7 +303,8 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
                            [wv] "=&r"(wv)
                          : [words] "r"(words), [stride] "r"(stride)
                          : "memory");
-    mcuq_block_tail_s8(w, 1, x, n & 3, &acc);
+    if (n & 3)
+        mcuq_block_tail_s8(w, 1, mcuq_tail_word_s8(x, n & 3), &acc);
     return acc;
 }
 
@@ -344,7 +350,8 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_input_word_s8(const int8_t *x)
             for (int32_t g = 0; g < (G); g++)                                            \
                 acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);      \
         }                                                                                \
-        mcuq_block_tail_s8(w, (G), x, n & 3, acc);                                       \
+        if (n & 3)                                                                       \
+            mcuq_block_tail_s8(w, (G), mcuq_tail_word_s8(x, n & 3), acc);                \
     }
 MCUQ_DOT_BLOCK(mcuq_dot3i_s8, 3)
 MCUQ_DOT_BLOCK(mcuq_dot4i_s8, 4)
@@ -372,7 +379,8 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
     w += 4 * row;
     for (int32_t c = 0; c < (n >> 2); c++, x += 4, w += 4 * G)
         acc = mcuq_sdot4_s8(acc, mcuq_weight_word_s8(w), mcuq_input_word_s8(x));
-    mcuq_block_tail_s8(w, 1, x, n & 3, &acc);
+    if (n & 3)
+        mcuq_block_tail_s8(w, 1, mcuq_tail_word_s8(x, n & 3), &acc);
     return acc;
 }
 
