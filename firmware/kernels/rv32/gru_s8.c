@@ -73,6 +73,24 @@ __attribute__((noinline)) static void gru_s8_reset_first(const mcuq_gru_s8_t *p,
     memcpy(h + first, output + first, (size_t)(last - first));
 }
 
+/* units j .. j + units - 1 of the default form (units = 1 or 2, a constant after inlining) */
+static inline __attribute__((always_inline)) void gru_s8_block(const mcuq_gru_s8_t *p,
+                                                               const int8_t *input,
+                                                               const int8_t *h, int8_t *output,
+                                                               int32_t block, int32_t units)
+{
+    int32_t gxs[6], ghs[6];
+    mcuq_block_gates(&p->gates, 3, block, units, input, h, gxs, ghs);
+    for (int32_t u = 0; u < units; u++) {
+        const int32_t j = block + u, *gx = gxs + 3 * u, *gh = ghs + 3 * u;
+        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
+        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
+        const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
+        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
+        output[j] = gru_s8_update(p, h[j], z, n);
+    }
+}
+
 void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output,
                  uint8_t *work)
 {
@@ -80,23 +98,13 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
         gru_s8_reset_first(p, input, h, output, work);
         return;
     }
-    const mcuq_gates_s8_t *g = &p->gates;
-    const int32_t hid = g->hidden;
     int32_t first, last;
-    mcuq_split(hid, &first, &last);
-    for (int32_t block = first; block < last; block += 2) {
-        const int32_t units = last - block < 2 ? 1 : 2;
-        int32_t gxs[6], ghs[6];
-        mcuq_block_gates(g, 3, block, units, input, h, gxs, ghs);
-        for (int32_t u = 0; u < units; u++) {
-            const int32_t j = block + u, *gx = gxs + 3 * u, *gh = ghs + 3 * u;
-            const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
-            const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
-            const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
-            const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
-            output[j] = gru_s8_update(p, h[j], z, n);
-        }
-    }
+    mcuq_split(p->gates.hidden, &first, &last);
+    int32_t block = first;
+    for (; block + 2 <= last; block += 2)
+        gru_s8_block(p, input, h, output, block, 2);
+    if (block < last)
+        gru_s8_block(p, input, h, output, block, 1);
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));
 }
