@@ -63,19 +63,45 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_weight_word_s8(const int8_t *w)
     return v;
 }
 
+/* acc + the dot product of two words of four int8, in each build */
+#if defined(__riscv_xcvsimd) && defined(__riscv_xcvmem) && defined(__riscv_xcvbi)
+#define MCUQ_XCV_LOOPS 1
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
+{
+    __asm__("cv.sdotsp.b %0, %1, %2" : "+r"(acc) : "r"(w), "r"(x));
+    return acc;
+}
+#elif defined(MCUQ_PULP_BUILTINS)
+typedef signed char mcuq_v4s __attribute__((vector_size(4)));
+/* GAP9 / RI5CY (Xpulpv2): p.sdotsp.b */
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
+{
+    mcuq_v4s wv, xv;
+    __builtin_memcpy(&wv, &w, 4);
+    __builtin_memcpy(&xv, &x, 4);
+    return __builtin_pulp_sdotsp4(wv, xv, acc);
+}
+#else
+MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
+{
+    int8_t a[4], b[4];
+    __builtin_memcpy(a, &w, 4);
+    __builtin_memcpy(b, &x, 4);
+    return acc + a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
+}
+#endif
+
 /* The tail of a block of G rows after its whole words: acc[g] += row g's products with
  * the k % 4 remaining inputs, one SIMD dot product per row with xv, the remaining inputs
- * as a zero-padded word (w: the block's last chunk). Defined after each build's
- * mcuq_sdot4_s8. */
-#define MCUQ_BLOCK_TAIL                                                                 \
-    MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G, int32_t xv,  \
-                                               int32_t *acc)                             \
-    {                                                                                    \
-        for (int32_t g = 0; g < G; g++)                                                  \
-            acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);          \
-    }
+ * as a zero-padded word (w: the block's last chunk). */
+MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G, int32_t xv,
+                                           int32_t *acc)
+{
+    for (int32_t g = 0; g < G; g++)
+        acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);
+}
 
-#if defined(__riscv_xcvsimd) && defined(__riscv_xcvmem) && defined(__riscv_xcvbi)
+#if defined(MCUQ_XCV_LOOPS)
 
 /* --- XCV: hardware loops of post-increment loads and sdotsp.b ------------------------- */
 
@@ -128,15 +154,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_weight_word_s8(const int8_t *w)
 
 #define MCUQ_LW(rd, ptr, step) "cv.lw " rd ", (" ptr "), " step "\n"
 #define MCUQ_SDOT(acc, a, b) "cv.sdotsp.b " acc ", " a ", " b "\n"
-
-/* acc + the dot product of two words of four int8 */
-MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
-{
-    __asm__("cv.sdotsp.b %0, %1, %2" : "+r"(acc) : "r"(w), "r"(x));
-    return acc;
-}
-
-MCUQ_BLOCK_TAIL
 
 /* acc[g] += sum_k w_g[k] x[k] over one block of 4 rows: per word of x, 1 + 4 loads and
  * 4 dot products (16 MACs in 9 instructions); each load is used two instructions later,
@@ -310,28 +327,7 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
 
 #else
 
-/* --- C: GAP SDK builtins, or a portable 4-way dot product ------------------------------ */
-
-#if defined(MCUQ_PULP_BUILTINS)
-typedef signed char mcuq_v4s __attribute__((vector_size(4)));
-/* GAP9 / RI5CY (Xpulpv2): p.sdotsp.b */
-MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
-{
-    mcuq_v4s wv, xv;
-    __builtin_memcpy(&wv, &w, 4);
-    __builtin_memcpy(&xv, &x, 4);
-    return __builtin_pulp_sdotsp4(wv, xv, acc);
-}
-#else
-MCUQ_ALWAYS_INLINE int32_t mcuq_sdot4_s8(int32_t acc, int32_t w, int32_t x)
-{
-    int8_t a[4], b[4];
-    __builtin_memcpy(a, &w, 4);
-    __builtin_memcpy(b, &x, 4);
-    return acc + a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
-}
-#endif
-MCUQ_BLOCK_TAIL
+/* --- C loops over mcuq_sdot4_s8: GAP SDK builtins, or portable C ------------------- */
 
 /* the input word at x (any alignment) */
 MCUQ_ALWAYS_INLINE int32_t mcuq_input_word_s8(const int8_t *x)
