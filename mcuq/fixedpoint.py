@@ -68,6 +68,30 @@ def requant(acc, mult, shift) -> np.ndarray:
     return saturate(rshift_round(product, shift), INT32_MIN, INT32_MAX)
 
 
+def accumulator_bound(weight_q: np.ndarray, bias_q: np.ndarray) -> np.ndarray:
+    """The largest |sum_k W[n,k] x[k] + b[n]| of each row over all int8 x (int64)."""
+    return (np.abs(np.asarray(bias_q, np.int64))
+            + 128 * np.abs(np.asarray(weight_q, np.int64)).sum(axis=1))
+
+
+def requant_steps(mult, shift, bound) -> tuple[np.ndarray, np.ndarray]:
+    """How the C kernels' hot loops compute requant(acc, mult, shift) for |acc| <= bound:
+    (pre, post) per row, with requant = rshift_round(high32(acc 2^pre * mult), post) when
+    post > 0: one 32-bit high multiply and one rounding shift (mcuq_requant_steps).
+
+    shift > 32: pre = 0, post = shift - 32. shift <= 32: the same product with acc scaled
+    up to shift 33, pre = 33 - shift and post = 1, where the bound proves acc 2^pre fits
+    in int32; otherwise pre = 0 and post = shift - 32 <= 0, which sends that row to the
+    general (64-bit, saturating) path. Both fast forms are exact rewrites of requant and
+    never exceed 2^29 in magnitude, so two of them add without overflow."""
+    shift = np.asarray(shift, np.int64)
+    up = np.clip(33 - shift, 0, 62)
+    fits = (shift <= 32) & (up <= 30) & ((np.asarray(bound, np.int64) << np.minimum(up, 30))
+                                          <= INT32_MAX)
+    pre = np.where(fits, up, 0)
+    return pre.astype(np.int32), (shift + pre - 32).astype(np.int32)
+
+
 def _table(fn, index_shift: int) -> np.ndarray:
     """257 samples of fn in Q15 on the grid x = (i - 128) * 2^(index_shift - 12)."""
     x = (np.arange(257) - 128) * 2.0 ** (index_shift - Q_GATE)
@@ -163,7 +187,6 @@ def quantize_bias(bias: np.ndarray, scale: np.ndarray, what: str) -> np.ndarray:
 def check_accumulator(weight_q: np.ndarray, bias_q: np.ndarray, what: str) -> None:
     """The C kernels accumulate sum_k W[n,k] x[k] + b[n] in int32 with int8 x: refuse a
     layer whose worst case could overflow, instead of computing garbage on the device."""
-    worst = np.abs(bias_q.astype(np.int64)) + 128 * np.abs(weight_q.astype(np.int64)).sum(axis=1)
-    if np.any(worst > INT32_MAX):
+    if np.any(accumulator_bound(weight_q, bias_q) > INT32_MAX):
         raise McuqError(f"{what}: its int32 accumulator could overflow (input too wide or bias "
                         "too large for its scale); check the calibration data")

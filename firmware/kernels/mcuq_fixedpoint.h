@@ -21,8 +21,18 @@ extern const int16_t mcuq_tanh_q15[257];
 
 /* lo <= hi. Two independent selects (min, then max), which compilers turn into min/max
  * instructions where the core has them (XCV's cv.min, cv.max) instead of a branch. */
-static inline int32_t mcuq_clamp32(int32_t x, int32_t lo, int32_t hi)
+static inline __attribute__((always_inline)) int32_t mcuq_clamp32(int32_t x, int32_t lo,
+                                                                  int32_t hi)
 {
+#if defined(__riscv_xcvalu)
+    /* a constant range [-2^(n-1), 2^(n-1) - 1] (int8, int16, a table's domain) is one
+     * cv.clip, which clang does not form from the selects by itself */
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi) && hi > 0 && lo == -hi - 1
+        && (hi & (hi + 1)) == 0) {
+        __asm__("cv.clip %0, %0, %1" : "+r"(x) : "i"(__builtin_ctz((uint32_t)hi + 1) + 1));
+        return x;
+    }
+#endif
     x = x > hi ? hi : x;
     return x < lo ? lo : x;
 }
@@ -32,10 +42,42 @@ static inline int32_t mcuq_sat32(int64_t x)
     return x < INT32_MIN ? INT32_MIN : (x > INT32_MAX ? INT32_MAX : (int32_t)x);
 }
 
-/* x / 2^n rounded half up, for |x| + 2^(n-1) < 2^31 (callers keep to that) */
-static inline int32_t mcuq_rshift_round(int32_t x, int32_t n)
+/* x / 2^n rounded half up, n in [0, 31], for |x| + 2^(n-1) < 2^31 (callers keep to that) */
+static inline __attribute__((always_inline)) int32_t mcuq_rshift_round(int32_t x, int32_t n)
 {
+#if defined(__riscv_xcvalu)
+    /* one instruction: cv.addRN(r) adds 2^(n-1) (nothing for n = 0) and shifts
+     * arithmetically, the formula below */
+    if (__builtin_constant_p(n))
+        __asm__("cv.addRN %0, %0, zero, %1" : "+r"(x) : "i"(n));
+    else
+        __asm__("cv.addRNr %0, zero, %1" : "+r"(x) : "r"(n));
+    return x;
+#else
     return (x + ((1 << n) >> 1)) >> n;
+#endif
+}
+
+/* rshift_round(a b, n) for a and b in int16 range (the caller knows it) and constant n */
+static inline __attribute__((always_inline)) int32_t mcuq_mul16_rshift_round(int32_t a, int32_t b,
+                                                                             int32_t n)
+{
+#if defined(__riscv_xcvmac)
+    /* one instruction: cv.mulsRN multiplies the low halves, signed, and rounds as above */
+    int32_t y;
+    __asm__("cv.mulsRN %0, %1, %2, %3" : "=r"(y) : "r"(a), "r"(b), "i"(n));
+    return y;
+#else
+    return mcuq_rshift_round(a * b, n);
+#endif
+}
+
+/* rshift_round(q x, 15) for q in [0, 2^15) (a Q15 gate) and any int32 x, in 32-bit
+ * arithmetic: with x = hi 2^15 + lo, lo in [0, 2^15), q hi 2^15 is a multiple of 2^15,
+ * so only q lo (both factors in int16 range) is rounded; |q hi| < 2^31. */
+static inline __attribute__((always_inline)) int32_t mcuq_q15_scale(int32_t q, int32_t x)
+{
+    return q * (x >> 15) + mcuq_mul16_rshift_round(q, x & 0x7fff, 15);
 }
 
 static inline int64_t mcuq_rshift_round64(int64_t x, int32_t n)
@@ -56,21 +98,39 @@ static inline int64_t mcuq_rshift_round64(int64_t x, int32_t n)
  *     to Q12): the same with acc 2^(33 - shift) and shift 33, an exact rewrite of the
  *     product, when acc 2^(33 - shift) fits in int32 (|acc| < 2^(shift - 2)).
  *   otherwise: the 64-bit path, saturated. */
+/* rshift_round(the high word of acc mult, n), n in [1, 31]: with mult < 2^31 the high
+ * word is at most 2^30 in magnitude, so the result is at most 2^29 */
+static inline __attribute__((always_inline)) int32_t mcuq_mulh_round(int32_t acc, int32_t mult,
+                                                                     int32_t n)
+{
+    const int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
+    return mcuq_rshift_round(hi, n);
+}
+
 static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)
 {
-    if (__builtin_expect(shift > 32, 1)) {
-        const int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
-        return (hi + (1 << (shift - 33))) >> (shift - 32);
-    }
+    if (__builtin_expect(shift > 32, 1))
+        return mcuq_mulh_round(acc, mult, shift - 32);
     const int32_t up = 33 - shift;
     if (up <= 30) {
         const int32_t scaled = (int32_t)((uint32_t)acc << up);
-        if ((scaled >> up) == acc) {
-            const int32_t hi = (int32_t)(((int64_t)scaled * mult) >> 32);
-            return (hi + 1) >> 1;
-        }
+        if ((scaled >> up) == acc)
+            return mcuq_mulh_round(scaled, mult, 1);
     }
     return mcuq_sat32(mcuq_rshift_round64((int64_t)acc * mult, shift));
+}
+
+/* requant(acc, mult, shift) from the steps the export computed for a row whose |acc| it
+ * bounds (mcuq/fixedpoint.py, requant_steps): post > 0 is the one-multiply form on
+ * acc 2^pre (pre = 33 - shift where the bound proves that fits in int32, else 0), at most
+ * 2^29 in magnitude; post <= 0 (then pre = 0) is the general path with shift = post + 32.
+ * No test of the shift against 32 and no overflow check at run time. */
+static inline __attribute__((always_inline)) int32_t mcuq_requant_steps(int32_t acc, int32_t mult,
+                                                                        int32_t pre, int32_t post)
+{
+    if (__builtin_expect(post > 0, 1))
+        return mcuq_mulh_round(acc * (1 << pre), mult, post);
+    return mcuq_requant(acc, mult, post + 32);
 }
 
 /* f(x) in Q15 for x in Q12 from a 257-sample table with grid 2^(shift-12):
@@ -80,17 +140,13 @@ static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)
 static inline __attribute__((always_inline)) int32_t mcuq_lut_q15(const int16_t *table,
                                                                   int32_t shift, int32_t x)
 {
-#if defined(__riscv_xcvalu)
-    /* the clamp below as one instruction: cv.clip clamps to [-2^(n-1), 2^(n-1) - 1] */
-    __asm__("cv.clip %0, %0, %1" : "+r"(x) : "i"(shift + 8));
-#else
     const int32_t limit = 1 << (shift + 7);
     x = mcuq_clamp32(x, -limit, limit - 1);
-#endif
     const int32_t i = (x >> shift) + 128;
     const int32_t frac = x & ((1 << shift) - 1);
     const int32_t t0 = table[i];
-    return t0 + mcuq_rshift_round((table[i + 1] - t0) * frac, shift);
+    /* adjacent samples of mcuq's tables differ by far less than 2^15, and frac < 2^shift */
+    return t0 + mcuq_mul16_rshift_round(table[i + 1] - t0, frac, shift);
 }
 
 static inline __attribute__((always_inline)) int32_t mcuq_sigmoid_q15_of(int32_t x_q12)

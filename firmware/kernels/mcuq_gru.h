@@ -10,7 +10,7 @@
 
 typedef struct {
     mcuq_gates_s8_t gates;   /* r, z, n */
-    int32_t h2q_mult, h2q_shift;  /* int8 h -> Q15 */
+    const int16_t *h2q;           /* [256]: int8 h -> Q15, at h + 128 */
     int32_t q2h_mult, q2h_shift;  /* Q15 -> int8 h */
     int32_t linear_before_reset;  /* 1: PyTorch's n; 0: n from R_n (r h) */
 } mcuq_gru_s8_t;

@@ -6,17 +6,21 @@
 
 #include <stdint.h>
 
+/* The fields of an int8 gate row's record (mcuq/ops/_recurrent.py, ROW_FIELDS): its two
+ * biases (the input zero point folded into b_ih) and the two requantizations of its sums
+ * to Q12, each as mult and the steps pre, post of mcuq_requant_steps. */
+enum {
+    MCUQ_ROW_B_IH, MCUQ_ROW_B_HH, MCUQ_ROW_MULT_IH, MCUQ_ROW_PRE_IH, MCUQ_ROW_POST_IH,
+    MCUQ_ROW_MULT_HH, MCUQ_ROW_PRE_HH, MCUQ_ROW_POST_HH, MCUQ_ROW_FIELDS
+};
+
 /* Gate pre-activations of a recurrent layer, PyTorch gate order. Weights are unit-major
- * with the gates of a unit interleaved; per-row vectors are gate-major (row g*hidden+j). */
+ * with the gates of a unit interleaved, and so are the row records: gate q of unit j is
+ * record j * gates + q, so a unit's records are read at constant offsets from one pointer. */
 typedef struct {
     const int8_t *w_ih;      /* [hidden][in_features][gates] */
     const int8_t *w_hh;      /* [hidden][hidden][gates] */
-    const int32_t *b_ih;     /* [gates * hidden], input zero point folded in */
-    const int32_t *b_hh;
-    const int32_t *mult_ih;  /* to Q12 */
-    const int32_t *shift_ih;
-    const int32_t *mult_hh;
-    const int32_t *shift_hh;
+    const int32_t *rows;     /* [hidden][gates][MCUQ_ROW_FIELDS] */
     int32_t in_features;
     int32_t hidden;
 } mcuq_gates_s8_t;

@@ -124,11 +124,38 @@ def macs(qlayer: QLayer) -> int:
     return GATES[qlayer.kind] * p["hidden"] * (p["in_features"] + p["hidden"])
 
 
+# the int8 per-row values as the C kernels read them: one record per gate row, unit-major
+# (the records of unit j's gates side by side), so that one pointer reaches them all at
+# constant offsets (MCUQ_ROW_* in firmware/kernels/mcuq_recurrent.h)
+ROW_FIELDS = ("b_ih", "b_hh", "mult_ih", "pre_ih", "post_ih", "mult_hh", "pre_hh", "post_hh")
+
+
+def row_records(arrays: dict, gates: int) -> np.ndarray:
+    """int32 [hidden][gates][fields]: each gate row's biases and requantization steps
+    (fixedpoint.requant_steps, from the accumulator bound of its weights)."""
+    fields = {"b_ih": arrays["b_ih"], "b_hh": arrays["b_hh"],
+              "mult_ih": arrays["mult_ih"], "mult_hh": arrays["mult_hh"]}
+    for side in ("ih", "hh"):
+        bound = fx.accumulator_bound(arrays[f"w_{side}"], arrays[f"b_{side}"])
+        fields[f"pre_{side}"], fields[f"post_{side}"] = fx.requant_steps(
+            arrays[f"mult_{side}"], arrays[f"shift_{side}"], bound)
+    table = np.stack([np.asarray(fields[f], np.int64) for f in ROW_FIELDS], axis=1)
+    hidden = table.shape[0] // gates
+    unit_major = table.reshape(gates, hidden, len(ROW_FIELDS)).transpose(1, 0, 2)
+    return np.ascontiguousarray(unit_major).astype(np.int32)
+
+
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
-    """Weights in the ISA's gate layout (rv32: the gate rows of a unit interleaved)."""
+    """Weights in the ISA's gate layout (rv32: the gate rows of a unit interleaved); int8
+    per-row values as row records."""
     arrays = dict(qlayer.arrays)
+    gates = GATES[qlayer.kind]
+    if "mult_ih" in arrays:
+        arrays = {key: a for key, a in arrays.items() if key not in (
+            "b_ih", "b_hh", "mult_ih", "shift_ih", "mult_hh", "shift_hh")}
+        arrays["rows"] = row_records(qlayer.arrays, gates)
     for key in ("w_ih", "w_hh"):
-        arrays[key] = layouts.arrange(isa, "gates", arrays[key], gates=GATES[qlayer.kind])
+        arrays[key] = layouts.arrange(isa, "gates", arrays[key], gates=gates)
     return arrays
 
 

@@ -37,7 +37,18 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "gru"
 ONNX_TYPES = ("GRU",)
 STATEFUL = True
-output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
+output_shape, macs = recurrent.output_shape, recurrent.macs
+
+
+def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    """The gate arrays (mcuq.ops._recurrent), and for int8 the h -> Q15 requantization of
+    every int8 h as a table (one load per unit in place of a requantization)."""
+    arrays = recurrent.c_arrays(qlayer, isa)
+    p = qlayer.params
+    if p["precision"] == "int8":
+        hq = fx.requant(np.arange(-128, 128), p["h2q_mult"], p["h2q_shift"])
+        arrays["h2q"] = fx.saturate(hq, -32768, 32767).astype(np.int16)
+    return arrays
 
 
 def import_onnx(ctx, node) -> list:

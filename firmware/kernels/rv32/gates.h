@@ -14,13 +14,21 @@
 #include "mcuq_isa.h"
 #include "mcuq_recurrent.h"
 
+/* The biases of gate q of unit j, where the sums start: int8 from the row records,
+ * fp16 from the gate-major bias vectors. */
+#define MCUQ_BIAS_S8(p, gates, q, j, SIDE) \
+    ((p)->rows[((j) * (gates) + (q)) * MCUQ_ROW_FIELDS + MCUQ_ROW_B_##SIDE])
+#define MCUQ_BIAS_F16(p, gates, q, j, SIDE) ((SIDE##_BIAS_F16(p))[(q) * (p)->hidden + (j)])
+#define IH_BIAS_F16(p) ((p)->b_ih)
+#define HH_BIAS_F16(p) ((p)->b_hh)
+
 /* gx = b_ih + W_ih x and gh = b_hh + W_hh h for every gate of hidden units
  * j .. j + units - 1 (units = 1 or 2; unit u's gate q goes to gx[u * gates + q]; its rows
  * are q H + j + u). The gate rows of one unit share their inputs and are stored
  * interleaved, and two units run in one pass, so one load of x[k] (or h[k]) feeds 6 or
  * 8 rows. One body for both precisions: P the parameter struct, T the element type,
- * A the accumulator type, S the dot-product suffix. */
-#define MCUQ_BLOCK_SUMS(NAME, P, T, A, S, ROW)                                               \
+ * A the accumulator type, S the dot-product suffix, BIAS the bias accessor. */
+#define MCUQ_BLOCK_SUMS(NAME, P, T, A, S, ROW, BIAS)                                         \
     static inline __attribute__((always_inline)) void NAME(                              \
         const P *p, int32_t gates, int32_t j, int32_t units, const T *x, const T *h,     \
         A *gx, A *gh)                                                                    \
@@ -28,8 +36,8 @@
         const int32_t k = p->in_features, hid = p->hidden;                               \
         _Pragma("GCC unroll 2") for (int32_t u = 0; u < units; u++)                      \
             _Pragma("GCC unroll 4") for (int32_t q = 0; q < gates; q++) {                \
-                gx[u * gates + q] = p->b_ih[q * hid + j + u];                            \
-                gh[u * gates + q] = p->b_hh[q * hid + j + u];                            \
+                gx[u * gates + q] = BIAS(p, gates, q, j + u, IH);                        \
+                gh[u * gates + q] = BIAS(p, gates, q, j + u, HH);                        \
             }                                                                            \
         const int32_t rk = ROW(k), rh = ROW(hid);                                        \
         const T *wx = p->w_ih + j * rk * gates, *wh = p->w_hh + j * rh * gates;          \
@@ -47,9 +55,31 @@
             mcuq_dot3i_##S(wh, h, hid, gh);                                              \
         }                                                                                \
     }
-MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8, MCUQ_ROW_S8)
+MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8, MCUQ_ROW_S8,
+                MCUQ_BIAS_S8)
 /* fp16: each row summed in k order (mcuq_fp16.h); these are the gate inputs */
-MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16, MCUQ_ROW_F16)
+MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16, MCUQ_ROW_F16,
+                MCUQ_BIAS_F16)
+
+/* the record of gate q of unit j */
+static inline const int32_t *mcuq_row_record(const mcuq_gates_s8_t *g, int32_t gates, int32_t q,
+                                             int32_t j)
+{
+    return g->rows + (j * gates + q) * MCUQ_ROW_FIELDS;
+}
+
+/* a gate row's sums in Q12: W_ih x + b_ih (sx) and W_hh h + b_hh (sh) requantized */
+static inline __attribute__((always_inline)) int32_t mcuq_requant_ih(const int32_t *row, int32_t sx)
+{
+    return mcuq_requant_steps(sx, row[MCUQ_ROW_MULT_IH], row[MCUQ_ROW_PRE_IH],
+                              row[MCUQ_ROW_POST_IH]);
+}
+
+static inline __attribute__((always_inline)) int32_t mcuq_requant_hh(const int32_t *row, int32_t sh)
+{
+    return mcuq_requant_steps(sh, row[MCUQ_ROW_MULT_HH], row[MCUQ_ROW_PRE_HH],
+                              row[MCUQ_ROW_POST_HH]);
+}
 
 /* int8: the sums above, each row requantized to Q12 */
 /* always inlined: the GRU kernel calls it from both of its forms, and a call in the unit
@@ -65,9 +95,9 @@ static inline __attribute__((always_inline)) void mcuq_block_gates(
     for (int32_t u = 0; u < units; u++)
 #pragma GCC unroll 4
         for (int32_t q = 0; q < gates; q++) {
-            const int32_t row = q * g->hidden + j + u, i = u * gates + q;
-            gx[i] = mcuq_requant(gx[i], g->mult_ih[row], g->shift_ih[row]);
-            gh[i] = mcuq_requant(gh[i], g->mult_hh[row], g->shift_hh[row]);
+            const int32_t *row = mcuq_row_record(g, gates, q, j + u), i = u * gates + q;
+            gx[i] = mcuq_requant_ih(row, gx[i]);
+            gh[i] = mcuq_requant_hh(row, gh[i]);
         }
 }
 
@@ -75,6 +105,19 @@ static inline __attribute__((always_inline)) void mcuq_block_gates(
 static inline int32_t mcuq_gate_sum(int32_t gx, int32_t gh)
 {
     return mcuq_sat32((int64_t)gx + gh);
+}
+
+/* gate_sum(requant_ih(sx), requant_hh(sh)) of one gate row: when both take the
+ * one-multiply form (post > 0, the common case) each term is at most 2^29 in magnitude,
+ * so their sum needs no saturation */
+static inline __attribute__((always_inline)) int32_t mcuq_gate_of(const int32_t *row, int32_t sx,
+                                                                  int32_t sh)
+{
+    const int32_t post_ih = row[MCUQ_ROW_POST_IH], post_hh = row[MCUQ_ROW_POST_HH];
+    if (__builtin_expect((post_ih > 0) & (post_hh > 0), 1))
+        return mcuq_mulh_round(sx * (1 << row[MCUQ_ROW_PRE_IH]), row[MCUQ_ROW_MULT_IH], post_ih)
+               + mcuq_mulh_round(sh * (1 << row[MCUQ_ROW_PRE_HH]), row[MCUQ_ROW_MULT_HH], post_hh);
+    return mcuq_gate_sum(mcuq_requant_ih(row, sx), mcuq_requant_hh(row, sh));
 }
 
 #endif

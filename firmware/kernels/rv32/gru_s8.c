@@ -7,7 +7,7 @@
  *         r  = sigmoid_q15(gx_r + gh_r)
  *         z  = sigmoid_q15(gx_z + gh_z)
  *         n  = tanh_q15(gx_n + rshift_round(r * gh_n, 15))        (product in int64)
- *         hq = clamp(requant(h, M_h2q), -32768, 32767)              (h in Q15)
+ *         hq = clamp(requant(h, M_h2q), -32768, 32767)   (h in Q15; a table of the 256 h)
  *         h' = n + rshift_round(z * (hq - n), 15)      (|z (hq - n)| < 2^31: int32)
  *         out = clamp(requant(h', M_q2h), -128, 127)
  * Reset-first form (linear_before_reset = 0): n = tanh(gx_n + R_n (r h) + b_hn), with
@@ -33,7 +33,7 @@
 /* h' from z and n (Q15) and the old h (int8), as int8 */
 static inline int8_t gru_s8_update(const mcuq_gru_s8_t *p, int8_t h, int32_t z, int32_t n)
 {
-    const int32_t hq = mcuq_clamp32(mcuq_requant(h, p->h2q_mult, p->h2q_shift), -32768, 32767);
+    const int32_t hq = p->h2q[h + 128]; /* the export's table of the requantization below */
     const int32_t h_new = n + mcuq_rshift_round(z * (hq - n), 15);
     return (int8_t)mcuq_clamp32(mcuq_requant(h_new, p->q2h_mult, p->q2h_shift), -128, 127);
 }
@@ -56,16 +56,16 @@ __attribute__((noinline)) static void gru_s8_reset_first(const mcuq_gru_s8_t *p,
             const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
             zs[j] = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
             gxn[j] = gx[2];
-            rh[j] = (int8_t)mcuq_clamp32(mcuq_rshift_round(r * h[j], 15), -128, 127);
+            rh[j] = (int8_t)mcuq_clamp32(mcuq_mul16_rshift_round(r, h[j], 15), -128, 127);
         }
     }
     mcuq_cluster_barrier(); /* every core's r h is written */
     for (int32_t j = first; j < last; j++) {
-        const int32_t row = 2 * hid + j;
         /* unit j's n row: row 2 of its interleaved block of three */
-        const int32_t acc = g->b_hh[row]
+        const int32_t *row = mcuq_row_record(g, 3, 2, j);
+        const int32_t acc = row[MCUQ_ROW_B_HH]
                             + mcuq_dot_row_s8(g->w_hh + j * MCUQ_ROW_S8(hid) * 3, 3, 2, rh, hid);
-        const int32_t gh_n = mcuq_requant(acc, g->mult_hh[row], g->shift_hh[row]);
+        const int32_t gh_n = mcuq_requant_hh(row, acc);
         const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gxn[j], gh_n));
         output[j] = gru_s8_update(p, h[j], zs[j], n);
     }
@@ -79,14 +79,17 @@ static inline __attribute__((always_inline)) void gru_s8_block(const mcuq_gru_s8
                                                                const int8_t *h, int8_t *output,
                                                                int32_t block, int32_t units)
 {
-    int32_t gxs[6], ghs[6];
-    mcuq_block_gates(&p->gates, 3, block, units, input, h, gxs, ghs);
+    const mcuq_gates_s8_t *g = &p->gates;
+    int32_t sxs[6], shs[6];
+    mcuq_block_sums_s8(g, 3, block, units, input, h, sxs, shs);
+#pragma GCC unroll 2
     for (int32_t u = 0; u < units; u++) {
-        const int32_t j = block + u, *gx = gxs + 3 * u, *gh = ghs + 3 * u;
-        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[0], gh[0]));
-        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_sum(gx[1], gh[1]));
-        const int32_t rh = (int32_t)mcuq_rshift_round64((int64_t)r * gh[2], 15);
-        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(gx[2], rh));
+        const int32_t j = block + u, *sx = sxs + 3 * u, *sh = shs + 3 * u;
+        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 0, j), sx[0], sh[0]));
+        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 1, j), sx[1], sh[1]));
+        const int32_t *row_n = mcuq_row_record(g, 3, 2, j);
+        const int32_t rh = mcuq_q15_scale(r, mcuq_requant_hh(row_n, sh[2]));
+        const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(mcuq_requant_ih(row_n, sx[2]), rh));
         output[j] = gru_s8_update(p, h[j], z, n);
     }
 }
@@ -98,13 +101,16 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
         gru_s8_reset_first(p, input, h, output, work);
         return;
     }
+    /* a local copy: the int8 stores of the unit loop may alias anything, and would
+     * otherwise make every field a reload */
+    const mcuq_gru_s8_t layer = *p;
     int32_t first, last;
-    mcuq_split(p->gates.hidden, &first, &last);
+    mcuq_split(layer.gates.hidden, &first, &last);
     int32_t block = first;
     for (; block + 2 <= last; block += 2)
-        gru_s8_block(p, input, h, output, block, 2);
+        gru_s8_block(&layer, input, h, output, block, 2);
     if (block < last)
-        gru_s8_block(p, input, h, output, block, 1);
+        gru_s8_block(&layer, input, h, output, block, 1);
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));
 }

@@ -35,13 +35,18 @@ static inline __attribute__((always_inline)) void lstm_s8_block(
 {
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden, cf = p->cell_frac;
+    const int32_t up = cf < MCUQ_Q_GATE ? MCUQ_Q_GATE - cf : 0, down = cf - MCUQ_Q_GATE + up;
     int32_t gx[8], gh[8];
-    mcuq_block_gates(g, 4, block, units, input, h, gx, gh);
+    mcuq_block_sums_s8(g, 4, block, units, input, h, gx, gh);
+#pragma GCC unroll 2
     for (int32_t u = 0; u < units; u++) {
         const int32_t j = block + u;
         int32_t pre[4];
-        for (int32_t gate = 0; gate < 4; gate++)
-            pre[gate] = mcuq_gate_sum(gx[4 * u + gate], gh[4 * u + gate]);
+#pragma GCC unroll 4
+        for (int32_t gate = 0; gate < 4; gate++) {
+            pre[gate] = mcuq_gate_of(mcuq_row_record(g, 4, gate, j), gx[4 * u + gate],
+                                     gh[4 * u + gate]);
+        }
         if (peep) { /* p_i c and p_f c, from the old cell */
             pre[0] = mcuq_gate_sum(pre[0], peephole_q12(peep[j], c[j], cf));
             pre[1] = mcuq_gate_sum(pre[1], peephole_q12(peep[hid + j], c[j], cf));
@@ -49,13 +54,13 @@ static inline __attribute__((always_inline)) void lstm_s8_block(
         const int32_t i = mcuq_sigmoid_q15_of(pre[0]);
         const int32_t f = mcuq_sigmoid_q15_of(pre[1]);
         const int32_t gg = mcuq_tanh_q15_of(pre[2]);
-        const int32_t cell = mcuq_rshift_round(f * c[j], 15) + mcuq_rshift_round(i * gg, 30 - cf);
+        const int32_t cell = mcuq_mul16_rshift_round(f, c[j], 15) + mcuq_rshift_round(i * gg, 30 - cf);
         c[j] = (int16_t)mcuq_clamp32(cell, -32768, 32767);
         if (peep) /* p_o c', from the new cell */
             pre[3] = mcuq_gate_sum(pre[3], peephole_q12(peep[2 * hid + j], c[j], cf));
         const int32_t o = mcuq_sigmoid_q15_of(pre[3]);
-        const int32_t c_q12 = cf >= MCUQ_Q_GATE ? mcuq_rshift_round(c[j], cf - MCUQ_Q_GATE)
-                                                : c[j] * (1 << (MCUQ_Q_GATE - cf));
+        /* c in Q12: c 2^(12 - C) for C < 12, else rshift_round(c, C - 12), without a branch */
+        const int32_t c_q12 = mcuq_rshift_round(c[j] * (1 << up), down);
         const int32_t t = mcuq_tanh_q15_of(c_q12);
         output[j] = (int8_t)mcuq_clamp32(mcuq_requant(o * t, p->q30_mult, p->q30_shift),
                                          -128, 127);
@@ -77,12 +82,15 @@ static inline __attribute__((always_inline)) void lstm_s8_units(
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
                   int8_t *output)
 {
+    /* a local copy: the int8 stores of the unit loop may alias anything, and would
+     * otherwise make every field a reload */
+    const mcuq_lstm_s8_t layer = *p;
     int32_t first, last;
-    mcuq_split(p->gates.hidden, &first, &last);
-    if (p->peephole)
-        lstm_s8_units(p, input, h, c, output, first, last, p->peephole);
+    mcuq_split(layer.gates.hidden, &first, &last);
+    if (layer.peephole)
+        lstm_s8_units(&layer, input, h, c, output, first, last, layer.peephole);
     else
-        lstm_s8_units(p, input, h, c, output, first, last, 0);
+        lstm_s8_units(&layer, input, h, c, output, first, last, 0);
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));
 }
