@@ -70,7 +70,7 @@ def run_c(exe, lines):
     return [int(v) for v in out.split()]
 
 
-def test_c_requant_equals_numpy(c_checker):
+def requant_cases():
     rng = np.random.default_rng(0)
     acc = np.concatenate([rng.integers(-2**31, 2**31, 3000), [-2**31, 2**31 - 1, 0, 1, -1]])
     mult = rng.integers(2**30, 2**31, acc.size)
@@ -82,10 +82,124 @@ def test_c_requant_equals_numpy(c_checker):
     edges += [v for e in range(24, 31) for v in (2**e - 1, 2**e, -2**e, -2**e - 1)]
     grid = np.array([(a, m, s) for a in edges for m in (2**30, 2**30 + 1, 2**31 - 1)
                      for s in range(1, 63)], dtype=np.int64)
-    acc, mult, shift = (np.concatenate([acc, grid[:, 0]]), np.concatenate([mult, grid[:, 1]]),
-                        np.concatenate([shift, grid[:, 2]]))
+    return (np.concatenate([acc, grid[:, 0]]), np.concatenate([mult, grid[:, 1]]),
+            np.concatenate([shift, grid[:, 2]]))
+
+
+def test_c_requant_equals_numpy(c_checker):
+    acc, mult, shift = requant_cases()
     got = run_c(c_checker, [f"R {a} {m} {s}" for a, m, s in zip(acc, mult, shift)])
     assert got == fx.requant(acc, mult, shift).tolist()
+
+
+def steps_cases():
+    """Rows of every shift with accumulator bounds from 0 to 2^31 (so that shifts up to 32
+    take the scaled-up form where the bound allows it and the general path where it does
+    not), and accumulators at and inside the bounds."""
+    rng = np.random.default_rng(2)
+    shift = np.repeat(np.arange(1, 63), 60)
+    mult = rng.integers(2**30, 2**31, shift.size)
+    mult[::7] = 2**31 - 1
+    bound = np.minimum(2.0 ** rng.uniform(0, 31, shift.size), 2**31 - 1).astype(np.int64)
+    acc = np.where(np.arange(shift.size) % 3 == 0, bound, rng.integers(-bound, bound + 1))
+    acc[1::6] = -bound[1::6]
+    pre, post = fx.requant_steps(mult, shift, bound)
+    return acc, mult, shift, pre, post
+
+
+def test_requant_steps_take_the_fast_form_where_the_bound_allows():
+    acc, mult, shift, pre, post = steps_cases()
+    high = (acc * 2**pre.astype(np.int64) * mult) >> 32
+    fast = post > 0
+    assert np.all(np.abs(acc[fast] * 2**pre[fast].astype(np.int64)) < 2**31)
+    # the one-multiply form is requant wherever it is taken, and stays within 2^29
+    assert (fx.rshift_round(high[fast], post[fast]).tolist()
+            == fx.requant(acc, mult, shift)[fast].tolist())
+    assert np.abs(fx.requant(acc, mult, shift)[fast]).max() <= 2**29
+    # shifts above 32 always take it; at or below 32 it needs the bound
+    assert np.all(fast[shift > 32]) and np.all(post[~fast] + 32 == shift[~fast])
+    assert fast[shift <= 32].any() and (~fast[shift <= 32]).any()
+
+
+def rtl_cases() -> dict:
+    """The inputs and NumPy results of every primitive for tests/c/fixedpoint_rtl.c."""
+    rng = np.random.default_rng(3)
+    acc, mult, shift = requant_cases()
+    s_acc, s_mult, s_shift, pre, post = steps_cases()
+    # |x| + 2^(n-1) < 2^31, the documented domain; the first 64 at its edges
+    n = rng.integers(0, 32, 4000)
+    n[:64] = np.arange(64) % 32
+    x = rng.integers(-(2**31) + (1 << n) // 2 + 1, 2**31 - (1 << n) // 2)
+    x[:64] = (2**31 - 1 - (1 << n[:64]) // 2) * np.where(np.arange(64) % 2, 1, -1)
+    a = np.concatenate([rng.integers(-32768, 32768, 2000), [-32768, 32767, -32768, 0, -1]])
+    b = np.concatenate([rng.integers(-32768, 32768, 2000), [-32768, 32767, 32767, -1, -1]])
+    q = np.concatenate([rng.integers(0, 32768, 3000), [0, 32767, 32767, 32767, 1]])
+    qx = np.concatenate([rng.integers(-2**31, 2**31, 3000), [-2**31, -2**31, 2**31 - 1, -1, 16383]])
+    cx = np.concatenate([rng.integers(-70000, 70000, 2000), [-2**31, 2**31 - 1, -129, -128, 127,
+                                                              128, -32769, -32768, 32767, 32768]])
+    tx = np.concatenate([np.arange(-70000, 70000, 7), [-2**31, 2**31 - 1]])
+    return {
+        "REQUANT": {"requant_acc": acc, "requant_mult": mult, "requant_shift": shift,
+                    "requant_want": fx.requant(acc, mult, shift)},
+        "STEPS": {"steps_acc": s_acc, "steps_mult": s_mult, "steps_pre": pre, "steps_post": post,
+                  "steps_want": fx.requant(s_acc, s_mult, s_shift)},
+        "SHIFT": {"shift_x": x, "shift_n": n, "shift_want": fx.rshift_round(x, n)},
+        "MUL16": {"mul16_a": a, "mul16_b": b, "mul16_want15": fx.rshift_round(a * b, 15),
+                  "mul16_want8": fx.rshift_round(a * b, 8)},
+        "Q15": {"q15_q": q, "q15_x": qx, "q15_want": fx.rshift_round(q * qx, 15)},
+        "CLAMP": {"clamp_x": cx, "clamp_want8": np.clip(cx, -128, 127),
+                  "clamp_want16": np.clip(cx, -32768, 32767)},
+        "TABLE": {"table_x": tx, "table_sigmoid": fx.sigmoid_q15(tx), "table_tanh": fx.tanh_q15(tx)},
+    }
+
+
+def write_cases(path):
+    lines = []
+    for group, arrays in rtl_cases().items():
+        sizes = {len(a) for a in arrays.values()}
+        assert len(sizes) == 1
+        lines.append(f"#define {group}_CASES {sizes.pop()}")
+        for name, values in arrays.items():
+            body = ",".join(f"{int(v)}" if v != -2**31 else "INT32_MIN" for v in values)
+            lines.append(f"static const int32_t {name}[] = {{{body}}};")
+    path.write_text("#include <stdint.h>\n" + "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("target", ["host", "rtl"])
+def test_c_primitives_equal_numpy_in_every_build(tmp_path, target):
+    """The same checks in the portable C (host) and in the xcv build on the CV32E40P RTL,
+    where rounding shifts, 16-bit multiplies and clamps are single XCV instructions."""
+    from mcuq import rtl
+    from mcuq.harness import run
+
+    write_cases(tmp_path / "fixedpoint_cases.h")
+    write_tables(tmp_path / "mcuq_tables.c", TABLES, __version__)
+    kernels, ports = firmware_dir() / "kernels", firmware_dir() / "ports" / "rtl"
+    sources = [str(HERE / "c" / "fixedpoint_rtl.c"), str(tmp_path / "mcuq_tables.c")]
+    (tmp_path / "out").mkdir()
+    elf = tmp_path / "out" / "check.elf"
+    if target == "host":
+        cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-fsanitize=undefined",
+               "-fno-sanitize-recover=all", f"-I{kernels}", f"-I{tmp_path}", "-o", str(elf)]
+        cmd += sources
+    else:
+        picolibc = "/usr/lib/picolibc/riscv64-unknown-elf"
+        libgcc = subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv32im", "-mabi=ilp32",
+                                 "-print-libgcc-file-name"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        cmd = ["clang-19", "--target=riscv32-unknown-elf",
+               "-march=rv32imc_zicsr_xcvsimd_xcvmac_xcvmem_xcvbi_xcvalu", "-mabi=ilp32", "-O2",
+               "-std=c99", "-Wall", "-Werror", "-ffreestanding", "-isystem", f"{picolibc}/include",
+               f"-I{kernels}", f"-I{tmp_path}", "-nostdlib", "-fuse-ld=lld", "-T",
+               str(ports / "rtl.ld"), "-o", str(elf), str(ports / "start.S")]
+        cmd += sources + [str(ports / "port.c"), f"-L{picolibc}/lib/rv32im/ilp32", "-lc", libgcc]
+    subprocess.run(cmd, check=True)
+    if target == "host":
+        result = subprocess.run([str(elf)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
+    else:
+        result = run(elf, "rtl", 600, 1)  # raises unless the program exits with 0
+    assert "END 0" in result.stdout, result.stdout
 
 
 def test_c_tables_equal_numpy(c_checker):

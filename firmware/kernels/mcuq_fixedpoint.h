@@ -54,7 +54,7 @@ static inline __attribute__((always_inline)) int32_t mcuq_rshift_round(int32_t x
         __asm__("cv.addRNr %0, zero, %1" : "+r"(x) : "r"(n));
     return x;
 #else
-    return (x + ((1 << n) >> 1)) >> n;
+    return (x + (int32_t)((1u << n) >> 1)) >> n;
 #endif
 }
 
