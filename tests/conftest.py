@@ -76,6 +76,13 @@ def save_model(model: nn.Module, example: torch.Tensor, exporter: str, path: Pat
     return path
 
 
+# clang-19 for the CV32E40P RTL with the XCV extensions, as firmware/harness/Makefile
+# builds an xcv export for --target rtl (RTL_CFLAGS there)
+RTL_CLANG = ["clang-19", "--target=riscv32-unknown-elf",
+             "-march=rv32imc_zicsr_xcvsimd_xcvmac_xcvmem_xcvbi_xcvalu", "-mabi=ilp32", "-O2",
+             "-isystem", "/usr/lib/picolibc/riscv64-unknown-elf/include"]
+
+
 def random_sequences(items: int, frames: int, features: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     # a slowly varying signal plus noise, offset so the input zero point is not 0

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from codegen.generate import write_tables
+from conftest import RTL_CLANG
 from codegen.paths import firmware_dir
 from mcuq import __version__
 from mcuq import fixedpoint as fx
@@ -187,11 +188,9 @@ def test_c_primitives_equal_numpy_in_every_build(tmp_path, target):
         libgcc = subprocess.run(["riscv64-unknown-elf-gcc", "-march=rv32im", "-mabi=ilp32",
                                  "-print-libgcc-file-name"], capture_output=True, text=True,
                                 check=True).stdout.strip()
-        cmd = ["clang-19", "--target=riscv32-unknown-elf",
-               "-march=rv32imc_zicsr_xcvsimd_xcvmac_xcvmem_xcvbi_xcvalu", "-mabi=ilp32", "-O2",
-               "-std=c99", "-Wall", "-Werror", "-ffreestanding", "-isystem", f"{picolibc}/include",
-               f"-I{kernels}", f"-I{tmp_path}", "-nostdlib", "-fuse-ld=lld", "-T",
-               str(ports / "rtl.ld"), "-o", str(elf), str(ports / "start.S")]
+        cmd = RTL_CLANG + ["-std=c99", "-Wall", "-Werror", "-ffreestanding", f"-I{kernels}",
+                           f"-I{tmp_path}", "-nostdlib", "-fuse-ld=lld", "-T",
+                           str(ports / "rtl.ld"), "-o", str(elf), str(ports / "start.S")]
         cmd += sources + [str(ports / "port.c"), f"-L{picolibc}/lib/rv32im/ilp32", "-lc", libgcc]
     subprocess.run(cmd, check=True)
     if target == "host":

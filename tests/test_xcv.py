@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import random_sequences, save_model
+from conftest import RTL_CLANG, random_sequences, save_model
 from mcuq.export import export
 from mcuq.layouts import simd_blocks
 from mcuq.qgraph import QGraph
@@ -183,11 +183,8 @@ def test_a_wrong_hardware_loop_length_does_not_build(tmp_path, body, ok):
     src.write_text(HWLOOP_BODY.replace("BODY", body))
     kernels = ROOT / "firmware" / "kernels"
     result = subprocess.run(
-        ["clang-19", "--target=riscv32-unknown-elf",
-         "-march=rv32imc_zicsr_xcvsimd_xcvmac_xcvmem_xcvbi_xcvalu", "-mabi=ilp32", "-O2",
-         "-isystem", "/usr/lib/picolibc/riscv64-unknown-elf/include", f"-I{kernels}",
-         f"-I{kernels / 'xcv'}", f"-I{kernels / 'rv32'}", "-c", str(src), "-o",
-         str(tmp_path / "loop.o")], capture_output=True, text=True)
+        RTL_CLANG + [f"-I{kernels}", f"-I{kernels / 'xcv'}", f"-I{kernels / 'rv32'}", "-c",
+                     str(src), "-o", str(tmp_path / "loop.o")], capture_output=True, text=True)
     assert (result.returncode == 0) == ok, result.stderr
     if not ok:
         assert "hardware loop body is not one instruction per argument" in result.stderr

@@ -128,6 +128,8 @@ def macs(qlayer: QLayer) -> int:
 # (the records of unit j's gates side by side), so that one pointer reaches them all at
 # constant offsets (MCUQ_ROW_* in firmware/kernels/mcuq_recurrent.h)
 ROW_FIELDS = ("b_ih", "b_hh", "mult_ih", "pre_ih", "post_ih", "mult_hh", "pre_hh", "post_hh")
+# the quantized arrays the records are made from
+ROW_SOURCES = ("b_ih", "b_hh", "mult_ih", "shift_ih", "mult_hh", "shift_hh")
 
 
 def row_records(arrays: dict, gates: int) -> np.ndarray:
@@ -151,8 +153,7 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     arrays = dict(qlayer.arrays)
     gates = GATES[qlayer.kind]
     if "mult_ih" in arrays:
-        arrays = {key: a for key, a in arrays.items() if key not in (
-            "b_ih", "b_hh", "mult_ih", "shift_ih", "mult_hh", "shift_hh")}
+        arrays = {key: a for key, a in arrays.items() if key not in ROW_SOURCES}
         arrays["rows"] = row_records(qlayer.arrays, gates)
     for key in ("w_ih", "w_hh"):
         arrays[key] = layouts.arrange(isa, "gates", arrays[key], gates=gates)

@@ -14,13 +14,27 @@
 #include "mcuq_isa.h"
 #include "mcuq_recurrent.h"
 
-/* The biases of gate q of unit j, where the sums start: int8 from the row records,
- * fp16 from the gate-major bias vectors. */
-#define MCUQ_BIAS_S8(p, gates, q, j, SIDE) \
-    ((p)->rows[((j) * (gates) + (q)) * MCUQ_ROW_FIELDS + MCUQ_ROW_B_##SIDE])
-#define MCUQ_BIAS_F16(p, gates, q, j, SIDE) ((SIDE##_BIAS_F16(p))[(q) * (p)->hidden + (j)])
-#define IH_BIAS_F16(p) ((p)->b_ih)
-#define HH_BIAS_F16(p) ((p)->b_hh)
+/* the record of gate q of unit j */
+static inline const int32_t *mcuq_row_record(const mcuq_gates_s8_t *g, int32_t gates, int32_t q,
+                                             int32_t j)
+{
+    return g->rows + (j * gates + q) * MCUQ_ROW_FIELDS;
+}
+
+/* The bias of gate q of unit j, where a sum starts (hh: 0 for W_ih x, 1 for W_hh h):
+ * int8 from the row records, fp16 from the gate-major bias vectors. */
+static inline int32_t mcuq_bias_s8(const mcuq_gates_s8_t *p, int32_t gates, int32_t q, int32_t j,
+                                   int32_t hh)
+{
+    return mcuq_row_record(p, gates, q, j)[hh ? MCUQ_ROW_B_HH : MCUQ_ROW_B_IH];
+}
+
+static inline _Float16 mcuq_bias_f16(const mcuq_rnn_f16_t *p, int32_t gates, int32_t q,
+                                     int32_t j, int32_t hh)
+{
+    (void)gates;
+    return (hh ? p->b_hh : p->b_ih)[q * p->hidden + j];
+}
 
 /* gx = b_ih + W_ih x and gh = b_hh + W_hh h for every gate of hidden units
  * j .. j + units - 1 (units = 1 or 2; unit u's gate q goes to gx[u * gates + q]; its rows
@@ -36,8 +50,8 @@
         const int32_t k = p->in_features, hid = p->hidden;                               \
         _Pragma("GCC unroll 2") for (int32_t u = 0; u < units; u++)                      \
             _Pragma("GCC unroll 4") for (int32_t q = 0; q < gates; q++) {                \
-                gx[u * gates + q] = BIAS(p, gates, q, j + u, IH);                        \
-                gh[u * gates + q] = BIAS(p, gates, q, j + u, HH);                        \
+                gx[u * gates + q] = BIAS(p, gates, q, j + u, 0);                         \
+                gh[u * gates + q] = BIAS(p, gates, q, j + u, 1);                         \
             }                                                                            \
         const int32_t rk = ROW(k), rh = ROW(hid);                                        \
         const T *wx = p->w_ih + j * rk * gates, *wh = p->w_hh + j * rh * gates;          \
@@ -56,17 +70,10 @@
         }                                                                                \
     }
 MCUQ_BLOCK_SUMS(mcuq_block_sums_s8, mcuq_gates_s8_t, int8_t, int32_t, s8, MCUQ_ROW_S8,
-                MCUQ_BIAS_S8)
+                mcuq_bias_s8)
 /* fp16: each row summed in k order (mcuq_fp16.h); these are the gate inputs */
 MCUQ_BLOCK_SUMS(mcuq_block_gates_f16, mcuq_rnn_f16_t, _Float16, _Float16, f16, MCUQ_ROW_F16,
-                MCUQ_BIAS_F16)
-
-/* the record of gate q of unit j */
-static inline const int32_t *mcuq_row_record(const mcuq_gates_s8_t *g, int32_t gates, int32_t q,
-                                             int32_t j)
-{
-    return g->rows + (j * gates + q) * MCUQ_ROW_FIELDS;
-}
+                mcuq_bias_f16)
 
 /* a gate row's sums in Q12: W_ih x + b_ih (sx) and W_hh h + b_hh (sh) requantized */
 static inline __attribute__((always_inline)) int32_t mcuq_requant_ih(const int32_t *row, int32_t sx)
