@@ -68,10 +68,33 @@ def crafted(good: pathlib.Path, tmp_path, case: str) -> tuple[pathlib.Path, path
                             f"data/weights/{first['path_name']}": payload})
     elif case == "aoti":
         rewrite(good, bad, {"data/aotinductor/model/model.so": b"\x7fELF"})
+    elif case.startswith("legacy:"):
+        legacy_layout(good, bad, case.split(":", 1)[1], payload)
     return bad, marker
 
 
-@pytest.mark.parametrize("case", ["sample_inputs", "pickled_weight"])
+def legacy_layout(good: pathlib.Path, bad: pathlib.Path, entry: str, payload: bytes) -> None:
+    """torch's pre-2.8 .pt2 layout (root entries, a "version" file), which
+    torch.export.load falls back to, with `entry` carrying the payload."""
+    from torch._export.serde.schema import SCHEMA_VERSION
+
+    with zipfile.ZipFile(good) as z:
+        program = z.read(next(n for n in z.namelist() if n.endswith("models/model.json")))
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("version", ".".join(map(str, SCHEMA_VERSION)))
+        z.writestr("serialized_exported_program.json", program)
+        for name in ("serialized_state_dict.pt", "serialized_constants.pt",
+                     "serialized_example_inputs.pt"):
+            z.writestr(name, payload if name == entry else b"")
+        if entry.endswith(".json"):
+            z.writestr(entry, payload)
+
+
+LEGACY = ["legacy:serialized_constants.pt", "legacy:serialized_example_inputs.pt",
+          "legacy:serialized_state_dict.pt", "legacy:serialized_state_dict.json"]
+
+
+@pytest.mark.parametrize("case", ["sample_inputs", "pickled_weight", *LEGACY])
 def test_torch_alone_would_run_the_payload(good_pt2, tmp_path, case):
     """The attack is real: torch.export.load on its own runs the payload."""
     bad, marker = crafted(good_pt2, tmp_path, case)
@@ -84,7 +107,8 @@ def test_torch_alone_would_run_the_payload(good_pt2, tmp_path, case):
 
 @pytest.mark.parametrize("case,entry", [("sample_inputs", "sample_inputs/model.pt"),
                                         ("pickled_weight", "data/weights/weight_"),
-                                        ("aoti", "data/aotinductor/")])
+                                        ("aoti", "data/aotinductor/"),
+                                        *[(case, case.split(":")[1]) for case in LEGACY]])
 def test_crafted_pt2_is_refused_before_anything_runs(good_pt2, tmp_path, case, entry):
     bad, marker = crafted(good_pt2, tmp_path, case)
     with pytest.raises(McuqError, match=entry):
@@ -96,6 +120,21 @@ def test_crafted_pt2_is_refused_before_anything_runs(good_pt2, tmp_path, case, e
     assert run.stderr.startswith("mcuq: error: ") and entry in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["sample_inputs", "pickled_weight", *LEGACY])
+def test_torch_loads_under_the_restricted_unpickler(good_pt2, tmp_path, case):
+    """The second wall alone, as if the entry check had missed the payload: torch.export.load
+    inside mcuq's restricted-unpickling context does not run it."""
+    from mcuq.frontend.load import _restricted_unpickling
+
+    bad, marker = crafted(good_pt2, tmp_path, case)
+    with _restricted_unpickling():
+        try:
+            torch.export.load(str(bad))
+        except Exception:
+            pass
+    assert not marker.exists()
 
 
 def test_a_plain_pt2_passes_the_check(good_pt2):

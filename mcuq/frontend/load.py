@@ -16,8 +16,10 @@ modules or call Python functions (see the README).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -114,6 +116,12 @@ def _pt2_refusal(path: Path, entry: str, why: str) -> McuqError:
                      "torch.export.save, or export it to ONNX")
 
 
+# the entries torch.export.load unpickles in torch's pre-2.8 archive layout
+LEGACY_PT2_PAYLOADS = ("serialized_state_dict.pt", "serialized_constants.pt",
+                       "serialized_example_inputs.pt", "serialized_state_dict.json",
+                       "serialized_constants.json")
+
+
 def check_pt2_archive(path: Path) -> None:
     """Refuse a torch.export archive that would make torch run code while loading it:
     compiled AOTInductor code, pickled Python objects among the constants, and any payload
@@ -139,6 +147,17 @@ def check_pt2_archive(path: Path) -> None:
                 raise _pt2_refusal(path, entries[rel], f"({what}) holds pickled data beyond "
                                    "plain tensors") from None
 
+        # torch's pre-2.8 layout, which torch.export.load falls back to when the current
+        # one fails: these root entries go through torch.load, and on to its unrestricted
+        # fallback, whatever their extension (a ".json" one included)
+        for name in LEGACY_PT2_PAYLOADS:
+            if name in names and archive.getinfo(name).file_size:
+                try:
+                    torch.load(io.BytesIO(archive.read(name)), map_location="cpu",
+                               weights_only=True)
+                except Exception:
+                    raise _pt2_refusal(path, name, "(torch's older archive layout) holds "
+                                       "pickled data beyond plain tensors") from None
         for rel, name in entries.items():
             if rel.startswith(c.AOTINDUCTOR_DIR):
                 raise _pt2_refusal(path, name, "holds compiled AOTInductor code")
@@ -166,7 +185,8 @@ def _export_program_to_onnx(path: Path) -> onnx.ModelProto:
 
     check_pt2_archive(path)
     try:
-        program = torch.export.load(str(path))
+        with _restricted_unpickling():
+            program = torch.export.load(str(path))
     except Exception as exc:
         raise McuqError(f"{path} could not be loaded as a torch.export program: "
                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
@@ -226,6 +246,25 @@ def _torchscript_to_onnx(path: Path, frames: int, features: int | None,
     telling = next((e for e in errors if e.startswith("unsupported")), errors[0])
     raise McuqError(f"could not convert TorchScript {path} to ONNX with an input of {features} "
                     f"features: {telling}")
+
+
+@contextlib.contextmanager
+def _restricted_unpickling():
+    """A second wall behind check_pt2_archive: while torch reads the archive, every
+    torch.load it makes uses the restricted unpickler even where torch asks for
+    weights_only=False (torch's TORCH_FORCE_WEIGHTS_ONLY_LOAD switch)."""
+    names = ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _first_line(exc: Exception) -> str:
