@@ -48,8 +48,9 @@ demo: toolchain venv
 	$(BIN)/mcuq bench $(DEMO_OUT) --cores 1,8
 	$(BIN)/mcuq report $(DEMO_OUT)
 
+# on every core (pytest-xdist); the longest tests start first (tests/conftest.py)
 test: toolchain venv rtl
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n auto tests
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info

@@ -90,6 +90,15 @@ def random_sequences(items: int, frames: int, features: int, seed: int) -> np.nd
     return (base + rng.standard_normal((items, frames, features)) + 0.5).astype(np.float32)
 
 
+# the longest tests start first, so that the suite's two workers end together
+SLOW_FIRST = ("tests/test_readme.py::test_every_readme_command_runs_as_written",
+              "tests/test_sanitizers.py", "tests/test_speech.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
 @pytest.fixture(scope="session")
 def examples_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "examples"
