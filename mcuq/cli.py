@@ -12,6 +12,7 @@ import numpy as np
 
 from mcuq.errors import McuqError
 from mcuq.files import save_npy, write_text
+from mcuq.inputs import read_json
 from mcuq.layouts import ISAS
 from mcuq.ranges import METHODS
 
@@ -248,9 +249,9 @@ def report(out_dir):
     if not path.is_file():
         raise McuqError(f"{out_dir} has no report.json; create it with `mcuq export`")
     try:
-        rep = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError):
-        raise McuqError(f"{path} is not valid JSON; export the model again") from None
+        rep = read_json(path, "export report")
+    except McuqError as exc:
+        raise McuqError(f"{exc}; export the model again") from None
     lines = []
     try:
         arena = ("no C (float reference)" if rep["arena_bytes"] is None else
@@ -264,7 +265,7 @@ def report(out_dir):
         lines += [f"warning: {w}" for w in rep.get("warnings", [])]
         for vpath in sorted(out_dir.glob("verify_*.json")):
             path = vpath
-            lines.append("verify " + _verify_line(json.loads(vpath.read_text())))
+            lines.append("verify " + _verify_line(read_json(vpath, "verify result")))
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise McuqError(f"{path} lacks a field or has a wrong one ({exc}); export the model "
                         "again") from None

@@ -6,7 +6,6 @@ single frame: (items, *input shape), e.g. (items, features) or (items, C, H, W).
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +14,11 @@ from mcuq.errors import McuqError
 
 
 def load_array(path: str | Path, what: str = "data") -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise McuqError(f"{what} file not found: {path}")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise McuqError(f"{what} file {path} is not a readable .npy/.npz array ({exc})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        keys = list(data.keys())
+    from mcuq.inputs import load_arrays
+
+    data = load_arrays(path, what)
+    if isinstance(data, dict):
+        keys = list(data)
         if not keys:
             raise McuqError(f"{what} file {path} holds no arrays; store the data with np.save")
         if len(keys) == 1:

@@ -17,6 +17,7 @@ from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
 from mcuq.files import atomic_directory, check_replaceable
+from mcuq.inputs import read_json
 from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.lower import check_isa, check_name, lower
 from mcuq.pipeline import import_model, quantize_model, sequences_for
@@ -29,13 +30,7 @@ def load_overrides(path: Path | None) -> dict | None:
     """A per-layer precision file: JSON {"<layer name or kind>": "int8" | "fp16", ...}."""
     if path is None:
         return None
-    path = Path(path)
-    if not path.is_file():
-        raise McuqError(f"precision override file not found: {path}")
-    try:
-        doc = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise McuqError(f"precision override file {path} is not valid JSON ({exc})") from None
+    doc = read_json(path, "precision override")
     if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
         raise McuqError(f"precision override file {path} must map layer names or kinds to "
                         '"int8" or "fp16", e.g. {"lstm0": "int8", "linear": "fp16"}')

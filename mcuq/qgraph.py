@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.errors import McuqError
+from mcuq.inputs import read_json
 
 FORMAT_VERSION = 2  # 2: shaped tensors, per-run ISA, passes, weights_sha256
 DTYPES = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> storage type
@@ -135,10 +136,9 @@ class QGraph:
             raise McuqError(f"{directory} is not an mcuq export directory (no model.json); "
                             "create one with `mcuq export`")
         try:
-            doc = json.loads((directory / "model.json").read_text())
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise McuqError(f"{directory}/model.json is not valid JSON ({exc}); "
-                            "export the model again") from None
+            doc = read_json(directory / "model.json", "export file")
+        except McuqError as exc:
+            raise McuqError(f"{exc}; export the model again") from None
         check_document(doc, directory)
         weights = directory / "weights.npz"
         if not weights.is_file() or _sha256(weights) != doc["weights_sha256"]:

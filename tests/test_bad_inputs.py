@@ -3,17 +3,21 @@ is wrong (the phrase checked), no traceback, and nothing left behind (no output,
 temporary files)."""
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 import torch
-from onnx import helper
+import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 from conftest import make_stack, random_sequences, save_model
 from mcuq.export import export
@@ -106,7 +110,111 @@ def work(tmp_path_factory):
     soundfile.write(d / "nan.wav", samples, 16000, subtype="FLOAT")
     (d / "corpus_full").mkdir()
     (d / "corpus_full" / "x").write_text("x")
+    hostile_files(d, good)
     return d
+
+
+def raw_model(nodes, inits, in_shape, out_shape, opset=17) -> onnx.ModelProto:
+    """An ONNX model as a stranger might write it: not passed through onnx's checker."""
+    graph = helper.make_graph(
+        nodes, "hostile", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def hostile_files(d: Path, good: np.ndarray) -> None:
+    """Malformed files of every kind mcuq reads: nested JSON, damaged or lying arrays,
+    FIFOs, malformed ONNX graphs, bombs."""
+    rng = np.random.default_rng(3)
+    deep = "[" * 100_000 + "]" * 100_000
+    (d / "deep.json").write_text(deep)
+    buf = io.BytesIO()
+    np.savez(buf, x=good)
+    raw = bytearray(buf.getvalue())
+    raw[raw.find(b"\x93NUMPY") + 200] ^= 0xFF
+    (d / "bad_crc.npz").write_bytes(bytes(raw))
+    with zipfile.ZipFile(d / "not_npy.npz", "w") as z:
+        z.writestr("readme.txt", b"hello")
+    with zipfile.ZipFile(d / "not_array.npz", "w") as z:
+        z.writestr("x.npy", b"hello")
+    np.savez(d / "objects.npz", x=np.array([{"a": 1}], dtype=object))
+    header = {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6, F)}
+    with open(d / "terabytes.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(bytes(1000))
+    os.mkfifo(d / "fifo.onnx")
+    os.mkfifo(d / "fifo.npy")
+    x7 = [1, F]
+    models = {
+        "concat_no_axis": raw_model([helper.make_node("Concat", ["x", "x"], ["y"])], {}, x7, [1, 2 * F]),
+        "gru_no_hidden": raw_model([helper.make_node("GRU", ["x", "W", "R"], ["y"], name="gru")],
+                                   {"W": rng.standard_normal((1, 9, F)).astype(np.float32),
+                                    "R": rng.standard_normal((1, 9, 3)).astype(np.float32)},
+                                   [T, 1, F], [T, 1, 1, 3]),
+        "transpose_perm": raw_model([helper.make_node("Transpose", ["x"], ["y"], perm=[5, 1])], {}, x7, x7),
+        "unsqueeze_no_axes": raw_model([helper.make_node("Unsqueeze", ["x"], ["y"])], {}, x7, [1, 1, F]),
+        "two_writers": raw_model([helper.make_node("Relu", ["x"], ["y"]),
+                                  helper.make_node("Sigmoid", ["x"], ["y"])], {}, x7, x7),
+        "cycle": raw_model([helper.make_node("Relu", ["x"], ["a"]),
+                            helper.make_node("Add", ["a", "y"], ["b"], name="add"),
+                            helper.make_node("Relu", ["b"], ["y"])], {}, x7, x7),
+        "reads_nothing": raw_model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")], {}, x7, x7),
+        "nan_weights": raw_model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                                 {"w": np.full((F, 5), np.nan, np.float32)}, x7, [1, 5]),
+        "bn_negative_variance": raw_model(
+            [helper.make_node("MatMul", ["x", "w"], ["h"]),
+             helper.make_node("BatchNormalization", ["h", "s", "b", "m", "v"], ["y"], name="bn")],
+            {"w": rng.standard_normal((F, 5)).astype(np.float32), "s": np.ones(5, np.float32),
+             "b": np.zeros(5, np.float32), "m": np.zeros(5, np.float32),
+             "v": -np.ones(5, np.float32)}, x7, [1, 5]),
+        "constant_loop": raw_model([helper.make_node("Loop", ["trips", "", "v0"], ["v"], name="loop",
+                                                     body=_loop_body()),
+                                    helper.make_node("Add", ["x", "v"], ["y"])],
+                                   {"trips": np.array(10**9, np.int64), "v0": np.zeros(1, np.float32)},
+                                   x7, x7),
+        "huge_constant": raw_model([helper.make_node("ConstantOfShape", ["shape"], ["c"]),
+                                    helper.make_node("Add", ["x", "c"], ["y"])],
+                                   {"shape": np.array([1 << 40], np.int64)}, x7, x7),
+    }
+    for name, model in models.items():
+        onnx.save(model, str(d / f"{name}.onnx"))
+    m = raw_model([helper.make_node("MatMul", ["x", "w"], ["y"])],
+                  {"w": rng.standard_normal((F, 5)).astype(np.float32)}, x7, [1, 5])
+    onnx.save(m, str(d / "external.onnx"), save_as_external_data=True, location="external.data",
+              size_threshold=0)
+    (d / "external_empty").mkdir()
+    m = raw_model([helper.make_node("MatMul", ["x", "w"], ["y"])],
+                  {"w": rng.standard_normal((F, 5)).astype(np.float32)}, x7, [1, 5])
+    onnx.save(m, str(d / "external_empty" / "m.onnx"), save_as_external_data=True,
+              location="m.data", size_threshold=0)
+    (d / "external_empty" / "m.data").write_bytes(b"")
+    outside = onnx.load(str(d / "external.onnx"), load_external_data=False)
+    for entry in outside.graph.initializer[0].external_data:
+        if entry.key == "location":
+            entry.value = "../../../../etc/hostname"
+    onnx.save(outside, str(d / "external_outside.onnx"))
+    from PIL import Image
+
+    (d / "bomb" / "a").mkdir(parents=True)
+    Image.new("L", (12_000, 12_000)).save(d / "bomb" / "a" / "0.png")
+    (d / "mixed" / "grey").mkdir(parents=True)
+    (d / "mixed" / "red").mkdir(parents=True)
+    Image.fromarray(np.full((8, 8), 100, np.uint8), "L").save(d / "mixed" / "grey" / "0.png")
+    Image.fromarray(np.full((8, 8, 3), [255, 0, 0], np.uint8), "RGB").save(d / "mixed" / "red" / "0.png")
+    np.savez(d / "int32_images.npz", x=np.full((2, 1, 8, 8), 1000, np.int32))
+
+
+def _loop_body():
+    return helper.make_graph(
+        [helper.make_node("Identity", ["cond"], ["cond_out"]),
+         helper.make_node("Add", ["v_in", "one"], ["v_out"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1])],
+        [numpy_helper.from_array(np.ones(1, np.float32), "one")])
 
 
 def damaged_copy(work: Path, tmp: Path, damage) -> Path:
@@ -154,10 +262,34 @@ CASES = [
     ("top1 bad config", ["top1", "{w}/image.onnx", "--calib", "{w}/unlabelled.npz", "--test", "{w}/unlabelled.npz", "--configs", "int4"], "start with int8"),
     ("percentile", EX + ["--calib-method", "percentile", "--percentile", "0"], "--percentile 0.0"),
     ("two outputs", ["export", "{w}/two_outputs.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "exactly one output"),
+    # hostile files: each is one line, never a traceback or a hang
+    ("deep JSON", EX + ["--precision-file", "{w}/deep.json"], "nested too deeply"),
+    ("npz bad CRC", EX[:3] + ["{w}/bad_crc.npz", "-o", "{t}/o"], "Bad CRC-32"),
+    ("npz member not npy", EX[:3] + ["{w}/not_npy.npz", "-o", "{t}/o"], "member 'readme.txt' is not an .npy"),
+    ("npz member not an array", EX[:3] + ["{w}/not_array.npz", "-o", "{t}/o"], "array 'x' is not a readable"),
+    ("npz object array", EX[:3] + ["{w}/objects.npz", "-o", "{t}/o"], "holds Python objects"),
+    ("npy of terabytes", EX[:3] + ["{w}/terabytes.npy", "-o", "{t}/o"], "holds 1000 bytes of data"),
+    ("model is a FIFO", ["export", "{w}/fifo.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "is a FIFO"),
+    ("calib is a FIFO", EX[:3] + ["{w}/fifo.npy", "-o", "{t}/o"], "is a FIFO"),
+    ("model is a device", ["export", "/dev/zero", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "is a character device"),
+    ("onnx required attribute", ["export", "{w}/concat_no_axis.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "lacks its required attribute 'axis'"),
+    ("onnx transpose perm", ["export", "{w}/transpose_perm.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "not a permutation"),
+    ("onnx unsqueeze without axes", ["export", "{w}/unsqueeze_no_axes.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "has 1 input(s)"),
+    ("onnx two writers", ["export", "{w}/two_writers.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "written by node #1 (Sigmoid) and by node #0 (Relu)"),
+    ("onnx cycle", ["export", "{w}/cycle.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "has a cycle"),
+    ("onnx reads nothing", ["export", "{w}/reads_nothing.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "reads 'ghost', which no node"),
+    ("onnx NaN weights", ["export", "{w}/nan_weights.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "NaN or infinite values; the model file"),
+    ("onnx negative variance", ["export", "{w}/bn_negative_variance.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "has variance -1"),
+    ("onnx constant loop", ["export", "{w}/constant_loop.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "1000000000 iterations"),
+    ("onnx huge constant", ["export", "{w}/huge_constant.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "constant of 1099511627776 values"),
+    ("onnx external data empty", ["export", "{w}/external_empty/m.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "which holds 0 bytes"),
+    ("onnx external data outside", ["export", "{w}/external_outside.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "outside the model's folder"),
+    ("images bomb", ["images", "{w}/bomb", "-o", "{t}/o.npz"], "decompression bomb"),
+    ("images int32 beyond 8 bits", ["images", "{w}/int32_images.npz", "-o", "{t}/o.npz"], "int32 values from 1000 to 1000"),
     # calibration data
     ("calib missing", EX[:3] + ["{w}/nope.npy", "-o", "{t}/o"], "not found"),
     ("calib not npy", EX[:3] + ["{w}/text.pt", "-o", "{t}/o"], "not a readable"),
-    ("calib objects", EX[:3] + ["{w}/objects.npy", "-o", "{t}/o"], "not a readable"),
+    ("calib objects", EX[:3] + ["{w}/objects.npy", "-o", "{t}/o"], "holds Python objects"),
     ("calib empty npz", EX[:3] + ["{w}/empty.npz", "-o", "{t}/o"], "holds no arrays"),
     ("calib several arrays", EX[:3] + ["{w}/several.npz", "-o", "{t}/o"], "several arrays (a, b)"),
     ("calib wrong features", EX[:3] + ["{w}/wrong_features.npy", "-o", "{t}/o"], "3 features"),
@@ -203,7 +335,7 @@ CASES = [
     ("verify zero frames", ["verify", "{w}/out", "--input", "{w}/zero_frames.npy"], "is empty"),
     ("verify NaN", ["verify", "{w}/out", "--input", "{w}/nan.npy"], "NaN or infinite"),
     ("verify fp32-ref", ["verify", "{w}/ref"], "fp32-ref export has none"),
-    ("verify pickled verify_input", ["verify", "{t}/copy"], "not a readable"),
+    ("verify pickled verify_input", ["verify", "{t}/copy"], "holds Python objects"),
     ("verify edited model.json", ["verify", "{t}/copy"], "model.json: tensors."),
     # bench
     ("bench empty cores", ["bench", "{w}/out", "--cores", ""], "comma-separated core counts"),

@@ -226,3 +226,52 @@ def test_single_frame_stack(tmp_path, exporter):
     with torch.no_grad():
         eager = model(torch.from_numpy(seq)).numpy()
     np.testing.assert_allclose(FloatModel(graph).run(seq), eager, atol=2e-5)
+
+
+def test_lenient_forms_import_as_their_standard_twins():
+    """What some tools write and ONNX's checker rejects, read as meant: nodes out of
+    topological order, opset 1's Reshape with its shape as an attribute, a GRU without its
+    (optional) hidden_size, an unused huge ConstantOfShape (never evaluated). Each gives
+    the float outputs of its standard twin, and the twin those of ONNX Runtime."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mcuq.frontend.onnx_import import import_onnx
+    from passtest import float_frames, ort_frames
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((6, 4)).astype(np.float32)
+
+    def model(nodes, inits, opset=17, x=(1, 6), y=(1, 4)):
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", 1, list(x))],
+                                  [helper.make_tensor_value_info("y", 1, list(y))],
+                                  [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+    standard = model([helper.make_node("MatMul", ["x", "w"], ["h"]),
+                      helper.make_node("Sigmoid", ["h"], ["y"])], {"w": w})
+    unsorted = model([helper.make_node("Sigmoid", ["h"], ["y"]),
+                      helper.make_node("MatMul", ["x", "w"], ["h"])], {"w": w})
+    unused = model([helper.make_node("ConstantOfShape", ["big"], ["never"]),
+                    helper.make_node("MatMul", ["x", "w"], ["h"]),
+                    helper.make_node("Sigmoid", ["h"], ["y"])],
+                   {"w": w, "big": np.array([1 << 40], np.int64)})
+    flat = model([helper.make_node("Sigmoid", ["x"], ["y"])], {}, y=(1, 6))
+    reshape1 = model([helper.make_node("Reshape", ["x"], ["r"], shape=[1, 6]),
+                      helper.make_node("Sigmoid", ["r"], ["y"])], {}, opset=1, y=(1, 6))
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    for odd, twin in ((unsorted, standard), (unused, standard), (reshape1, flat)):
+        want = ort_frames(twin, x)
+        np.testing.assert_allclose(float_frames(import_onnx(twin), x), want, rtol=0, atol=1e-6)
+        assert np.array_equal(float_frames(import_onnx(odd), x), float_frames(import_onnx(twin), x))
+
+    W = rng.standard_normal((1, 9, 6)).astype(np.float32)
+    R = rng.standard_normal((1, 9, 3)).astype(np.float32)
+    gru = [model([helper.make_node("GRU", ["x", "W", "R"], ["h"], **a),
+                  helper.make_node("Squeeze", ["h", "axes"], ["y"])],
+                 {"W": W, "R": R, "axes": np.array([1], np.int64)}, x=(7, 1, 6), y=(7, 1, 3))
+           for a in ({"hidden_size": 3}, {})]
+    seq = rng.standard_normal((7, 6)).astype(np.float32)
+    runs = [FloatModel(import_onnx(m)).run(seq[None])[0] for m in gru]
+    assert np.array_equal(runs[0], runs[1])
+    sess = ort.InferenceSession(gru[0].SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(runs[0], sess.run(None, {"x": seq[:, None]})[0][:, 0], rtol=0, atol=1e-5)

@@ -3,6 +3,7 @@ pipeline as an export records it. Each keeps the float outputs (ONNX Runtime).""
 import json
 
 import numpy as np
+import onnx
 import torch
 from onnx import helper
 
@@ -46,11 +47,18 @@ def test_relu_not_fused_when_the_linear_output_is_read_elsewhere():
 
 
 def test_remove_dead_layers_keeps_the_float_outputs():
+    """Layers whose output only feeds shape arithmetic: the ONNX graph needs their nodes
+    (the importer keeps them), the computed output does not."""
     model = onnx_model([helper.make_node("Gemm", ["x", "w2", "b2"], ["dead"], name="unused",
                                          transB=1),
                         helper.make_node("Sigmoid", ["dead"], ["dead2"], name="unused_too"),
-                        helper.make_node("Gemm", ["x", "w1", "b1"], ["y"], name="fc", transB=1)],
-                       W, [1, 9])
+                        helper.make_node("Shape", ["dead2"], ["s"], name="shape", end=1),
+                        helper.make_node("Constant", [], ["six"], value=helper.make_tensor(
+                            "six", onnx.TensorProto.INT64, [1], [6])),
+                        helper.make_node("Concat", ["s", "six"], ["target"], name="cat", axis=0),
+                        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc", transB=1),
+                        helper.make_node("Reshape", ["h", "target"], ["y"], name="reshape")],
+                       W, [1, 9], out_shape=(1, 6))
     graph = import_onnx(model)
     assert len(graph.layers) == 3
     after = check_pass(remove_dead_layers, graph, model,

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import onnx
 
 from mcuq.errors import McuqError
+from mcuq.inputs import input_file, parse_json
 
 HOW_TO_SAVE = ("save the model with torch.jit.save(torch.jit.trace(model, example), 'model.pt'), "
                "torch.export.save(torch.export.export(model, (example,)), 'model.pt2') or "
@@ -35,10 +36,7 @@ HOW_TO_SAVE = ("save the model with torch.jit.save(torch.jit.trace(model, exampl
 
 def detect_format(path: Path) -> str:
     """'onnx', 'torchscript', 'torch_export' or 'torch_save' from the file's content."""
-    if not path.exists():
-        raise McuqError(f"model file not found: {path}")
-    if path.is_dir():
-        raise McuqError(f"model path is a directory, not a file: {path}")
+    input_file(path, "model")
     with open(path, "rb") as f:
         head = f.read(4)
     if not head:
@@ -66,7 +64,7 @@ def detect_format(path: Path) -> str:
 
 def load_onnx(path: Path) -> onnx.ModelProto:
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception:  # protobuf decode errors have several types
         kind = ("not a valid ONNX file" if path.suffix.lower() == ".onnx" else
                 "neither an ONNX file nor a PyTorch archive (TorchScript or torch.export)")
@@ -74,7 +72,58 @@ def load_onnx(path: Path) -> onnx.ModelProto:
                         f"{HOW_TO_SAVE}") from None
     if not model.graph.node:
         raise McuqError(f"{path} is not a valid ONNX model: its graph has no nodes")
+    load_external_data(model, path)
     return model
+
+
+def load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Tensors whose data lies in files beside the model: each file must be a regular file
+    inside the model's folder (no absolute path, no "..", no symlink out of it) and hold
+    the bytes the tensor declares."""
+    from onnx.external_data_helper import ExternalDataInfo, uses_external_data
+
+    folder = path.resolve().parent
+    tensors = [t for t in _all_tensors(model.graph) if uses_external_data(t)]
+    for t in tensors:
+        info = ExternalDataInfo(t)
+        where = f"{path}: tensor '{t.name}' keeps its data in '{info.location}'"
+        target = (folder / info.location).resolve()
+        if Path(info.location).is_absolute() or folder not in target.parents:
+            raise McuqError(f"{where}, outside the model's folder; mcuq reads external data "
+                            f"only from files beside the model (in {folder})")
+        if not target.exists():
+            raise McuqError(f"{where}, which does not exist; copy it beside the model")
+        input_file(target, "external data")
+        need = int(info.offset or 0) + (int(info.length) if info.length else 0)
+        have = target.stat().st_size
+        if have < max(need, 1):
+            raise McuqError(f"{where}, which holds {have} bytes; the tensor needs bytes up to "
+                            f"{max(need, 1)}: the file is truncated or not this model's")
+    if tensors:
+        try:
+            onnx.load_external_data_for_model(model, str(folder))
+        except Exception as exc:  # onnx's own error types vary
+            raise McuqError(f"{path}: its external data cannot be read ({exc})") from None
+        for t in tensors:
+            itemsize = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).itemsize
+            if len(t.raw_data) != itemsize * int(np.prod(t.dims, dtype=np.int64)):
+                raise McuqError(f"{path}: tensor '{t.name}' has {len(t.raw_data)} bytes of "
+                                f"external data; its shape {list(t.dims)} needs "
+                                f"{itemsize * int(np.prod(t.dims, dtype=np.int64))}")
+
+
+def _all_tensors(graph):
+    """Initializers and constant-node tensors, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.TENSOR:
+                yield a.t
+            elif a.type == onnx.AttributeProto.GRAPH:
+                yield from _all_tensors(a.g)
+            elif a.type == onnx.AttributeProto.GRAPHS:
+                for g in a.graphs:
+                    yield from _all_tensors(g)
 
 
 def explain_torch_save(path: Path) -> McuqError:
@@ -168,10 +217,13 @@ def check_pt2_archive(path: Path) -> None:
                 unpickled(rel, "legacy payload")
             for rel in [r for r in entries if r.startswith(folder) and r.endswith("_config.json")]:
                 try:
-                    config = json.loads(archive.read(entries[rel])).get("config", {})
-                except (ValueError, AttributeError):
+                    config = parse_json(archive.read(entries[rel]), entries[rel]).get("config", {})
+                    metas = list(config.values())
+                except (McuqError, AttributeError):
                     raise _pt2_refusal(path, entries[rel], "is not valid JSON") from None
-                for meta in config.values():
+                for meta in metas:
+                    if not isinstance(meta, dict):
+                        raise _pt2_refusal(path, entries[rel], "is not a weights config")
                     file = str(meta.get("path_name", ""))
                     if file.startswith((c.CUSTOM_OBJ_FILENAME_PREFIX, c.OPAQUE_OBJ_FILENAME_PREFIX)):
                         raise _pt2_refusal(path, entries.get(folder + file, folder + file),
@@ -200,15 +252,50 @@ def _export_program_to_onnx(path: Path) -> onnx.ModelProto:
     return onnx_program.model_proto
 
 
+TORCHSCRIPT_TIMEOUT_S = 600  # MCUQ_TORCHSCRIPT_TIMEOUT overrides
+
+
 def _torchscript_to_onnx(path: Path, frames: int, features: int | None,
                          image: tuple[int, int, int] | None = None) -> onnx.ModelProto:
-    import torch
-
-    from mcuq.frontend.onnx_import import import_onnx
+    """TorchScript runs while it is traced, so it runs in a child process with a time limit:
+    a program that loops forever is stopped, and whatever torch prints stays there."""
+    import subprocess
+    import sys
+    import tempfile
 
     if features is None:
         raise McuqError(f"{path} is TorchScript, whose input shape is not stored; pass calibration "
                         "data (--calib) so mcuq knows the number of input features")
+    try:
+        limit = float(os.environ.get("MCUQ_TORCHSCRIPT_TIMEOUT", TORCHSCRIPT_TIMEOUT_S))
+    except ValueError:
+        raise McuqError("MCUQ_TORCHSCRIPT_TIMEOUT must be a number of seconds") from None
+    with tempfile.TemporaryDirectory(prefix="mcuq-torchscript-") as tmp:
+        out = Path(tmp) / "model.onnx"
+        argv = [sys.executable, "-m", "mcuq.frontend.torchscript_child", str(path), str(out),
+                str(frames), str(features), ",".join(map(str, image or ()))]
+        try:
+            run = subprocess.run(argv, capture_output=True, text=True, timeout=limit,
+                                 stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise McuqError(f"TorchScript {path} did not finish tracing in {limit:g} s (a program "
+                            "that loops?); convert it to ONNX where it can run as long as it "
+                            "needs, or raise MCUQ_TORCHSCRIPT_TIMEOUT") from None
+        if run.returncode == 3:  # the child's one-line verdict
+            raise McuqError(run.stdout.strip())
+        if run.returncode != 0 or not out.is_file():
+            raise McuqError(f"converting TorchScript {path} to ONNX failed (the converter exited "
+                            f"with status {run.returncode}); convert it to ONNX yourself")
+        return onnx.load(str(out))
+
+
+def torchscript_to_onnx_here(path: Path, frames: int, features: int,
+                             image: tuple[int, int, int] | None = None) -> onnx.ModelProto:
+    """The conversion itself, in the calling process (the child of _torchscript_to_onnx)."""
+    import torch
+
+    from mcuq.frontend.onnx_import import import_onnx
+
     try:
         module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
@@ -268,8 +355,14 @@ def _restricted_unpickling():
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The line of a torch error that says what went wrong: TorchScript errors open with
+    "The following operation failed..." and a TorchScript traceback, and end with it."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if len(lines) > 1 and ("TorchScript" in lines[0] or lines[1].startswith("Traceback")):
+        return lines[-1][:400]
+    return lines[0][:400]
 
 
 class _quiet:

@@ -21,6 +21,7 @@ from onnx import numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from mcuq.errors import McuqError
+from mcuq.frontend.onnx_check import check_fold, graph_nodes
 from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Graph, Layer, Tensor
 from mcuq.ops import onnx_op, onnx_types, op
@@ -44,6 +45,8 @@ class _Importer:
         self.tensors: dict[str, Tensor] = {}
         self.unsupported: list[str] = []
         self.kind_count: dict[str, int] = {}
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
+                          onnx.defs.onnx_opset_version())
 
     # -- what op handlers use ------------------------------------------------
     def new_tensor(self, shape) -> str:
@@ -54,6 +57,10 @@ class _Importer:
     def add_layer(self, kind, node, inputs: list[str], weights=None, attrs_=None) -> str:
         """Append a layer of `kind` reading IR tensors `inputs`; returns its output tensor,
         shaped by the op's output_shape."""
+        for key, w in (weights or {}).items():
+            if np.issubdtype(np.asarray(w).dtype, np.floating) and not np.all(np.isfinite(w)):
+                raise McuqError(f"node {label(node)} ({node.op_type}): its {key} holds NaN or "
+                                "infinite values; the model file is broken")
         layer = Layer(kind=kind, name=f"{kind}{self.kind_count.get(kind, 0)}", inputs=inputs,
                       outputs=[], weights=weights or {}, attrs=attrs_ or {}, source=label(node))
         self.kind_count[kind] = self.kind_count.get(kind, 0) + 1
@@ -104,7 +111,7 @@ class _Importer:
         in_tensor = self.new_tensor(x.frame_shape)
         self.values[model_input.name] = Act(in_tensor, roles, shape)
 
-        for node in self.graph.node:
+        for node in graph_nodes(self.graph, self.opset):
             self.visit(node)
 
         if self.unsupported:
@@ -117,10 +124,11 @@ class _Importer:
         out = self.values.get(self.graph.output[0].name)
         if isinstance(out, Unusable):
             raise McuqError(f"the model output {out.why}")
+        if isinstance(out, Act) and out.tensor == in_tensor:
+            raise McuqError("the model output is its input (at most a change of layout): "
+                            "nothing to compute")
         if not isinstance(out, Act) or not self.layers:
             raise McuqError("the model output does not depend on its input through any layer")
-        if out.tensor == in_tensor:
-            raise McuqError("the model output is its input: nothing to compute")
         return Graph(input=in_tensor, output=out.tensor, tensors=self.tensors,
                      layers=self.layers, input_roles=roles, output_roles=out.roles,
                      source_input_name=model_input.name)
@@ -208,6 +216,7 @@ class _Importer:
                 self.values[name] = value
 
     def fold(self, node):
+        check_fold(node, self.values)
         feeds = {name: self.values[name] for name in node.input if name}
         try:
             return ReferenceEvaluator(node).run(None, feeds)
@@ -224,7 +233,10 @@ class _Importer:
     # -- layout ops: move roles around one tensor ----------------------------
     def op_Transpose(self, node):
         x = self.act(node.input[0], node)
-        perm = attrs(node).get("perm", list(reversed(range(len(x.shape)))))
+        perm = [int(p) for p in attrs(node).get("perm", list(reversed(range(len(x.shape)))))]
+        if sorted(perm) != list(range(len(x.shape))):
+            raise McuqError(f"node {label(node)} (Transpose) has perm {perm}, which is not a "
+                            f"permutation of the {len(x.shape)} axes of its input")
         roles = tuple(x.roles[p] for p in perm)
         if [r for r in roles if r == "F"] and _f_order(x.roles, perm) != sorted(_f_order(x.roles, perm)):
             raise McuqError(f"node {label(node)} (Transpose) reorders the per-frame axes of "
@@ -254,8 +266,14 @@ class _Importer:
 
     def op_Unsqueeze(self, node):
         x = self.act(node.input[0], node)
-        rank = len(x.shape) + len(_axes(self, node, None) or [])
-        axes = sorted(a % rank for a in _axes(self, node, rank))
+        given = _axes(self, node, None)
+        if not given:
+            raise McuqError(f"node {label(node)} (Unsqueeze) names no axes to insert")
+        rank = len(x.shape) + len(given)
+        if any(not -rank <= a < rank for a in given) or len({a % rank for a in given}) != len(given):
+            raise McuqError(f"node {label(node)} (Unsqueeze) has axes {given}, not distinct "
+                            f"axes of a rank-{rank} output")
+        axes = sorted(a % rank for a in given)
         roles, shape = list(x.roles), list(x.shape)
         for a in axes:
             roles.insert(a, "1")
@@ -264,12 +282,24 @@ class _Importer:
 
     def op_Reshape(self, node):
         x = self.act(node.input[0], node)
-        target = [int(v) for v in self.const(node.input[1], node)]
+        if len(node.input) > 1 and node.input[1]:
+            target = [int(v) for v in self.const(node.input[1], node).reshape(-1)]
+        elif "shape" in attrs(node):  # opset 1-4: the shape is an attribute
+            target = [int(v) for v in attrs(node)["shape"]]
+        else:
+            raise McuqError(f"node {label(node)} (Reshape) has no target shape")
         allowzero = attrs(node).get("allowzero", 0)
         shape = [x.shape[i] if (v == 0 and not allowzero) else v for i, v in enumerate(target)]
+        if shape.count(-1) > 1 or any(s < -1 for s in shape):
+            raise McuqError(f"node {label(node)} (Reshape) has target shape {target}; ONNX allows "
+                            "at most one -1 and no other negative extent")
         if -1 in shape:
             known = int(np.prod([s for s in shape if s != -1]))
             shape[shape.index(-1)] = int(np.prod(x.shape)) // max(known, 1)
+        if int(np.prod(shape)) != int(np.prod(x.shape)):
+            raise McuqError(f"node {label(node)} (Reshape) reshapes {list(x.shape)} "
+                            f"({int(np.prod(x.shape))} values) to {shape}, which holds "
+                            f"{int(np.prod(shape))}")
         return [self.relayout(node, x, shape)]
 
     def op_Flatten(self, node):

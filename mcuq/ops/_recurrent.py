@@ -37,7 +37,14 @@ def import_onnx(ctx, node, kind: str) -> list:
                         "frames, so recurrent layers must be unidirectional (forward)")
     if "activations" in a or "clip" in a or a.get("input_forget", 0):
         raise McuqError(f"{where}: custom activations, clip and input_forget are not supported")
-    hidden = int(a["hidden_size"])
+    if "hidden_size" in a:
+        hidden = int(a["hidden_size"])
+    else:  # optional in ONNX: R is (directions, gates * hidden, hidden)
+        r = ctx.const(node.input[2], node)
+        if r.ndim != 3:
+            raise McuqError(f"{where}: R has shape {list(r.shape)}, not (directions, "
+                            f"{GATES[kind]} * hidden, hidden), and hidden_size is not given")
+        hidden = int(r.shape[-1])
     layout = a.get("layout", 0)
     x = ctx.act(node.input[0], node)
     want = ("T", "1", "F") if layout == 0 else ("1", "T", "F")

@@ -30,6 +30,11 @@ def import_onnx(ctx, node) -> list:
     gamma, beta, mean, var = (ctx.const(node.input[i], node).astype(np.float64)
                               for i in range(1, 5))
     eps = float(a.get("epsilon", 1e-5))
+    if np.any(var + eps <= 0):
+        c = int(np.argmax(var + eps <= 0))
+        raise McuqError(f"node {label(node)} (BatchNormalization) has variance {var[c]:g} in "
+                        f"channel {c} (with epsilon {eps:g}, not positive); the model's "
+                        "statistics are broken")
     scale = gamma / np.sqrt(var + eps)
     weights = {"scale": scale.astype(np.float32),
                "shift": (beta - mean * scale).astype(np.float32)}

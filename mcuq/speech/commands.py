@@ -75,11 +75,10 @@ def corpus(root, train, calib_count, test, seed):
     Also writes ROOT/calib_features.npy: the calib split's features (clips x 200 frames x
     257), ready for `mcuq export --calib`. Running it again on the same folder with the
     same settings does nothing."""
-    import json
-
     import numpy as np
 
     from mcuq.files import atomic_directory, save_npy
+    from mcuq.inputs import read_json
     from mcuq.speech.corpus import generate
     from mcuq.speech.data import calibration_array
 
@@ -88,10 +87,10 @@ def corpus(root, train, calib_count, test, seed):
     manifest_path = root / "manifest.json"
     if manifest_path.is_file():
         try:
-            manifest = json.loads(manifest_path.read_text())
+            manifest = read_json(manifest_path, "corpus manifest")
             same = manifest.get("seed") == seed and {
                 k: len(v) for k, v in manifest.get("splits", {}).items()} == counts
-        except (ValueError, AttributeError):
+        except (McuqError, AttributeError, TypeError):
             same = False
         if same:
             if calib_count and not (root / CALIB_FEATURES).is_file():

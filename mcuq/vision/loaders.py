@@ -8,8 +8,10 @@ Accepted sources:
                                                            is 1 label byte + 3,072 pixel
                                                            bytes; never unpickled
   an .npz with 'x' (images) and optionally 'labels'        (N, C, H, W) or (N, H, W, C),
-                                                           uint8 0-255 or floats
-Images are resized to `size` x `size` (bilinear) when they differ.
+                                                           uint8, uint16 or floats
+Images are resized to `size` x `size` (bilinear) when they differ. A folder whose images
+mix grey and colour gives colour images (a grey one in all three channels); 16-bit images
+are scaled by 65535, 8-bit ones by 255.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuq.errors import McuqError
+from mcuq.inputs import input_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CIFAR_RECORD = 1 + 3 * 32 * 32
@@ -66,28 +69,66 @@ def _sized(images: np.ndarray, size: int | None) -> np.ndarray:
     return np.stack([_resized(image, size, size, Image.BILINEAR) for image in images])
 
 
-def _folder(path: Path):
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+MAX_PIXELS = 1 << 26  # per image: far above any input of an MCU model, far below a bomb
+
+
+def _open_image(f: Path):
+    """A PIL image, opened lazily (header only); a decompression bomb is refused."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
+    input_file(f, "image")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(f)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise McuqError(f"{f} has more than {MAX_PIXELS} pixels, beyond any image mcuq reads "
+                        "(a decompression bomb?)") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise McuqError(f"{f} is not a readable image ({exc})") from None
+
+
+def _pixels(im, colour: bool) -> np.ndarray:
+    """(C, H, W) float32 in [0, 1]: 8-bit modes / 255, 16-bit greys / 65535; a grey image
+    in a set that has colour images is repeated into three channels."""
+    if im.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        grey = np.asarray(im).astype(np.float32) / 65535.0
+    elif im.mode == "F":
+        grey = np.asarray(im, np.float32)
+    elif not colour or im.mode in ("1", "L", "LA"):
+        grey = np.asarray(im.convert("L"), np.float32) / 255.0
+    else:
+        return np.asarray(im.convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0
+    return np.repeat(grey[None], 3, axis=0) if colour else grey[None]
+
+
+def _folder(path: Path):
     classes = sorted(p.name for p in path.iterdir() if p.is_dir())
     if not classes:
         raise McuqError(f"{path} holds no class folders (expected {path}/<class>/<image>.png)")
-    images, labels, mode = [], [], None
-    for label, name in enumerate(classes):
-        files = sorted(f for f in (path / name).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-        for f in files:
-            try:
-                with Image.open(f) as im:
-                    im.load()
-                    mode = mode or ("L" if im.mode in ("L", "1", "I;16") else "RGB")
-                    array = np.asarray(im.convert(mode), np.float32) / 255.0
-            except (UnidentifiedImageError, OSError, ValueError) as exc:
-                raise McuqError(f"{f} is not a readable image ({exc})") from None
-            images.append(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
-            labels.append(label)
-    if not images:
+    files = [(label, f) for label, name in enumerate(classes)
+             for f in sorted((path / name).iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
         raise McuqError(f"{path} holds no PNG or JPEG images in its class folders "
                         f"({', '.join(classes)})")
+    modes = []
+    for _, f in files:  # headers only: does any image have colour?
+        with _open_image(f) as im:
+            modes.append(im.mode)
+    colour = any(m not in GREY_MODES for m in modes)
+    images, labels = [], []
+    for label, f in files:
+        with _open_image(f) as im:
+            try:
+                im.load()
+                images.append(_pixels(im, colour))
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise McuqError(f"{f} is not a readable image ({exc})") from None
+        labels.append(label)
     if len({im.shape for im in images}) > 1:  # every image to the first one's size
         h, w = images[0].shape[1:]
         images = [_resized(im, h, w) for im in images]
@@ -97,7 +138,7 @@ def _folder(path: Path):
 def _cifar(files):
     records = []
     for f in files:
-        raw = np.fromfile(f, np.uint8)
+        raw = np.fromfile(input_file(f, "CIFAR-10 file"), np.uint8)
         if raw.size == 0 or raw.size % CIFAR_RECORD:
             raise McuqError(f"{f} is not a CIFAR-10 binary file ({raw.size} bytes is not a "
                             f"multiple of {CIFAR_RECORD})")
@@ -110,28 +151,43 @@ def _cifar(files):
 
 
 def _npz(path: Path):
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "x" not in z:
-                raise McuqError(f"{path} has no array 'x' (the images); it holds "
-                                f"{', '.join(z.keys()) or 'nothing'}")
-            x = z["x"]
-            labels = z["labels"].astype(np.int64) if "labels" in z else None
-            classes = [str(c) for c in z["classes"]] if "classes" in z else None
-    except (ValueError, OSError) as exc:
-        raise McuqError(f"{path} is not a readable .npz ({exc})") from None
+    from mcuq.inputs import load_arrays
+
+    z = load_arrays(path, "image data")
+    if not isinstance(z, dict) or "x" not in z:
+        held = ", ".join(z) if isinstance(z, dict) else "one unnamed array"
+        raise McuqError(f"{path} has no array 'x' (the images); it holds {held or 'nothing'}")
+    x = z["x"]
+    labels = z["labels"].astype(np.int64) if "labels" in z else None
+    classes = [str(c) for c in z["classes"]] if "classes" in z else None
     if x.ndim != 4 or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise McuqError(f"{path}: 'x' has shape {list(x.shape)} of {x.dtype}; mcuq needs images "
                         "(N, C, H, W) or (N, H, W, C) of numbers")
     if x.shape[1] not in (1, 3) and x.shape[3] in (1, 3):
         x = x.transpose(0, 3, 1, 2)
-    x = x.astype(np.float32) / (255.0 if np.issubdtype(x.dtype, np.integer) else 1.0)
-    if labels is not None and labels.shape != (x.shape[0],):
+    return _unit_range(x, path), _labels(labels, x.shape[0], path), classes or (
+        [str(c) for c in range(int(labels.max()) + 1)] if labels is not None and labels.size else [])
+
+
+def _unit_range(x: np.ndarray, path: Path) -> np.ndarray:
+    """Pixels in [0, 1]: uint8 / 255, uint16 / 65535, floats as they are; other integer
+    types only when their values fit 8 bits."""
+    if x.dtype == np.uint8 or x.dtype == np.uint16:
+        return x.astype(np.float32) / float(np.iinfo(x.dtype).max)
+    if np.issubdtype(x.dtype, np.integer):
+        low, high = (int(x.min()), int(x.max())) if x.size else (0, 0)
+        if low < 0 or high > 255:
+            raise McuqError(f"{path}: 'x' holds {x.dtype} values from {low} to {high}; store "
+                            "uint8 (0-255), uint16 (0-65535) or floats in [0, 1]")
+        return x.astype(np.float32) / 255.0
+    return x.astype(np.float32)
+
+
+def _labels(labels, n: int, path: Path):
+    if labels is not None and labels.shape != (n,):
         raise McuqError(f"{path}: 'labels' has shape {list(labels.shape)}; expected "
-                        f"({x.shape[0]},), one per image")
-    if classes is None and labels is not None:
-        classes = [str(c) for c in range(int(labels.max()) + 1)]
-    return x, labels, classes or []
+                        f"({n},), one per image")
+    return labels
 
 
 def save_images(path: Path, images: np.ndarray, labels: np.ndarray | None, classes) -> None:
