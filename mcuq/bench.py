@@ -10,6 +10,7 @@ layers (each layer ends with a join). Timing assumes one instruction per cycle.
 """
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from mcuq.chip import check_cores
 from mcuq.errors import McuqError
 from mcuq.harness import built, c_bytes, parse, run
 from mcuq.ops import op
-from mcuq.qgraph import QGraph, QLayer
+from mcuq.qgraph import QGraph, QLayer, c_manifest
 from mcuq.simulate import Simulator
 from mcuq.toolchain import check_toolchain
 
@@ -182,7 +183,8 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     if scalar and isa != "rv32":
         with tempfile.TemporaryDirectory(prefix="mcuq-rv32-") as tmp:
             generate_c(lower(qgraph, "rv32", qgraph.meta.get("source", "")), Path(tmp) / "c")
-            baseline = {c: run_rtl(Path(tmp), qgraph, frames_q[0], c, expected, timeout_s)
+            scalar_graph = dataclasses.replace(qgraph, c_files=c_manifest(Path(tmp) / "c"))
+            baseline = {c: run_rtl(Path(tmp), scalar_graph, frames_q[0], c, expected, timeout_s)
                         for c in cores_list}
     macs = [layer_macs(layer) for layer in qgraph.layers]
     keys = [str(c) for c in cores_list]

@@ -327,9 +327,26 @@ def _print_layers(layers) -> None:
     click.echo("\n".join(_layer_lines(layers)))
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwinds like an exception, so that every temporary file and
+    directory is removed on the way out and no output is left half-written."""
+
+
+def _stop(signum, frame):
+    raise _Stopped(signum)
+
+
 def main() -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         cli.main(standalone_mode=False)
+    except _Stopped as stop:
+        name = signal.Signals(stop.args[0]).name
+        click.echo(f"mcuq: stopped by {name}; nothing half-written was left", err=True)
+        sys.exit(128 + stop.args[0])
     except McuqError as exc:
         click.echo(f"mcuq: error: {exc}", err=True)
         sys.exit(1)

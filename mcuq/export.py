@@ -16,11 +16,12 @@ from mcuq.calibrate import DEFAULT_METHOD, dead_tensors
 from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
-from mcuq.files import atomic_directory, check_replaceable
+from mcuq.files import atomic_directory, prepare_output
 from mcuq.inputs import read_json
 from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.lower import check_isa, check_name, lower
 from mcuq.pipeline import import_model, quantize_model, sequences_for
+from mcuq.qgraph import c_manifest
 from mcuq.quantize import layer_report
 
 REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
@@ -48,7 +49,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     check_isa(isa)
     if weight_bits not in WEIGHT_BITS:
         raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
-    check_replaceable(out_dir, force)
+    prepare_output(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
     calib = sequences_for(graph, raw, "calibration data")
@@ -62,14 +63,15 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
 
     with atomic_directory(out_dir, force) as tmp:
-        qgraph.save(tmp)
-        onnx.save(onnx_model, str(tmp / "model.onnx"))
-        np.save(tmp / "verify_input.npy", calib[0])
         if qgraph.reference:  # the float model for the simulator only
             c_summary = {"arena_bytes": None, "state_bytes": None,
                          "weight_bytes": qgraph.weight_bytes()}
         else:
             c_summary = generate_c(lower(qgraph, isa, model_path.name), tmp / "c")
+            qgraph.c_files = c_manifest(tmp / "c")
+        qgraph.save(tmp)
+        onnx.save(onnx_model, str(tmp / "model.onnx"))
+        np.save(tmp / "verify_input.npy", calib[0])
         report = {"model": str(model_path), "calibration": str(calib_path),
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),

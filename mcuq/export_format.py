@@ -20,6 +20,8 @@ from mcuq.errors import McuqError
 DTYPES = ("int8", "float16", "float32")
 ARRAY_DTYPES = ("int8", "int16", "int32", "uint8", "float16", "float32")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+STORAGE = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> tensor dtype
 
 
 def _bad(field: str, what: str) -> McuqError:
@@ -47,9 +49,15 @@ def check_document(doc, directory: Path) -> None:
                         f"{doc.get('format_version')!r}, this one reads {FORMAT_VERSION}); "
                         "export it again")
     for key, kind in (("name", str), ("input", str), ("output", str), ("tensors", dict),
-                      ("layers", list), ("meta", dict), ("weights_sha256", str)):
+                      ("layers", list), ("meta", dict), ("weights_sha256", str),
+                      ("c_sha256", dict), ("sha256", str)):
         if not isinstance(doc.get(key), kind):
             raise _bad(key, f"is missing or not a {kind.__name__}")
+    for rel, digest in doc["c_sha256"].items():
+        parts = rel.split("/")
+        if not (isinstance(digest, str) and SHA256.fullmatch(digest)) or \
+                any(p in ("", ".", "..") for p in parts) or rel.startswith("/"):
+            raise _bad(f"c_sha256[{rel!r}]", "is not a relative path with a SHA-256")
     if not IDENTIFIER.fullmatch(doc["name"]):
         raise _bad("name", f"'{doc['name']}' is not a C identifier")
     meta = doc["meta"]
@@ -103,6 +111,7 @@ def check_document(doc, directory: Path) -> None:
         if params.get("precision") not in allowed:
             raise _bad(f"{where} params.precision", f"is {params.get('precision')!r}, not one "
                        f"of {', '.join(allowed) or 'none (a kind no export holds)'}")
+        _check_params(where, params)
         inputs, outputs = layer["inputs"], layer["outputs"]
         if not (isinstance(inputs, list) and inputs and all(t in known for t in inputs)):
             raise _bad(f"{where} inputs", f"{inputs!r} are not tensors computed before it")
@@ -110,8 +119,18 @@ def check_document(doc, directory: Path) -> None:
                 and outputs[0] in doc["tensors"] and outputs[0] not in known):
             raise _bad(f"{where} outputs", f"{outputs!r} is not one new tensor")
         known.add(outputs[0])
+        stored = STORAGE[params["precision"]]
+        if doc["tensors"][outputs[0]].get("dtype") != stored:
+            raise _bad(f"{where} params.precision", f"is {params['precision']}, but its output "
+                       f"'{outputs[0]}' is {doc['tensors'][outputs[0]].get('dtype')}")
         if not isinstance(layer["arrays"], dict):
             raise _bad(f"{where} arrays", "is not an object")
+        other = {"int8": "float16", "fp16": "int8"}.get(params["precision"])
+        clash = [k for k, spec in layer["arrays"].items()
+                 if isinstance(spec, dict) and spec.get("dtype") == other]
+        if clash:
+            raise _bad(f"{where} params.precision", f"is {params['precision']}, but its array "
+                       f"{clash[0]} is {other}")
         for key, spec in layer["arrays"].items():
             if not (isinstance(spec, dict) and spec.get("dtype") in ARRAY_DTYPES
                     and isinstance(spec.get("shape"), list)
@@ -119,6 +138,26 @@ def check_document(doc, directory: Path) -> None:
                 raise _bad(f"{where} arrays.{key}", f"is {spec!r}")
     if doc["output"] not in known:
         raise _bad("output", "is computed by no layer")
+
+
+def _check_params(where: str, params: dict) -> None:
+    """Quantization parameters in their domains, by name: zero points and activation
+    bounds are int8 codes, shifts 0-63, multipliers non-negative int32."""
+    for key, v in params.items():
+        if key.endswith("zero_point") or key in ("act_min", "act_max"):
+            low, high = -128, 127
+        elif key == "shift" or key.endswith("_shift"):
+            low, high = 0, 63
+        elif key == "mult" or key.endswith("_mult"):
+            low, high = 0, 2**31 - 1
+        else:
+            continue
+        if not (_is_int(v) and low <= v <= high):
+            raise _bad(f"{where} params.{key}", f"is {v!r}, not an integer in [{low}, {high}]")
+    if _is_int(params.get("act_min")) and _is_int(params.get("act_max")) and \
+            params["act_min"] > params["act_max"]:
+        raise _bad(f"{where} params.act_min", f"({params['act_min']}) is above act_max "
+                   f"({params['act_max']})")
 
 
 def check_runs(qgraph, doc, directory: Path) -> None:
@@ -131,6 +170,11 @@ def check_runs(qgraph, doc, directory: Path) -> None:
             if str(a.dtype) != spec["dtype"] or list(a.shape) != spec["shape"]:
                 raise McuqError(f"weights.npz: {layer.name}.{key} is {a.dtype} {list(a.shape)}, "
                                 f"model.json says {spec['dtype']} {spec['shape']}; export again")
+            bounds = ((0, 63) if key == "shift" or key.startswith("shift_") else
+                      (0, 2**31 - 1) if key == "mult" or key.startswith("mult_") else None)
+            if bounds and a.size and np.issubdtype(a.dtype, np.integer) and not (bounds[0] <= a.min() and a.max() <= bounds[1]):
+                raise McuqError(f"weights.npz: {layer.name}.{key} holds values from {a.min()} to "
+                                f"{a.max()}, outside [{bounds[0]}, {bounds[1]}]; export again")
     try:
         sim = Simulator(qgraph)
         x = np.zeros((1, 1) + qgraph.input_tensor.shape, np.float32)

@@ -15,7 +15,7 @@ from codegen.generate import render_verify_data
 from codegen.paths import firmware_dir
 from mcuq import __version__, rtl
 from mcuq.errors import McuqError
-from mcuq.qgraph import QGraph, QTensor, from_c_order, to_c_order
+from mcuq.qgraph import QGraph, QTensor, check_c_folder, from_c_order, to_c_order
 from mcuq.toolchain import qemu_command
 
 TARGETS = ("host", "qemu", "rtl")
@@ -39,8 +39,12 @@ def built(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trac
     and the firmware as `firmware/`, and every command runs inside it with those fixed
     relative names, so paths with spaces, `$` or commas are never expanded or split."""
     mode = "-trace" if trace else ("-bench" if bench else "")
+    check_c_folder(Path(out_dir) / "c", qgraph.c_files or {})
     root = Path(out_dir) / "build"
-    root.mkdir(parents=True, exist_ok=True)
+    if root.is_symlink() or (root.exists() and not root.is_dir()):
+        raise McuqError(f"{root} is a symlink or not a folder; mcuq builds only inside the "
+                        "export: remove it")
+    root.mkdir(exist_ok=True)
     build_dir = Path(tempfile.mkdtemp(prefix=f"{target}-{cores}core{mode}-", dir=root))
     (build_dir / "model").symlink_to((Path(out_dir) / "c").resolve(), target_is_directory=True)
     (build_dir / "firmware").symlink_to(firmware_dir(), target_is_directory=True)

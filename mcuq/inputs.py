@@ -31,6 +31,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def file_kind(path: Path) -> str:
+    return _kind(Path(path).stat().st_mode)
+
+
 def input_file(path: str | Path, what: str) -> Path:
     """`path` as a regular file (symlinks followed), or one line saying what it is."""
     path = Path(path)

@@ -23,7 +23,7 @@ import numpy as np
 from mcuq.errors import McuqError
 from mcuq.inputs import read_json
 
-FORMAT_VERSION = 2  # 2: shaped tensors, per-run ISA, passes, weights_sha256
+FORMAT_VERSION = 3  # 2: shaped tensors, per-run ISA, passes, weights_sha256; 3: c_sha256, sha256
 DTYPES = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> storage type
 
 
@@ -81,6 +81,8 @@ class QGraph:
     tensors: dict[str, QTensor]
     layers: list[QLayer]
     meta: dict = field(default_factory=dict)
+    # SHA-256 of every file of the export's c/ folder (relative path -> hex), as written
+    c_files: dict[str, str] | None = None
 
     @property
     def input_tensor(self) -> QTensor:
@@ -108,6 +110,9 @@ class QGraph:
         return int(sum(a.nbytes for layer in self.layers for a in layer.arrays.values()))
 
     def save(self, directory: Path) -> None:
+        """model.json and weights.npz into `directory`; c_files (the C already written
+        into directory/c) are recorded, and the document carries its own SHA-256, so that
+        an edit made after export is named as one."""
         layers = []
         arrays = {}
         for layer in self.layers:
@@ -121,7 +126,9 @@ class QGraph:
                "output": self.output,
                "tensors": {k: asdict(v) for k, v in self.tensors.items()},
                "layers": layers, "meta": self.meta,
-               "weights_sha256": _sha256(directory / "weights.npz")}
+               "weights_sha256": _sha256(directory / "weights.npz"),
+               "c_sha256": self.c_files or {}}
+        doc["sha256"] = document_sha256(doc)
         (directory / "model.json").write_text(json.dumps(doc, indent=1) + "\n")
 
     @classmethod
@@ -140,6 +147,9 @@ class QGraph:
         except McuqError as exc:
             raise McuqError(f"{exc}; export the model again") from None
         check_document(doc, directory)
+        if doc["sha256"] != document_sha256(doc):
+            raise McuqError(f"{directory}/model.json was edited after export (its SHA-256 "
+                            "differs from the one recorded in it); export the model again")
         weights = directory / "weights.npz"
         if not weights.is_file() or _sha256(weights) != doc["weights_sha256"]:
             raise McuqError(f"{weights} is missing or is not the file this export wrote (its "
@@ -155,9 +165,45 @@ class QGraph:
             raise McuqError(f"{weights} cannot be read ({exc}); export again") from None
         tensors = {k: QTensor(**v) for k, v in doc["tensors"].items()}
         qgraph = cls(name=doc["name"], input=doc["input"], output=doc["output"],
-                     tensors=tensors, layers=layers, meta=doc.get("meta", {}))
+                     tensors=tensors, layers=layers, meta=doc.get("meta", {}),
+                     c_files=doc["c_sha256"])
         check_runs(qgraph, doc, directory)
         return qgraph
+
+
+def document_sha256(doc: dict) -> str:
+    """The SHA-256 of model.json's content without its own "sha256" field (canonical JSON)."""
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def c_manifest(c_dir: Path) -> dict[str, str]:
+    """relative path -> SHA-256 of every file under c_dir."""
+    return {p.relative_to(c_dir).as_posix(): _sha256(p)
+            for p in sorted(c_dir.rglob("*")) if p.is_file()}
+
+
+def check_c_folder(c_dir: Path, recorded: dict[str, str]) -> None:
+    """c_dir holds exactly the files the export wrote, byte for byte, and no symlink: what
+    verify builds is what was proved, and an edited model.mk never reaches make."""
+    if c_dir.is_symlink() or not c_dir.is_dir():
+        raise McuqError(f"{c_dir} is missing or is a symlink; export the model again")
+    found = {}
+    for p in sorted(c_dir.rglob("*")):
+        rel = p.relative_to(c_dir).as_posix()
+        if p.is_symlink():
+            raise McuqError(f"{c_dir}/{rel} is a symlink; the export writes none: export the model again")
+        if p.is_file():
+            found[rel] = _sha256(p)
+    extra = sorted(set(found) - set(recorded))
+    missing = sorted(set(recorded) - set(found))
+    changed = sorted(r for r in set(found) & set(recorded) if found[r] != recorded[r])
+    for what, names in (("was changed after export", changed), ("is not a file the export wrote", extra),
+                        ("is missing", missing)):
+        if names:
+            raise McuqError(f"{c_dir}/{names[0]} {what}"
+                            f"{f' (and {len(names) - 1} more)' if len(names) > 1 else ''}; mcuq "
+                            "builds only the C it generated: export the model again")
 
 
 def _sha256(path: Path) -> str:

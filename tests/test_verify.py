@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import torch
 
 from conftest import make_stack, random_sequences, save_model
 from mcuq.export import export
-from mcuq.qgraph import QGraph
+from mcuq.qgraph import QGraph, c_manifest, document_sha256
 from mcuq.simulate import Simulator
 from mcuq.verify import verify
 
@@ -80,11 +81,14 @@ def test_simulator_matches_float_model_closely_enough_to_be_the_same_network(exp
 
 
 def test_verify_names_first_differing_layer(tmp_path, exported):
-    out, calib, _ = exported
+    exported_dir, calib, _ = exported
+    out = tmp_path / "out"
+    shutil.copytree(exported_dir, out)
     qgraph = QGraph.load(out)
     victim = next(layer for layer in qgraph.layers if layer.kind in ("gru", "lstm"))
     # corrupt one weight of that layer in the generated C: the device now computes
-    # something else from that layer on
+    # something else from that layer on (the C's recorded SHA-256s updated to match, or
+    # verify would refuse to build it)
     weights = out / "c" / "model_weights.c"
     original = weights.read_text()
     symbol = f"model_{victim.name}_w_ih["
@@ -93,10 +97,11 @@ def test_verify_names_first_differing_layer(tmp_path, exported):
     value = original[start:first_end].strip()
     new_value = "99" if value == "100" else "100"  # an integer literal suits int8 and fp16
     weights.write_text(original[:start] + " " + new_value + original[first_end:])
-    try:
-        summary = verify(out, "host", calib[0])
-    finally:
-        weights.write_text(original)
+    doc = json.loads((out / "model.json").read_text())
+    doc["c_sha256"] = c_manifest(out / "c")
+    doc["sha256"] = document_sha256(doc)
+    (out / "model.json").write_text(json.dumps(doc))
+    summary = verify(out, "host", calib[0])
     assert not summary["bit_exact"] and summary["mismatched_bytes"] > 0
     assert summary["first_difference"]["layer"] == victim.name
 
