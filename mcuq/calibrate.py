@@ -42,8 +42,9 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
                         f"{', '.join(METHODS)}")
     if not 0.0 <= headroom_db <= 60.0:
         raise McuqError(f"--calib-headroom {headroom_db}: use 0 to 60 dB")
-    if method == "percentile" and not 0.0 < percentile <= 100.0:
-        raise McuqError(f"--percentile {percentile}: use a value in (0, 100]")
+    if method == "percentile" and not 50.0 < percentile <= 100.0:
+        raise McuqError(f"--percentile {percentile:g}: use a share of values above 50 and at "
+                        "most 100 (e.g. 99.99): below 50 the range would clip most values")
     histograms = method != "minmax"
     tensors = {graph.input: MinMax()}
     hists: dict[str, SignedHistogram] = {graph.input: SignedHistogram()} if histograms else {}

@@ -17,6 +17,25 @@ from mcuq.layouts import ISAS
 from mcuq.ranges import METHODS
 
 
+class _PositiveFinite(click.ParamType):
+    """A number > 0 that is not NaN or infinite (click's FloatRange lets NaN through)."""
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(number) and number > 0):
+            self.fail(f"{value!r} is not a finite number above 0", param, ctx)
+        return number
+
+
+POSITIVE_FINITE = _PositiveFinite()
+
+
 @click.group()
 @click.version_option(package_name="mcuq")
 def cli():
@@ -51,8 +70,9 @@ def cli():
 @click.option("--calib-method", default="minmax", show_default=True, type=click.Choice(METHODS),
               help="How activation ranges are chosen from the calibration data "
                    "(docs/calibration.md).")
-@click.option("--percentile", default=99.99, show_default=True, type=float,
-              help="For --calib-method percentile: the share of values kept unclipped.")
+@click.option("--percentile", type=float,
+              help="For --calib-method percentile: the share of values kept unclipped, "
+                   "50 to 100 [default: 99.99].")
 @click.option("--calib-headroom", "headroom_db", default=0.0, show_default=True, type=float,
               help="Widen every activation range by this many dB, for data louder than "
                    "the calibration set.")
@@ -67,6 +87,9 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
 
+    if percentile is not None and calib_method != "percentile":
+        raise McuqError(f"--percentile applies to --calib-method percentile, not {calib_method}")
+    percentile = 99.99 if percentile is None else percentile
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, precision=precision,
                         overrides=load_overrides(precision_file), isa=isa,
@@ -154,10 +177,9 @@ def verify(out_dir, target, input_path, dump_layers, cores, sanitize, as_json):
               help="Comma-separated core counts to measure.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="Float input sequence (default: the first calibration item).")
-@click.option("--clock-mhz", default=370.0, show_default=True,
-              type=click.FloatRange(min=0, min_open=True, max=1e5), help="Cluster clock.")
-@click.option("--hop-ms", default=6.25, show_default=True,
-              type=click.FloatRange(min=0, min_open=True, max=1e6),
+@click.option("--clock-mhz", default=370.0, show_default=True, type=POSITIVE_FINITE,
+              help="Cluster clock.")
+@click.option("--hop-ms", default=6.25, show_default=True, type=POSITIVE_FINITE,
               help="Time per frame (real-time budget).")
 @click.option("--target", type=click.Choice(["qemu", "rtl"]), default="qemu", show_default=True,
               help="qemu: instructions per core under QEMU; rtl: cycles on the CV32E40P core's "

@@ -20,7 +20,7 @@ from mcuq.files import atomic_directory, prepare_output
 from mcuq.inputs import read_json
 from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.lower import check_isa, check_name, lower
-from mcuq.pipeline import import_model, quantize_model, sequences_for
+from mcuq.pipeline import import_model, quantize_model, sequences_for, unused_options
 from mcuq.qgraph import c_manifest
 from mcuq.quantize import layer_report
 
@@ -61,6 +61,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     else:
         report_data = calib
     layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
+    warnings = unused_options(qgraph, weight_bits, cfws) + warnings
 
     with atomic_directory(out_dir, force) as tmp:
         if qgraph.reference:  # the float model for the simulator only

@@ -19,9 +19,28 @@ from mcuq.qgraph import QGraph, QLayer
 TABLES = {"sigmoid_q15": fx.SIGMOID_Q15, "tanh_q15": fx.TANH_Q15}
 
 
+C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum
+    extern float for goto if inline int long register restrict return short signed sizeof
+    static struct switch typedef union unsigned void volatile while""".split())
+
+
 def check_name(name: str) -> str:
+    """The C prefix of the generated API and its file names: a C identifier that is no
+    keyword, not reserved by C (a leading underscore), not mcuq's own prefix, and not the
+    name of a runtime, port, harness or kernel file it is built beside."""
+    from codegen.paths import firmware_dir
+
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise McuqError(f"model name '{name}' is not a C identifier (letters, digits, _)")
+    taken = {p.stem for p in firmware_dir().rglob("*") if p.is_file()} | {"verify_data", "main"}
+    if name in C_KEYWORDS or name.startswith("_") or name.lower().startswith("mcuq"):
+        why = "a C keyword" if name in C_KEYWORDS else (
+            "reserved by C (a leading underscore)" if name.startswith("_") else
+            "mcuq's own prefix (the runtime's and kernels' symbols start with mcuq)")
+        raise McuqError(f"model name '{name}' is {why}; choose another --name")
+    if name in taken:
+        raise McuqError(f"model name '{name}' is the name of a file the generated C is built "
+                        "beside (runtime, port, harness or kernel); choose another --name")
     return name
 
 

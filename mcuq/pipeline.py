@@ -47,3 +47,18 @@ def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
     qgraph.meta["precision"] = precision
     qgraph.meta["calib_method"] = calib_method
     return qgraph, stats
+
+
+def unused_options(qgraph: QGraph, weight_bits: int, cfws: bool) -> list[str]:
+    """Options that change nothing in this model, said as warnings rather than ignored in
+    silence (a sweep may apply one set of options to many models)."""
+    lines = []
+    if cfws and not any(layer.kind == "conv2d_cfws" for layer in qgraph.layers):
+        lines.append("--cfws changed nothing: it splits int8 square convolutions of kernel 3 "
+                     "or more, and this model has none at int8")
+    weighted = [layer for layer in qgraph.layers if layer.params.get("precision") == "int8"
+                and any(a.dtype == np.int8 and a.ndim >= 2 for a in layer.arrays.values())]
+    if weight_bits != 8 and not weighted:
+        lines.append(f"--weight-bits {weight_bits} changed nothing: it applies to int8 layers "
+                     "with weights, and this model has none at int8")
+    return lines

@@ -209,3 +209,14 @@ def test_fp32_reference_has_no_c(small, tmp_path):
                "--precision", "fp32-ref", "--precision-file", override)
     assert_user_error(run, "fp32-ref is the float reference")
     assert no_leftovers(tmp_path, "o")
+
+
+def test_options_that_change_nothing_are_said_not_ignored(small, tmp_path):
+    """--cfws on a model without convolutions and --weight-bits on an fp16 export still
+    export, with a warning for each."""
+    tmp, path = small
+    run = mcuq("export", path, "--calib", tmp / "calib.npy", "-o", tmp_path / "o", "--cfws",
+               "--weight-bits", "6", "--precision", "fp16")
+    assert run.returncode == 0, run.stderr
+    assert "warning: --cfws changed nothing" in run.stderr
+    assert "warning: --weight-bits 6 changed nothing" in run.stderr

@@ -22,6 +22,9 @@ def enhance(noisy, out_dir, output_path, target, cores):
     """Enhance a 16 kHz mono wav with a quantized speech model, frame by frame."""
     from mcuq.speech.enhance import enhance_file
 
+    if cores is not None and target == "sim":
+        raise McuqError("--cores applies to --target qemu or host; the simulator's output does "
+                        "not depend on the core count")
     info = enhance_file(noisy, out_dir, output_path, target, cores)
     click.echo(f"enhanced {noisy} ({info['seconds']:.2f} s, {info['frames']} frames) with "
                f"{target} -> {output_path}")
@@ -36,7 +39,7 @@ def enhance(noisy, out_dir, output_path, target, cores):
 @click.option("--data", "data_root", required=True, type=click.Path(path_type=Path),
               help="A folder with clean_<split>set_wav/ and noisy_<split>set_wav/.")
 @click.option("--split", default="test", show_default=True)
-@click.option("--limit", type=int, help="Evaluate only the first N clips.")
+@click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N clips.")
 @click.option("--configs", default="fp16,int8,mixed", show_default=True,
               help="Comma-separated quantized configurations to score (FP32 always runs; "
                    "FP16 is the slowest to simulate).")
@@ -68,7 +71,7 @@ def evaluate(model, calib, data_root, split, limit, configs, out_dir):
               type=click.IntRange(0, 100000), help="Calibration clips.")
 @click.option("--test", default=120, show_default=True, type=click.IntRange(0, 100000),
               help="Test clips.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
 def corpus(root, train, calib_count, test, seed):
     """Generate a noisy/clean speech corpus (espeak-ng + generated noise), no download.
 
