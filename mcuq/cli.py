@@ -117,6 +117,7 @@ def simulate(out_dir, input_path, output_path, raw):
     """Run the bit-exact simulator of the generated C on an input."""
     from mcuq.data import as_sequences, load_array
     from mcuq.files import check_output_file
+    from mcuq.pipeline import export_float_graph
     from mcuq.qgraph import QGraph
     from mcuq.simulate import Simulator, saturation_warnings
 
@@ -127,8 +128,8 @@ def simulate(out_dir, input_path, output_path, raw):
     shape = qgraph.input_tensor.shape
     single = data.ndim == len(shape) + 1 and recurrent  # one (time, *shape) sequence
     sequences = as_sequences(data[None] if single else data, shape, recurrent, "input")
-    sim = Simulator(qgraph)
-    y_q = sim.run_device(sim.quantize_input(sequences))
+    sim = Simulator(qgraph, export_float_graph(out_dir, qgraph))
+    y_q = sim.run_device(sim.quantize_input(sequences), x_float=sequences)
     y = y_q if raw else sim.dequantize_output(y_q)
     if single:
         y = y[0]

@@ -62,3 +62,18 @@ def unused_options(qgraph: QGraph, weight_bits: int, cfws: bool) -> list[str]:
         lines.append(f"--weight-bits {weight_bits} changed nothing: it applies to int8 layers "
                      "with weights, and this model has none at int8")
     return lines
+
+
+def export_float_graph(out_dir: Path, qgraph: QGraph) -> Graph | None:
+    """The float graph an export was quantized from, re-imported from its model.onnx, for
+    counting clipping beside the simulator; None when it cannot be had (then only the
+    model input is checked)."""
+    path = Path(out_dir) / "model.onnx"
+    try:
+        _, graph = load_model(path)
+    except (McuqError, OSError):
+        return None
+    names = {layer.name for layer in qgraph.layers if layer.kind != "convert"}
+    if names != {layer.name for layer in graph.layers}:
+        return None
+    return graph

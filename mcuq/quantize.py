@@ -150,10 +150,10 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
     for t in range(sequences.shape[1]):
         model.step(sequences[:, t],
                    lambda layer, y, state: float_out.setdefault(layer.name, []).append(y.copy()))
-    sim = Simulator(qgraph)
+    sim = Simulator(qgraph, graph)
     trace: dict = {}
-    sim.run_device(sim.quantize_input(sequences), trace)
-    saturated = {t: hits / total for t, (hits, total) in sim.saturation.items() if total}
+    sim.run(sequences, trace)
+    saturated = {t: hits / total for t, (hits, total, _) in sim.saturation.items() if total}
     rows = []
     for qlayer in qgraph.layers:
         if qlayer.kind == "convert":

@@ -1,26 +1,27 @@
 """The bit-exact NumPy simulator of the generated C: the specification of the device.
 
-It also counts saturation: per tensor, the values that hit the edge of their format.
-For an int8 tensor those are the codes at 127, and at -128 unless -128 is the zero
-point (a ReLU output's 0); at the model input, exactly the values outside the range.
-For an fp16 tensor they are the infinities. A tensor with more than SATURATION_MIN_HITS
-such values making up more than SATURATION_WARN of them gets a warning that names it
-(`saturation_warnings`).
+It also counts clipping: per tensor, the values the float model puts beyond the range
+the tensor can hold. For an int8 tensor that is more than one step beyond its last code
+(-128 or 127: an error larger than a step), for an fp16 one beyond 65504; a value that
+merely sits on the edge (a tanh state near 1 where 1 is code 128, a max equal to the
+calibrated maximum) is not clipped. The float values come from the float
+model run beside the simulator (`Simulator(qgraph, float_graph)`, fed float inputs by
+`run`), so a run without the float model counts only the model input, whose float values
+it has. A tensor where more than CLIP_WARN of the values are clipped gets a warning that
+names it and says how far beyond its range they go (`saturation_warnings`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mcuq import fixedpoint as fx
-from mcuq.ir import Layer
+from mcuq.ir import Graph, Layer
 from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer, QTensor
+from mcuq.reference import FloatModel
 
-# A warning needs both: a share of a tensor's values at its limits, and a count. The
-# calibration extremes themselves land on the limits (minmax maps the largest value to
-# 127), so a few hits on data like the calibration set are not saturation.
-SATURATION_WARN = 0.005
-SATURATION_MIN_HITS = 8
+CLIP_WARN = 0.005  # the share of a tensor's values beyond its range that is worth a warning
+FP16_MAX = 65504.0
 
 
 def encode(x: np.ndarray, t: QTensor) -> np.ndarray:
@@ -47,29 +48,41 @@ def float_layer(qlayer: QLayer) -> Layer:
 
 
 class Simulator:
-    """Runs a QGraph frame by frame on int8 data over a batch of sequences."""
+    """Runs a QGraph frame by frame on int8 data over a batch of sequences; with the float
+    graph it was quantized from, it also counts what each tensor's range clips."""
 
-    def __init__(self, qgraph: QGraph):
+    def __init__(self, qgraph: QGraph, float_graph: Graph | None = None):
         self.qgraph = qgraph
         self.state: dict[str, dict] = {}
         # fp32 layers (an fp32-ref export) run the float reference ops
         self.floats = {layer.name: float_layer(layer) for layer in qgraph.layers
                        if layer.params["precision"] == "fp32"}
-        self.saturation: dict[str, list[int]] = {}  # tensor -> [values at a limit, values]
+        self.float_model = FloatModel(float_graph) if float_graph is not None else None
+        self.output_of = {layer.name: layer.outputs[0] for layer in qgraph.layers}
+        # tensor -> [values beyond its range, values seen, the farthest as a multiple of
+        # the bound it passes]
+        self.saturation: dict[str, list] = {}
 
-    def _count(self, tensor: str, y: np.ndarray) -> None:
-        t = self.qgraph.tensors[tensor]
-        if t.dtype == "int8":
-            hits = np.count_nonzero(y == 127)
-            if t.zero_point != -128:
-                hits += np.count_nonzero(y == -128)
-        elif t.dtype == "float16":
-            hits = np.count_nonzero(np.isinf(y))
-        else:
+    def _count(self, tensor: str, x: np.ndarray) -> None:
+        """Float values `x` of `tensor` against the range the tensor holds."""
+        t = self.qgraph.tensors.get(tensor)
+        if t is None or t.dtype == "float32":
             return
-        seen = self.saturation.setdefault(tensor, [0, 0])
-        seen[0] += int(hits)
-        seen[1] += int(y.size)
+        x = np.asarray(x, np.float64)
+        if t.dtype == "int8":  # a full step beyond the last code: more than its rounding
+            hi, lo = (128 - t.zero_point) * t.scale, (-129 - t.zero_point) * t.scale
+        else:
+            hi, lo = FP16_MAX, -FP16_MAX
+        over, under = x[x > hi], x[x < lo]
+        worst = 0.0
+        if over.size and hi > 0:
+            worst = float(over.max() / hi)
+        if under.size and lo < 0:
+            worst = max(worst, float(under.min() / lo))
+        seen = self.saturation.setdefault(tensor, [0, 0, 0.0])
+        seen[0] += int(over.size + under.size)
+        seen[1] += int(x.size)
+        seen[2] = max(seen[2], worst)
 
     def reset(self, batch: int = 1) -> None:
         self.state = {}
@@ -79,10 +92,14 @@ class Simulator:
                     self.floats[layer.name], batch)
             else:
                 self.state[layer.name] = op(layer.kind).init_device_state(layer, batch)
+        if self.float_model is not None:
+            self.float_model.reset(batch)
 
-    def step(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
+    def step(self, x_q: np.ndarray, trace: dict | None = None,
+             x_float: np.ndarray | None = None) -> np.ndarray:
         """One frame of device-format input (batch, *input shape) -> device-format output;
-        `trace` collects every layer's output (layer name -> array)."""
+        `trace` collects every layer's output (layer name -> array); `x_float`, the same
+        frame in float, runs the float model beside it to count clipping."""
         values = {self.qgraph.input: np.asarray(x_q, self.qgraph.input_tensor.dtype)}
         for layer in self.qgraph.layers:
             xs, state = [values[t] for t in layer.inputs], self.state[layer.name]
@@ -91,48 +108,50 @@ class Simulator:
             else:
                 y = op(layer.kind).run_device(layer, xs, state)
             values[layer.outputs[0]] = y
-            self._count(layer.outputs[0], y)
             if trace is not None:
                 trace.setdefault(layer.name, []).append(y.copy())
+        if x_float is not None and self.float_model is not None:
+            self.float_model.step(x_float, lambda layer, y, state: self._count(
+                self.output_of.get(layer.name, ""), y))
         return values[self.qgraph.output]
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        t = self.qgraph.input_tensor
-        if t.dtype == "int8":
-            v = np.asarray(x, np.float64) / t.scale + t.zero_point
-            seen = self.saturation.setdefault(self.qgraph.input, [0, 0])
-            seen[0] += int(np.count_nonzero((v >= 127.5) | (v < -128.5)))
-            seen[1] += int(v.size)
-        return encode(x, t)
+        self._count(self.qgraph.input, x)
+        return encode(x, self.qgraph.input_tensor)
 
     def dequantize_output(self, y_q: np.ndarray) -> np.ndarray:
         return decode(y_q, self.qgraph.output_tensor)
 
-    def run_device(self, x_q: np.ndarray, trace: dict | None = None) -> np.ndarray:
-        """Device-format (batch, time, *input shape) -> (batch, time, *output shape), from reset."""
+    def run_device(self, x_q: np.ndarray, trace: dict | None = None,
+                   x_float: np.ndarray | None = None) -> np.ndarray:
+        """Device-format (batch, time, *input shape) -> (batch, time, *output shape), from reset;
+        `x_float`, the same input in float, counts clipping (see step)."""
         self.reset(x_q.shape[0])
-        out = np.stack([self.step(x_q[:, t], trace) for t in range(x_q.shape[1])], axis=1)
+        out = np.stack([self.step(x_q[:, t], trace, None if x_float is None else x_float[:, t])
+                        for t in range(x_q.shape[1])], axis=1)
         if trace is not None:
             for name in trace:
                 trace[name] = np.stack(trace[name], axis=1)
         return out
 
-    def run(self, x: np.ndarray) -> np.ndarray:
+    def run(self, x: np.ndarray, trace: dict | None = None) -> np.ndarray:
         """float (batch, time, *input shape) -> dequantized float output."""
-        return self.dequantize_output(self.run_device(self.quantize_input(x)))
+        x = np.asarray(x, np.float32)
+        return self.dequantize_output(self.run_device(self.quantize_input(x), trace, x))
 
 
-def saturation_warnings(qgraph: QGraph, saturation: dict, limit: float = SATURATION_WARN
+def saturation_warnings(qgraph: QGraph, saturation: dict, limit: float = CLIP_WARN
                         ) -> list[str]:
-    """One line per tensor whose share of values at its format's limits exceeds `limit`."""
+    """One line per tensor where more than `limit` of the values are beyond its range."""
     producer = {layer.outputs[0]: layer for layer in qgraph.layers}
     lines = []
-    for tensor, (hits, total) in saturation.items():
-        if hits > SATURATION_MIN_HITS and hits / total > limit:
+    for tensor, (hits, total, worst) in saturation.items():
+        if hits and hits / total > limit:
             where = (f"layer {producer[tensor].name} (from node {producer[tensor].source})"
                      if tensor in producer else "the model input")
-            lines.append(f"{100 * hits / total:.2f}% of the values of {where} saturate "
-                         f"({hits} of {total}): the data goes beyond the calibrated range; "
-                         "calibrate on data like this, or export with --calib-headroom or "
-                         "--calib-method percentile|mse|kl")
+            far = f", up to {worst:.3g}x the bound" if worst > 0 else ""
+            lines.append(f"{100 * hits / total:.2f}% of the values of {where} are beyond its "
+                         f"calibrated range ({hits} of {total}{far}) and clip: the data goes "
+                         "beyond the calibration data; calibrate on data like this, or export "
+                         "with --calib-headroom or --calib-method percentile|mse|kl")
     return lines

@@ -13,6 +13,7 @@ from mcuq.chip import check_cores
 from mcuq.errors import McuqError
 from mcuq.harness import built, outputs_of, parse, run
 from mcuq.qgraph import QGraph
+from mcuq.pipeline import export_float_graph
 from mcuq.simulate import Simulator, decode, saturation_warnings
 from mcuq.speech import audio
 from mcuq.toolchain import check_toolchain
@@ -35,9 +36,10 @@ def model_masks(out_dir: Path, feats: np.ndarray, target: str = "sim", cores: in
         raise McuqError(f"unknown target '{target}'; use one of {', '.join(TARGETS)}")
     qgraph = QGraph.load(out_dir)
     check_speech_model(qgraph)
-    sim = Simulator(qgraph)
+    sim = Simulator(qgraph, export_float_graph(out_dir, qgraph) if warnings is not None else None)
     frames = sim.quantize_input(feats[None])
-    mask = sim.dequantize_output(sim.run_device(frames)[0])  # what every target computes
+    # what every target computes
+    mask = sim.dequantize_output(sim.run_device(frames, x_float=feats[None])[0])
     if warnings is not None:
         warnings += saturation_warnings(qgraph, sim.saturation)
     if target == "sim":

@@ -93,7 +93,7 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
     sims = {}
     for precision in ("fp16", "int8", "mixed"):
         qgraph = quantize_graph(graph, stats, "model", assign_precisions(graph, precision))
-        sim = sims[precision] = Simulator(qgraph)
+        sim = sims[precision] = Simulator(qgraph, graph)
         runners[precision] = sim.run
         memory[precision] = qgraph.weight_bytes()
 

@@ -77,7 +77,7 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
                                    spec["calib_method"], weight_bits=spec["weight_bits"],
                                    cfws=spec["cfws"])
         seconds = time.perf_counter() - start
-        sim = Simulator(qgraph)
+        sim = Simulator(qgraph, graph)
         logits = sim.run(test_seq).reshape(len(images), -1)
         warnings[spec["name"]] = saturation_warnings(qgraph, sim.saturation)
         predicted = logits.argmax(1)
