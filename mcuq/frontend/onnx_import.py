@@ -136,8 +136,10 @@ class _Importer:
     def input_layout(self, value_info, time_steps):
         dims = []
         for d in value_info.type.tensor_type.shape.dim:
-            dims.append(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else
-                        (d.dim_param or "?"))
+            if d.HasField("dim_value") and d.dim_value <= 0:
+                raise McuqError(f"model input '{value_info.name}' has an axis of extent "
+                                f"{d.dim_value}; every axis needs at least one value")
+            dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?"))
         if not dims or isinstance(dims[-1], str):
             raise McuqError(f"model input '{value_info.name}' needs a fixed feature size on its "
                             f"last axis; its shape is {dims}")
@@ -258,9 +260,17 @@ class _Importer:
             x = Act(flat.tensor, x.roles[:-2] + ("1", "1"), x.shape)
             axes = [a for a in axes if a not in spatial] + spatial
         for a in axes:
-            if x.shape[a] != 1 or x.roles[a] != "1":
+            if x.shape[a] != 1:
                 raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
-                                f"{list(x.shape)}, which is not a singleton axis")
+                                f"{list(x.shape)}, whose extent is {x.shape[a]}, not 1")
+            if x.roles[a] == "T":
+                raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
+                                f"{list(x.shape)}, the time axis (of extent 1 in this export); "
+                                "mcuq streams frames along it: export with a longer sequence")
+            if x.roles[a] == "F":
+                raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
+                                f"{list(x.shape)}, a per-frame axis of extent 1; mcuq keeps the "
+                                "per-frame shape of a layer's output (vector or C, H, W)")
         keep = [i for i in range(len(x.shape)) if i not in axes]
         return [Act(x.tensor, tuple(x.roles[i] for i in keep), tuple(x.shape[i] for i in keep))]
 
