@@ -29,6 +29,7 @@ KINDS = (
     "maxpool",
     "global_avgpool",
     "flatten",
+    "pointwise",
     "convert",
     "batchnorm",
     "identity",

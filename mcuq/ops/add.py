@@ -8,7 +8,8 @@ int8:   each input is rescaled to the output scale with 16 extra fraction bits, 
         y  = clamp(zp_y + rshift_round(ta + tb, 16), -128, 127)     (ta + tb in int64)
 fp16:   y = fp16(a + b)
 C kernels: mcuq_add_s8 (firmware/kernels/<isa>/add_s8.c), mcuq_add_f16 (add_f16.c).
-ONNX: Add of two activations; Add of a constant that is a MatMul's bias folds into it.
+ONNX: Add of two activations; Add of a constant that is a MatMul's bias folds into it;
+Add of a scalar constant is a pointwise layer (mcuq.ops.pointwise).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 from mcuq import fixedpoint as fx
 from mcuq import fp16
 from mcuq.frontend.onnx_node import Act, label
-from mcuq.ops import linear
+from mcuq.ops import linear, pointwise
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "add"
@@ -37,8 +38,10 @@ def import_onnx(ctx, node) -> list:
     x, c = (a, b) if isinstance(a, Act) else (b, a)
     if isinstance(c, np.ndarray) and linear.absorb_bias(ctx, node, x, c):
         return [x]
-    return ctx.refuse(f"op Add of a constant that is not the bias of a MatMul "
-                      f"(node {label(node)})")
+    if isinstance(c, np.ndarray) and c.size == 1:
+        return pointwise.import_scalar(ctx, node)  # x + c: an element-wise function
+    return ctx.refuse(f"op Add of a constant of shape {list(np.shape(c))} that is not the bias "
+                      f"of a MatMul (node {label(node)}); mcuq adds scalar constants and biases")
 
 
 def run_float(layer, xs, state) -> np.ndarray:

@@ -1,0 +1,177 @@
+"""Element-wise functions of one tensor with constant parameters: Clip (ReLU6), LeakyRelu,
+HardSigmoid, HardSwish, and Mul/Div/Add/Sub of the tensor and a scalar constant.
+
+float (a and b are the layer's constants, per function):
+  clip          y = min(max(x, a), b)       (a or b absent: no bound on that side; a > b
+                                             gives b everywhere, as ONNX says)
+  leaky_relu    y = x < 0 ? a x : x
+  hard_sigmoid  y = max(0, min(1, a x + b))
+  hard_swish    y = x max(0, min(1, a x + b)),   a = 1/6, b = 1/2 (ONNX HardSwish)
+  mul           y = a x          div  y = x / a
+  add           y = x + b        sub_from  y = b - x
+int8:  y = table[xq + 128], 256 entries computed offline from the input's quantization
+       and the output's calibrated one (as for Sigmoid, mcuq.ops._lookup):
+       table[q + 128] = clamp(round(f(s_x (q - zp_x)) / s_y) + zp_y, -128, 127)
+fp16:  the float formula with a and b rounded to fp16 and every operation rounded to fp16
+       on its own, in this order:
+  clip          t = x < a ? a : x; y = t > b ? b : t
+  leaky_relu    y = x < 0 ? fp16(x a) : x
+  hard_sigmoid  t = fp16(fp16(x a) + b); y = t < 0 ? 0 : (t > 1 ? 1 : t)
+  hard_swish    t as hard_sigmoid; y = fp16(x t)
+  mul  fp16(x a)    div  fp16(x / a)    add  fp16(x + b)    sub_from  fp16(b - x)
+       (a NaN stays a NaN, stored as the canonical NaN)
+C kernels: mcuq_pointwise_s8 (firmware/kernels/<isa>/pointwise_s8.c), mcuq_pointwise_f16
+(pointwise_f16.c); the function is an index into FUNCTIONS, the same order as the C enum.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mcuq import fixedpoint as fx
+from mcuq import fp16
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import attrs, label
+from mcuq.ops import _lookup as lookup
+
+KIND = "pointwise"
+ONNX_TYPES = ("Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Mul", "Div", "Sub")
+# the C enum mcuq_pointwise_function (firmware/kernels/mcuq_pointwise.h), in this order
+FUNCTIONS = ("clip", "leaky_relu", "hard_sigmoid", "hard_swish", "mul", "div", "add",
+             "sub_from")
+F16 = np.float16
+
+
+def import_onnx(ctx, node) -> list:
+    a = attrs(node)
+    kind = node.op_type
+    if kind == "Clip":
+        lo, hi = a.get("min"), a.get("max")  # opset < 11: attributes; since: inputs
+        for i, name in ((1, "lo"), (2, "hi")):
+            if len(node.input) > i and node.input[i]:
+                value = ctx.const(node.input[i], node).reshape(-1)
+                if value.size != 1:
+                    raise McuqError(f"node {label(node)} (Clip): its {'min' if i == 1 else 'max'}"
+                                    f" has {value.size} values; ONNX takes one")
+                lo, hi = (float(value[0]), hi) if i == 1 else (lo, float(value[0]))
+        return make(ctx, node, node.input[0], "clip", lo, hi)
+    if kind == "LeakyRelu":
+        return make(ctx, node, node.input[0], "leaky_relu", float(a.get("alpha", 0.01)), None)
+    if kind == "HardSigmoid":
+        return make(ctx, node, node.input[0], "hard_sigmoid", float(a.get("alpha", 0.2)),
+                    float(a.get("beta", 0.5)))
+    if kind == "HardSwish":
+        return make(ctx, node, node.input[0], "hard_swish", 1.0 / 6.0, 0.5)
+    return import_scalar(ctx, node)
+
+
+def import_scalar(ctx, node) -> list:
+    """Mul, Div, Add or Sub of an activation and a scalar constant (either side where the
+    op commutes; Div only as activation / constant). Add of a Linear's output and a vector
+    is that layer's bias (mcuq.ops.linear), handled before this."""
+    values = [ctx.value(name) for name in node.input[:2]]
+    acts = [i for i, v in enumerate(values) if not isinstance(v, np.ndarray)]
+    if len(acts) != 1:
+        return ctx.refuse(f"op {node.op_type} of two activations (node {label(node)}); mcuq "
+                          "supports Add of two tensors of one shape, and Mul, Div, Add, Sub "
+                          "of a tensor and a scalar constant")
+    x_name = node.input[acts[0]]
+    c = values[1 - acts[0]]
+    if c.size != 1:
+        return ctx.refuse(f"op {node.op_type} of an activation and a constant of shape "
+                          f"{list(c.shape)} (node {label(node)}); mcuq supports scalar constants")
+    c = float(np.asarray(c, np.float64).reshape(-1)[0])
+    first = acts[0] == 0
+    if node.op_type == "Mul":
+        return make(ctx, node, x_name, "mul", c, None)
+    if node.op_type == "Add":
+        return make(ctx, node, x_name, "add", None, c)
+    if node.op_type == "Sub":
+        return make(ctx, node, x_name, "add", None, -c) if first else \
+            make(ctx, node, x_name, "sub_from", None, c)
+    if not first:
+        return ctx.refuse(f"op Div of a constant by an activation (node {label(node)}); mcuq "
+                          "divides a tensor by a constant only")
+    if c == 0.0:
+        raise McuqError(f"node {label(node)} (Div) divides by the constant 0")
+    return make(ctx, node, x_name, "div", c, None)
+
+
+def make(ctx, node, x_name: str, function: str, a, b) -> list:
+    x = ctx.act(x_name, node)
+    out = ctx.add_layer(KIND, node, [x.tensor], attrs_={"function": function, "a": a, "b": b})
+    return [x.with_frame_shape(out, x.frame_shape)]
+
+
+def function_of(attrs_: dict):
+    """The float function of a layer, on float64 values."""
+    f, a, b = attrs_["function"], attrs_["a"], attrs_["b"]
+    if f == "clip":
+        lo = -np.inf if a is None else a
+        hi = np.inf if b is None else b
+        return lambda x: np.minimum(np.maximum(x, lo), hi)
+    if f == "leaky_relu":
+        return lambda x: np.where(x < 0, a * x, x)
+    if f == "hard_sigmoid":
+        return lambda x: np.clip(a * x + b, 0.0, 1.0)
+    if f == "hard_swish":
+        return lambda x: x * np.clip(a * x + b, 0.0, 1.0)
+    return {"mul": lambda x: a * x, "div": lambda x: x / a, "add": lambda x: x + b,
+            "sub_from": lambda x: b - x}[f]
+
+
+def run_float(layer, xs, state) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return function_of(layer.attrs)(xs[0].astype(np.float64)).astype(np.float32)
+
+
+def quantize(layer, qins, stats, precision):
+    out_qparams = fx.activation_qparams(stats["min"], stats["max"])
+    qlayer, qout = lookup.quantize(layer, qins[0], precision, function_of(layer.attrs),
+                                   out_qparams)
+    qlayer.params.update(function=layer.attrs["function"], a=layer.attrs["a"],
+                         b=layer.attrs["b"])
+    return qlayer, qout
+
+
+def _half(v, default: float) -> F16:
+    return F16(default if v is None else v)
+
+
+def fp16_function(params: dict, x: np.ndarray) -> np.ndarray:
+    """The fp16 kernel's arithmetic (see the module docstring), rounding as the C does."""
+    f = params["function"]
+    x = np.asarray(x, F16)
+    a = _half(params["a"], -np.inf if f == "clip" else 0.0)
+    b = _half(params["b"], np.inf if f == "clip" else 0.0)
+    zero, one = F16(0), F16(1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if f == "clip":
+            t = np.where(x < a, a, x)
+            y = np.where(t > b, b, t)
+        elif f == "leaky_relu":
+            y = np.where(x < zero, x * a, x)
+        elif f in ("hard_sigmoid", "hard_swish"):
+            t = (x * a).astype(F16) + b
+            t = np.where(t < zero, zero, np.where(t > one, one, t)).astype(F16)
+            y = t if f == "hard_sigmoid" else x * t
+        else:
+            y = {"mul": lambda: x * a, "div": lambda: x / a, "add": lambda: x + b,
+                 "sub_from": lambda: b - x}[f]()
+    return fp16.canonical(np.asarray(y, F16))
+
+
+def run_device(qlayer, xs, state) -> np.ndarray:
+    return lookup.run_device(qlayer, xs[0], lambda x: fp16_function(qlayer.params, x))
+
+
+def c_values(qlayer) -> dict:
+    """The function's index, and a and b as the bits of their fp16 values (exact, and
+    infinities included)."""
+    p = qlayer.params
+    f = p.get("function")
+    if f not in FUNCTIONS:
+        raise McuqError(f"layer {qlayer.name}: unknown pointwise function {f!r}; export again")
+    a = _half(p["a"], -np.inf if f == "clip" else 0.0)
+    b = _half(p["b"], np.inf if f == "clip" else 0.0)
+    return {"function": FUNCTIONS.index(f), "a_bits": int(a.view(np.uint16)),
+            "b_bits": int(b.view(np.uint16))}
