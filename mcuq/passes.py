@@ -7,7 +7,7 @@ then names the layers <kind><index> in graph order.
 
 What a pass may do to an op is declared by the op (mcuq.ops): a layer kind that
 defines `fold_affine(layer, scale, shift)` absorbs a per-channel affine map after
-it (a BatchNorm), one that defines `fuse_relu(layer)` absorbs a ReLU.
+it (a BatchNorm), one that defines `fuse_clip(layer, lo, hi)` absorbs a ReLU or a Clip.
 """
 from __future__ import annotations
 
@@ -113,15 +113,25 @@ def reparameterize(graph: Graph) -> Graph:
     return graph
 
 
-def fuse_linear_relu(graph: Graph) -> Graph:
-    """A ReLU whose input comes only from a layer that declares fuse_relu runs inside
-    that layer's kernel (one kernel, one requantization)."""
-    for relu in [lay for lay in graph.layers if lay.kind == "relu"]:
-        before = graph.producer(relu.inputs[0])
-        if (before is not None and hasattr(op(before.kind), "fuse_relu")
-                and _only_reader(graph, relu.inputs[0], relu)
-                and op(before.kind).fuse_relu(before)):
-            _absorb(graph, before, relu)
+def _clamp_of(layer: Layer):
+    """(lo, hi) of a ReLU or a Clip (ReLU6, Hardtanh) layer, else None."""
+    if layer.kind == "relu":
+        return 0.0, None
+    if layer.kind == "pointwise" and layer.attrs["function"] == "clip":
+        return layer.attrs["a"], layer.attrs["b"]
+    return None
+
+
+def fuse_activations(graph: Graph) -> Graph:
+    """A ReLU or Clip whose input comes only from a layer that declares fuse_clip runs
+    inside that layer's kernel (one kernel, one requantization, and the int8 output range
+    is the clamp's: a ReLU6 after a convolution spends its 256 codes on [0, 6])."""
+    for act in [lay for lay in graph.layers if _clamp_of(lay) is not None]:
+        before = graph.producer(act.inputs[0])
+        if (before is not None and hasattr(op(before.kind), "fuse_clip")
+                and _only_reader(graph, act.inputs[0], act)
+                and op(before.kind).fuse_clip(before, *_clamp_of(act))):
+            _absorb(graph, before, act)
     return graph
 
 
@@ -139,7 +149,7 @@ def remove_dead_layers(graph: Graph) -> Graph:
     return graph
 
 
-PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fuse_linear_relu,
+PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fuse_activations,
             remove_dead_layers)
 
 

@@ -3,6 +3,7 @@ pipeline as an export records it. Each keeps the float outputs (ONNX Runtime).""
 import json
 
 import numpy as np
+import pytest
 import onnx
 import torch
 from onnx import helper
@@ -10,7 +11,7 @@ from onnx import helper
 from conftest import save_model
 from mcuq.export import export
 from mcuq.frontend import import_onnx, load_model
-from mcuq.passes import PIPELINE, fuse_linear_relu, remove_dead_layers
+from mcuq.passes import PIPELINE, fuse_activations, remove_dead_layers
 from passtest import check_pass, onnx_model
 
 RNG = np.random.default_rng(11)
@@ -18,13 +19,25 @@ W = {"w1": RNG.standard_normal((6, 9)), "b1": RNG.standard_normal(6),
      "w2": RNG.standard_normal((4, 9)), "b2": RNG.standard_normal(4)}
 
 
-def test_fuse_linear_relu_keeps_the_float_outputs():
+def test_fuse_activations_keeps_the_float_outputs():
     model = onnx_model([helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc", transB=1),
                         helper.make_node("Relu", ["h"], ["y"], name="relu")], W, [1, 9])
     graph = import_onnx(model)
-    after = check_pass(fuse_linear_relu, graph, model, RNG.standard_normal((19, 9)).astype(np.float32))
+    after = check_pass(fuse_activations, graph, model, RNG.standard_normal((19, 9)).astype(np.float32))
     assert [lay.kind for lay in after.layers] == ["linear"]
     assert after.layers[0].attrs["activation"] == "relu"
+
+
+def test_a_relu_then_a_clip_fuse_into_one_clamp():
+    model = onnx_model([helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc", transB=1),
+                        helper.make_node("Relu", ["h"], ["r"], name="relu"),
+                        helper.make_node("Clip", ["r", "lo", "hi"], ["y"], name="relu6")],
+                       {**W, "lo": np.array(-1.0), "hi": np.array(0.9)}, [1, 9])
+    graph = import_onnx(model)
+    after = check_pass(fuse_activations, graph, model, RNG.standard_normal((23, 9)).astype(np.float32) * 3)
+    assert [lay.kind for lay in after.layers] == ["linear"]
+    a = after.layers[0].attrs
+    assert (a["activation"], a["clip_min"], a["clip_max"]) == ("clip", 0.0, pytest.approx(0.9))
 
 
 def test_relu_not_fused_when_the_linear_output_is_read_elsewhere():
@@ -42,7 +55,7 @@ def test_relu_not_fused_when_the_linear_output_is_read_elsewhere():
                         helper.make_node("Concat", ["r", "h"], ["y"], name="cat", axis=1)],
                        W, [1, 9])
     graph = import_onnx(model)
-    after = check_pass(fuse_linear_relu, graph, model, RNG.standard_normal((5, 9)).astype(np.float32))
+    after = check_pass(fuse_activations, graph, model, RNG.standard_normal((5, 9)).astype(np.float32))
     assert [lay.kind for lay in after.layers] == ["linear", "relu", "concat"]
 
 

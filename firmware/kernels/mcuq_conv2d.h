@@ -65,7 +65,8 @@ typedef struct {
     mcuq_window_t window;   /* in_channels = channels */
     int32_t in_zero_point;
     int32_t out_zero_point;
-    int32_t act_min;        /* out_zero_point with a fused ReLU, else -128 */
+    int32_t act_min;        /* the code of a fused ReLU's or Clip's lower bound, else -128 */
+    int32_t act_max;        /* the code of a fused Clip's upper bound, else 127 */
 } mcuq_depthwise_conv2d_s8_t;
 
 /* work: scratch of MCUQ_MAX_CORES rows of channels (rounded up to even) accumulators */
@@ -76,7 +77,8 @@ typedef struct {
     const _Float16 *weight;  /* [kernel_h * kernel_w][channels] */
     const _Float16 *bias;    /* [channels] */
     mcuq_window_t window;
-    int32_t relu;            /* 1: fused ReLU */
+    uint16_t clamp_lo;       /* the fused activation's bounds, fp16 bits, as for Linear */
+    uint16_t clamp_hi;
 } mcuq_depthwise_conv2d_f16_t;
 
 void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Float16 *input,

@@ -30,6 +30,21 @@ static inline _Float16 mcuq_f16_canonical(_Float16 x)
 #endif
 }
 
+/* An fp16 constant given as its bits: exact, infinities included */
+static inline _Float16 mcuq_f16_of_bits(uint16_t bits)
+{
+    const union { uint16_t bits; _Float16 value; } v = {bits};
+    return v.value;
+}
+
+/* A fused activation's clamp (mcuq/ops/_activation.py): t = x < lo ? lo : x;
+ * y = t > hi ? hi : t; a NaN stays a NaN. A ReLU is lo = 0, hi = inf. */
+static inline _Float16 mcuq_f16_clamp(_Float16 x, _Float16 lo, _Float16 hi)
+{
+    const _Float16 t = x < lo ? lo : x;
+    return t > hi ? hi : t;
+}
+
 /* x in Q12: truncate f32(x) * 4096, clamped to [-65536, 65535]; NaN -> 0 */
 static inline int32_t mcuq_f16_to_q12(_Float16 x)
 {

@@ -15,7 +15,8 @@ typedef struct {
     int32_t in_features;
     int32_t out_features;
     int32_t out_zero_point;
-    int32_t act_min;       /* out_zero_point with a fused ReLU, else -128 */
+    int32_t act_min;       /* the code of a fused ReLU's or Clip's lower bound, else -128 */
+    int32_t act_max;       /* the code of a fused Clip's upper bound, else 127 */
 } mcuq_linear_s8_t;
 
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
@@ -25,7 +26,8 @@ typedef struct {
     const _Float16 *bias;    /* [out_features] */
     int32_t in_features;
     int32_t out_features;
-    int32_t relu;            /* 1: fused ReLU */
+    uint16_t clamp_lo;       /* the fused activation's bounds, fp16 bits (-inf, inf: none; */
+    uint16_t clamp_hi;       /* 0, inf: ReLU; mcuq/ops/_activation.py) */
 } mcuq_linear_f16_t;
 
 void mcuq_linear_f16(const mcuq_linear_f16_t *p, const _Float16 *input, _Float16 *output);

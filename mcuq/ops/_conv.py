@@ -16,6 +16,7 @@ from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, label
 from mcuq.ir import Layer
+from mcuq.ops import _activation as activation
 from mcuq.ops import _matvec, op
 from mcuq.qgraph import QLayer, QTensor
 
@@ -123,12 +124,11 @@ def quantize_rows(layer: Layer, qin: QTensor, stats: dict, precision: str, weigh
     as they are, or int8 by the matvec core (mcuq/ops/_matvec.py). Its params: the
     window, the fused activation, `params`, and for int8 the requantization and the
     input zero point (the value of a padding tap)."""
-    relu = layer.attrs.get("activation") == "relu"
+    act = activation.params(layer.attrs)
     base = dict(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
     shape = op(layer.kind).output_shape(layer, [qin.shape])
-    params = {**window_params(qin.shape, window_of(layer.attrs)), **params,
-              "activation": "relu" if relu else "none"}
+    params = {**window_params(qin.shape, window_of(layer.attrs)), **params, **act}
     what = f"layer {layer.name}"
     if precision == "fp16":
         arrays = {"weight": fp16.to_fp16(weight, what),
@@ -136,7 +136,7 @@ def quantize_rows(layer: Layer, qin: QTensor, stats: dict, precision: str, weigh
         return QLayer(arrays=arrays, params={"precision": "fp16", **params}, **base), \
             fp16.tensor(shape)
     arrays, qparams, out_scale = _matvec.quantize_int8(
-        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu, what,
+        weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what,
         layer.attrs.get("weight_bits", 8))
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
                                            "in_zero_point": qin.zero_point}, **base)

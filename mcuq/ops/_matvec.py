@@ -2,10 +2,11 @@
 (Linear: its features; Conv2d: its output channels, x one im2col column per pixel).
 
 int8:   acc[n] = sum_k Wq[n][k] xq[k] + bq[n]      (int32; zp_x folded into bq)
-        y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, 127)
+        y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, act_max)
         Wq symmetric per row, bq = round(b / (s_x s_w[n])) - zp_x sum_k Wq[n][k],
         M[n] ~ s_x s_w[n] / s_y
-fp16:   acc = b[n]; for k in order: acc = fp16(acc + fp16(W[n][k] x[k]))
+fp16:   acc = b[n]; for k in order: acc = fp16(acc + fp16(W[n][k] x[k])); y = clamp(acc)
+The fused activation (act_min, act_max and the fp16 clamp) is mcuq/ops/_activation.py.
 The C twin is the mcuq_matvec_* helpers of firmware/kernels/<isa>/matvec.h.
 """
 from __future__ import annotations
@@ -14,36 +15,36 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq.ops import _activation as activation
 
 
 def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero_point: int,
-                  stats: dict, relu: bool, what: str, weight_bits: int = 8
+                  stats: dict, attrs: dict, what: str, weight_bits: int = 8
                   ) -> tuple[dict, dict, float]:
     """(arrays, params, out_scale) of an int8 matvec with weights [rows][k] of
-    `weight_bits` bits."""
+    `weight_bits` bits; `attrs` name its fused activation."""
     wq, w_scale = fx.quantize_weights_per_channel(weight, weight_bits)
     acc_scale = in_scale * w_scale
     # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
-    out_scale, out_zp = fx.activation_qparams(0.0 if relu else stats["min"], stats["max"],
+    out_scale, out_zp = fx.activation_qparams(*activation.out_range(stats, attrs),
                                               min_scale=float(np.max(acc_scale)) * 2.0**-29)
     bq = fx.quantize_bias(bias, acc_scale, what)
     bq -= in_zero_point * wq.astype(np.int64).sum(axis=1)
     fx.check_accumulator(wq, bq, what)
     mult, shift = fx.quantize_multipliers(acc_scale / out_scale)
     arrays = {"weight": wq, "bias": bq.astype(np.int32), "mult": mult, "shift": shift}
-    params = {"out_zero_point": out_zp, "act_min": out_zp if relu else -128}
+    params = {"out_zero_point": out_zp, **activation.int8_limits(attrs, out_scale, out_zp)}
     return arrays, params, out_scale
 
 
 def run_int8(x: np.ndarray, weight, bias, mult, shift, out_zero_point: int,
-             act_min: int) -> np.ndarray:
+             act_min: int, act_max: int) -> np.ndarray:
     """x (n, k) int8, weight (rows, k) -> (n, rows) int8."""
     acc = x.astype(np.int64) @ np.asarray(weight, np.int64).T + bias
     y = out_zero_point + fx.requant(acc, mult, shift)
-    return fx.saturate(y, act_min, 127).astype(np.int8)
+    return fx.saturate(y, act_min, act_max).astype(np.int8)
 
 
-def run_fp16(x: np.ndarray, weight, bias, relu: bool) -> np.ndarray:
-    """x (n, k) fp16, weight (rows, k) -> (n, rows) fp16."""
-    y = fp16.matvec(weight, bias, x)
-    return fp16.canonical(fp16.relu(y) if relu else y)
+def run_fp16(x: np.ndarray, weight, bias, params: dict) -> np.ndarray:
+    """x (n, k) fp16, weight (rows, k) -> (n, rows) fp16, clamped as `params` say."""
+    return activation.run_fp16(fp16.matvec(weight, bias, x), params)

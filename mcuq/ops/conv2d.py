@@ -21,6 +21,7 @@ from mcuq.chip import MAX_CORES
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ir import Layer
+from mcuq.ops import _activation as activation
 from mcuq.ops import _conv, _matvec, op
 from mcuq.qgraph import QLayer, QTensor
 
@@ -69,11 +70,8 @@ def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
     return True
 
 
-def fuse_relu(layer: Layer) -> bool:
-    if "activation" in layer.attrs:
-        return False
-    layer.attrs["activation"] = "relu"
-    return True
+def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
+    return activation.fuse(layer, lo, hi)
 
 
 # -- re-parameterization (mcuq.passes.reparameterize) --------------------------------
@@ -123,9 +121,8 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
     g = _conv.window_of(layer.attrs)
     x = xs[0]
     cols = _conv.columns(x, g, 0.0)
-    y = cols @ matrix(layer.weights["weight"]).T + layer.weights["bias"]
-    if layer.attrs.get("activation") == "relu":
-        y = np.maximum(y, 0)
+    y = activation.run_float(cols @ matrix(layer.weights["weight"]).T + layer.weights["bias"],
+                             layer.attrs)
     return _conv.to_image(y, x.shape[0], _conv.out_size(x.shape[1:], g)).astype(np.float32)
 
 
@@ -144,11 +141,11 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     g = _conv.window_of(p)
     if p["precision"] == "fp16":
         cols = _conv.columns(np.asarray(x, np.float16), g, np.float16(0.0))
-        y = _matvec.run_fp16(cols, a["weight"], a["bias"], p["activation"] == "relu")
+        y = _matvec.run_fp16(cols, a["weight"], a["bias"], p)
     else:
         cols = _conv.columns(x, g, np.int8(p["in_zero_point"]))
         y = _matvec.run_int8(cols, a["weight"], a["bias"], a["mult"], a["shift"],
-                             p["out_zero_point"], p["act_min"])
+                             p["out_zero_point"], p["act_min"], p["act_max"])
     return _conv.to_image(y, x.shape[0], (p["out_h"], p["out_w"]))
 
 
@@ -184,5 +181,5 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 def c_values(qlayer: QLayer) -> dict:
     p = qlayer.params
-    return {"relu": int(p["activation"] == "relu"), "column_length": column_length(p),
+    return {**activation.c_values(p), "column_length": column_length(p),
             "in_place": int(in_place(p))}

@@ -27,6 +27,7 @@ from mcuq import fixedpoint as fx
 from mcuq import layouts
 from mcuq.errors import McuqError
 from mcuq.ir import Layer
+from mcuq.ops import _activation as activation
 from mcuq.ops import _conv, _matvec, conv2d
 from mcuq.qgraph import QLayer, QTensor
 
@@ -60,13 +61,13 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
 
 def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
     bits = layer.attrs.get("weight_bits", 8)
-    relu = layer.attrs.get("activation") == "relu"
+    act = activation.params(layer.attrs)
     what = f"layer {layer.name}"
     coarse, coarse_scale, fine = split(layer.weights["weight"], bits)
     fine_matrix = conv2d.matrix(fine)
     fine_scale = fx.quantize_weights_per_channel(fine_matrix, bits)[1]
     arrays, qparams, out_scale = _matvec.quantize_int8(
-        fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, relu, what, bits)
+        fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what, bits)
     coarse_bias = -qin.zero_point * coarse.astype(np.int64).sum(axis=1)
     ratio = coarse_scale / fine_scale
     coarse_mult, coarse_shift = fx.quantize_multipliers(ratio)
@@ -81,8 +82,8 @@ def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTe
                    "coarse_mult": coarse_mult, "coarse_shift": coarse_shift})
     shape = conv2d.output_shape(layer, [qin.shape])
     params = {"precision": "int8", **_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
-              "out_channels": int(fine_matrix.shape[0]), "activation": "relu" if relu else "none",
-              **qparams, "in_zero_point": qin.zero_point}
+              "out_channels": int(fine_matrix.shape[0]), **act, **qparams,
+              "in_zero_point": qin.zero_point}
     qlayer = QLayer(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                     outputs=list(layer.outputs), arrays=arrays, params=params,
                     source=layer.source)
@@ -110,7 +111,7 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     acc_c = centres(x, p).astype(np.int64) @ a["coarse"].astype(np.int64).T + a["coarse_bias"]
     acc = acc_f + fx.requant(acc_c, a["coarse_mult"], a["coarse_shift"])
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
-    y = fx.saturate(y, p["act_min"], 127).astype(np.int8)
+    y = fx.saturate(y, p["act_min"], p["act_max"]).astype(np.int8)
     return _conv.to_image(y, x.shape[0], (p["out_h"], p["out_w"]))
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fixedpoint as fx
-from mcuq import fp16, layouts
+from mcuq import layouts
 from mcuq.chip import MAX_CORES
 from mcuq.ir import Layer
+from mcuq.ops import _activation as activation
 from mcuq.ops import _conv
-from mcuq.ops.conv2d import fold_affine, fuse_relu  # noqa: F401 (declarations of this op)
+from mcuq.ops.conv2d import fold_affine, fuse_clip  # noqa: F401 (declarations of this op)
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "depthwise_conv2d"
@@ -49,9 +50,7 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
     w = layer.weights["weight"]  # (C, kh, kw)
     t = taps(xs[0], _conv.window_of(layer.attrs), 0.0)
     y = np.einsum("bhwtc,ct->bhwc", t, w.reshape(w.shape[0], -1)) + layer.weights["bias"]
-    if layer.attrs.get("activation") == "relu":
-        y = np.maximum(y, 0)
-    return to_image(y).astype(np.float32)
+    return to_image(activation.run_float(y, layer.attrs)).astype(np.float32)
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
@@ -69,12 +68,11 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
         acc = np.broadcast_to(a["bias"], t.shape[:3] + t.shape[-1:]).astype(np.float16)
         for k in range(t.shape[3]):
             acc = acc + w[:, k] * t[:, :, :, k]
-        y = fp16.canonical(fp16.relu(acc) if p["activation"] == "relu" else acc)
-        return to_image(y)
+        return to_image(activation.run_fp16(acc, p))
     t = taps(xs[0], g, np.int8(p["in_zero_point"])).astype(np.int64)
     acc = np.einsum("bhwtc,ct->bhwc", t, a["weight"].astype(np.int64)) + a["bias"]
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
-    return to_image(fx.saturate(y, p["act_min"], 127).astype(np.int8))
+    return to_image(fx.saturate(y, p["act_min"], p["act_max"]).astype(np.int8))
 
 
 # -- device ------------------------------------------------------------------
@@ -98,4 +96,4 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 
 def c_values(qlayer: QLayer) -> dict:
-    return {"relu": int(qlayer.params["activation"] == "relu")}
+    return activation.c_values(qlayer.params)

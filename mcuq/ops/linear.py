@@ -13,6 +13,7 @@ import numpy as np
 from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, is_bias, label
+from mcuq.ops import _activation as activation
 from mcuq.ops import _matvec
 from mcuq.ir import Layer
 from mcuq import layouts
@@ -84,12 +85,10 @@ def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
     return True
 
 
-def fuse_relu(layer: Layer) -> bool:
-    """max(y, 0) inside the kernel: the int8 output range starts at 0, one requantization."""
-    if "activation" in layer.attrs:
-        return False
-    layer.attrs["activation"] = "relu"
-    return True
+def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
+    """A ReLU or Clip after it, inside the kernel: the int8 output range is the clamp's,
+    one requantization (mcuq/ops/_activation.py)."""
+    return activation.fuse(layer, lo, hi)
 
 
 def output_shape(layer: Layer, shapes):
@@ -99,14 +98,12 @@ def output_shape(layer: Layer, shapes):
 # -- float and quantized -----------------------------------------------------
 def run_float(layer: Layer, xs, state) -> np.ndarray:
     y = xs[0] @ layer.weights["weight"].T + layer.weights["bias"]
-    if layer.attrs.get("activation") == "relu":
-        y = np.maximum(y, 0)
-    return y.astype(np.float32)
+    return activation.run_float(y, layer.attrs).astype(np.float32)
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     qin = qins[0]
-    relu = layer.attrs.get("activation") == "relu"
+    act = activation.params(layer.attrs)
     base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
     if precision == "fp16":
@@ -114,26 +111,25 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
         bias = fp16.to_fp16(layer.weights["bias"], f"layer {layer.name}")
         qlayer = QLayer(arrays={"weight": weight, "bias": bias},
                         params={"precision": "fp16", "in_features": int(weight.shape[1]),
-                                "out_features": int(weight.shape[0]),
-                                "activation": "relu" if relu else "none"}, **base)
+                                "out_features": int(weight.shape[0]), **act}, **base)
         return qlayer, fp16.tensor((weight.shape[0],))
     arrays, params, out_scale = _matvec.quantize_int8(
-        layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, relu,
+        layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, act,
         f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
     rows, k = arrays["weight"].shape
     qout = QTensor(shape=(rows,), scale=out_scale, zero_point=params["out_zero_point"])
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", "in_features": int(k),
-                                           "out_features": int(rows), **params,
-                                           "activation": "relu" if relu else "none"}, **base)
+                                           "out_features": int(rows), **params, **act},
+                    **base)
     return qlayer, qout
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     if p["precision"] == "fp16":
-        return _matvec.run_fp16(xs[0], a["weight"], a["bias"], p["activation"] == "relu")
+        return _matvec.run_fp16(xs[0], a["weight"], a["bias"], p)
     return _matvec.run_int8(xs[0], a["weight"], a["bias"], a["mult"], a["shift"],
-                            p["out_zero_point"], p["act_min"])
+                            p["out_zero_point"], p["act_min"], p["act_max"])
 
 
 # -- device ------------------------------------------------------------------
@@ -148,4 +144,4 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 
 def c_values(qlayer: QLayer) -> dict:
-    return {"relu": int(qlayer.params["activation"] == "relu")}
+    return activation.c_values(qlayer.params)

@@ -4,7 +4,7 @@
  * int8:   acc_f[co] = sum_k Fq[co][k] col[k] + bq[co]          (the conv2d column)
  *         acc_c[co] = sum_ci Cq[co][ci] x_centre[ci] + cb[co]  (the window's centre pixel)
  *         acc[co]   = acc_f[co] + requant(acc_c[co], R[co])    (R: coarse / fine scale)
- *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, 127)
+ *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, act_max)
  * The export checks that acc cannot overflow int32. Each core takes a share of the output
  * pixels (of the channel groups when there are fewer pixels than cores); the column and the centre pixel each feed every output channel, eight at a time.
  */
@@ -52,7 +52,7 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
                                                p->coarse_mult[n + r], p->coarse_shift[n + r]);
                 const int32_t v = mcuq_requant(m->bias[n + r] + fine[r] + c, m->mult[n + r],
                                                m->shift[n + r]);
-                y[n + r] = (int8_t)(mcuq_clamp32(v, m->act_min - zp, 127 - zp) + zp);
+                y[n + r] = (int8_t)(mcuq_clamp32(v, m->act_min - zp, m->act_max - zp) + zp);
             }
         }
     }

@@ -3,7 +3,7 @@
  * float:  y[co] = b[co] + sum_{ky, kx, ci} W[co][ci][ky][kx] x[ci][iy][ix]  (per pixel)
  * fp16:   per output pixel, the im2col column (padding taps = +0), then the matvec
  *         core of matvec.h: acc = b[co]; for k in column order: acc = fp16(acc +
- *         fp16(W[co][k] col[k])); y = acc (or relu(acc)).
+ *         fp16(W[co][k] col[k])); y = clamp(acc) by the fused activation's bounds.
  * Each core takes a share of the output pixels (of the channels when there are fewer
  * pixels than cores); one column feeds every output channel.
  */

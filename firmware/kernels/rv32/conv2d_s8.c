@@ -4,7 +4,7 @@
  * int8:   per output pixel, the im2col column (padding taps = zp_x, so the zp_x sum W
  *         folded into bq stays exact), then the matvec core of matvec.h:
  *         acc[co] = sum_k Wq[co][k] col[k] + bq[co];
- *         y[co]   = clamp(zp_y + requant(acc[co], M[co]), act_min, 127)
+ *         y[co]   = clamp(zp_y + requant(acc[co], M[co]), act_min, act_max)
  * Each core takes a share of the output pixels (of the channels when there are fewer
  * pixels than cores); one column feeds every output channel,
  * eight at a time.

@@ -3,7 +3,7 @@
  * float:  y[c] = b[c] + sum_{ky, kx} W[c][ky][kx] x[c][iy][ix]          (per pixel)
  * fp16:   acc = b[c]; for (ky, kx) in order: p = fp16(W[ky][kx][c] x); acc = fp16(acc + p)
  *         (x = +0 on a padding tap: the product still rounds, as in the twin)
- *         y[c] = acc (or relu(acc))
+ *         y[c] = clamp(acc) by the fused activation's bounds (mcuq_f16_clamp)
  * Each core takes a share of the output pixels (of the channels when there are fewer
  * pixels than cores) and keeps a pixel's C accumulators in
  * its row of `work`.
@@ -19,6 +19,7 @@ void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Floa
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels;
     _Float16 *acc = work + mcuq_core_id() * ((channels + 1) & ~1);
+    const _Float16 lo = mcuq_f16_of_bits(p->clamp_lo), hi = mcuq_f16_of_bits(p->clamp_hi);
     int32_t first, last, c0, c1;
     mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {
@@ -47,6 +48,6 @@ void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Floa
         }
         _Float16 *y = output + pixel * channels;
         for (int32_t c = c0; c < c1; c++)
-            y[c] = mcuq_f16_canonical(p->relu && acc[c] < (_Float16)0 ? (_Float16)0 : acc[c]);
+            y[c] = mcuq_f16_canonical(mcuq_f16_clamp(acc[c], lo, hi));
     }
 }

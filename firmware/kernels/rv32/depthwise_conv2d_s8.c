@@ -3,7 +3,7 @@
  * float:  y[c] = b[c] + sum_{ky, kx} W[c][ky][kx] x[c][iy][ix]          (per pixel)
  * int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[ky][kx][c] xq[iy][ix][c]     (int32; zp_x
  *         folded into bq, so a padding tap adds zp_x Wq)
- *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, 127)
+ *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, act_max)
  * Each core takes a share of the output pixels (of the channels when there are fewer
  * pixels than cores) and keeps a pixel's C accumulators in
  * its row of `work`: tap by tap, C contiguous inputs meet C contiguous weights.
@@ -44,7 +44,7 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
         int8_t *y = output + pixel * channels;
         for (int32_t c = c0; c < c1; c++) {
             const int32_t r = mcuq_requant(acc[c], p->mult[c], p->shift[c]);
-            y[c] = (int8_t)(mcuq_clamp32(r, p->act_min - zp, 127 - zp) + zp);
+            y[c] = (int8_t)(mcuq_clamp32(r, p->act_min - zp, p->act_max - zp) + zp);
         }
     }
 }

@@ -4,7 +4,7 @@
  * pixels and runs every group on each pixel's im2col column.
  *
  * int8:  acc[n] = sum_k Wq[n][k] xq[k] + bq[n]       (int32; zp_x folded into bq)
- *        y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, 127)
+ *        y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, act_max)
  * fp16:  acc = b[n]; for k = 0 .. K-1: p = fp16(W[n][k] x[k]); acc = fp16(acc + p)
  *        y[n] = acc (or acc < 0 ? 0 : acc)
  * Channels come in groups of four, stored interleaved (the last group padded with zero
@@ -26,7 +26,7 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
     /* the struct's fields in locals: the output stores could alias them, and reloading
      * them for every channel costs more than the requantization itself */
     const int32_t k = p->in_features, row = MCUQ_ROW_S8(k), out_features = p->out_features;
-    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = 127 - zp;
+    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
     const int8_t *const weight = p->weight;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
     for (int32_t group = first; group < last; group += 2) {
@@ -51,6 +51,7 @@ mcuq_matvec_f16(const mcuq_linear_f16_t *p, int32_t first, int32_t last, const _
                 _Float16 *output)
 {
     const int32_t k = p->in_features;
+    const _Float16 lo = mcuq_f16_of_bits(p->clamp_lo), hi = mcuq_f16_of_bits(p->clamp_hi);
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
@@ -63,8 +64,7 @@ mcuq_matvec_f16(const mcuq_linear_f16_t *p, int32_t first, int32_t last, const _
         else
             mcuq_dot4i_f16(p->weight + n * k, input, k, acc);
         for (int32_t r = 0; r < rows; r++)
-            output[n + r] = mcuq_f16_canonical(p->relu && acc[r] < (_Float16)0 ? (_Float16)0
-                                                                              : acc[r]);
+            output[n + r] = mcuq_f16_canonical(mcuq_f16_clamp(acc[r], lo, hi));
     }
 }
 

@@ -19,12 +19,6 @@
 #include "mcuq_pointwise.h"
 #include "mcuq_runtime.h"
 
-static inline _Float16 f16_of_bits(uint16_t bits)
-{
-    const union { uint16_t bits; _Float16 value; } v = {bits};
-    return v.value;
-}
-
 static inline _Float16 unit_clamp(_Float16 t)
 {
     return t < (_Float16)0 ? (_Float16)0 : (t > (_Float16)1 ? (_Float16)1 : t);
@@ -33,7 +27,7 @@ static inline _Float16 unit_clamp(_Float16 t)
 void mcuq_pointwise_f16(int32_t size, int32_t function, uint16_t a_bits, uint16_t b_bits,
                         const _Float16 *input, _Float16 *output)
 {
-    const _Float16 a = f16_of_bits(a_bits), b = f16_of_bits(b_bits);
+    const _Float16 a = mcuq_f16_of_bits(a_bits), b = mcuq_f16_of_bits(b_bits);
     int32_t first, last;
     mcuq_split(size, &first, &last);
     for (int32_t i = first; i < last; i++) {
@@ -41,8 +35,7 @@ void mcuq_pointwise_f16(int32_t size, int32_t function, uint16_t a_bits, uint16_
         _Float16 y, t;
         switch (function) {
         case MCUQ_POINTWISE_CLIP:
-            t = x < a ? a : x;
-            y = t > b ? b : t;
+            y = mcuq_f16_clamp(x, a, b);
             break;
         case MCUQ_POINTWISE_LEAKY_RELU:
             t = x * a;
