@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class VectorOps(nn.Module):
-    """linear (+fused ReLU), sigmoid, tanh, add, standalone relu, concat."""
+    """linear (+fused ReLU), sigmoid, tanh, add, standalone relu, pointwise (HardSwish,
+    LeakyReLU, a scalar Mul), concat."""
 
     def __init__(self):
         super().__init__()
@@ -38,7 +39,8 @@ class VectorOps(nn.Module):
         h = torch.relu(self.fc1(x))
         g = self.fc2(h)
         s = torch.relu(torch.sigmoid(g) + torch.tanh(g))
-        return self.fc3(torch.cat([s, g], dim=-1))
+        p = nn.functional.leaky_relu(nn.functional.hardswish(g), 0.1) * 0.5
+        return self.fc3(torch.cat([s, p], dim=-1))
 
 
 class Recurrent(nn.Module):
@@ -55,8 +57,8 @@ class Recurrent(nn.Module):
 
 
 class ImageOps(nn.Module):
-    """conv2d 3x3 (cfws with --cfws) and 1x1, stride 1 and 2, depthwise, maxpool, global
-    average pool, flatten, linear: 3 x 9 x 7 images."""
+    """conv2d 3x3 (cfws with --cfws; a fused ReLU6) and 1x1, stride 1 and 2, depthwise,
+    maxpool, global average pool, flatten, linear: 3 x 9 x 7 images."""
 
     def __init__(self):
         super().__init__()
@@ -68,7 +70,7 @@ class ImageOps(nn.Module):
         self.fc = nn.Linear(9, 5)
 
     def forward(self, x):
-        x = torch.relu(self.conv(x))
+        x = nn.functional.relu6(self.conv(x))
         x = torch.relu(self.pw(self.dw(x)))
         x = torch.relu(self.conv2(self.pool(x)))
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
@@ -103,11 +105,13 @@ CASES = [("vector", {}), ("recurrent", {}), ("image", {}), ("image", {"cfws": Tr
 def test_xcv_kernels_are_bit_exact_on_the_rtl(tmp_path, name, options):
     out, frames = _export(tmp_path, name, "xcv", **options)
     kinds = {layer.kind for layer in QGraph.load(out).layers}
-    expected = {"vector": {"linear", "sigmoid", "tanh", "add", "relu", "concat"},
+    expected = {"vector": {"linear", "sigmoid", "tanh", "add", "relu", "concat", "pointwise"},
                 "recurrent": {"gru", "lstm", "linear"},
                 "image": {"conv2d_cfws" if options else "conv2d", "depthwise_conv2d",
                           "maxpool", "global_avgpool", "flatten", "linear"}}[name]
     assert expected <= kinds, kinds
+    if name == "image":  # the ReLU6 is the first convolution's clamp (act_max)
+        assert QGraph.load(out).layers[0].params["activation"] == "clip"
     for target, cores in (("rtl", 1), ("rtl", 8), ("host", 3)):
         summary = verify(out, target, frames, cores=cores)
         assert summary["compared_bytes"] > 0 and summary["mismatched_bytes"] == 0, summary
