@@ -6,30 +6,59 @@ int8:   the same on the codes (max commutes with the monotonic quantization), so
 fp16:   m = -inf; for (ky, kx) in order: m = x > m ? x : m   (a NaN never wins)
 C kernels: mcuq_maxpool_s8 / _f16 (firmware/kernels/<isa>/maxpool_*.c): each core takes a
 share of the output pixels; a tap is C contiguous values (HWC).
-ONNX: MaxPool (its Indices output is refused if used).
+ONNX: MaxPool (its Indices output is refused if used); GlobalMaxPool and ReduceMax over
+the two spatial axes as a window over the whole image.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mcuq import fp16
-from mcuq.frontend.onnx_node import Unusable, attrs, label
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
 from mcuq.ops import _conv
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "maxpool"
-ONNX_TYPES = ("MaxPool",)
+ONNX_TYPES = ("MaxPool", "GlobalMaxPool", "ReduceMax")
 HEADER = "mcuq_pool.h"
 
 
 def import_onnx(ctx, node) -> list:
     x = _conv.image_input(ctx, node)
+    if node.op_type in ("GlobalMaxPool", "ReduceMax"):
+        return global_max(ctx, node, x)
     g = _conv.window_attrs(node, x.frame_shape, attrs(node).get("kernel_shape", []))
     out = ctx.add_layer(KIND, node, [x.tensor], attrs_=_conv.flat(g))
     indices = Unusable(f"is the Indices output of node {label(node)} (MaxPool), which mcuq "
                        "does not compute")
     return [x.with_frame_shape(out, ctx.tensors[out].shape), indices]
+
+
+def global_max(ctx, node, x: Act) -> list:
+    """GlobalMaxPool, or ReduceMax over the two spatial axes: a max pool whose window is the
+    whole image (with keepdims=0 the (C, 1, 1) result is read as a vector of C)."""
+    a = attrs(node)
+    keepdims = True
+    if node.op_type == "ReduceMax":
+        if len(node.input) > 1 and node.input[1]:
+            axes = [int(v) for v in ctx.const(node.input[1], node).reshape(-1)]
+        else:
+            axes = list(a.get("axes", []))
+        rank = len(x.shape)
+        if sorted(v % rank for v in axes) != [rank - 2, rank - 1]:
+            raise McuqError(f"node {label(node)} (ReduceMax) takes the max over axes {axes} of "
+                            f"shape {list(x.shape)}; mcuq supports the max over the two "
+                            "spatial axes of an image")
+        keepdims = bool(a.get("keepdims", 1))
+    _, h, w = x.frame_shape
+    g = {"kernel": [h, w], "stride": [1, 1], "pads": [0, 0, 0, 0]}
+    out = ctx.add_layer(KIND, node, [x.tensor], attrs_=_conv.flat(g))
+    pooled = x.with_frame_shape(out, ctx.tensors[out].shape)
+    if keepdims:
+        return [pooled]
+    return [ctx.flatten(node, pooled, list(pooled.shape[:-3]) + [pooled.frame_shape[0]])]
 
 
 def output_shape(layer: Layer, shapes):

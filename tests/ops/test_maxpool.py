@@ -56,3 +56,32 @@ def test_refusals_name_the_node():
     assert [lay.kind for lay in import_onnx(_pool_model(["y"], strides=[1, 1], ceil_mode=1)).layers
             ] == ["maxpool"]
     np.testing.assert_equal(len(import_onnx(_pool_model(["y"])).layers), 1)
+
+
+class GlobalMax(torch.nn.Module):
+    def __init__(self, keepdim):
+        super().__init__()
+        self.keepdim = keepdim
+
+    def forward(self, x):
+        return x.amax((2, 3), keepdim=self.keepdim)
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+@pytest.mark.parametrize("model,exporter", [(torch.nn.AdaptiveMaxPool2d(1), "onnx_legacy"),
+                                            (GlobalMax(True), "onnx_dynamo"),
+                                            (GlobalMax(False), "onnx_legacy")])
+def test_global_max_pool(tmp_path, precision, model, exporter):
+    """GlobalMaxPool and ReduceMax over H and W: one window over the whole image."""
+    shape = (5, 7, 3)
+    qgraph = check_op(tmp_path, model, "maxpool", precision, shape=shape, items=5,
+                      exporter=exporter)
+    assert qgraph.output_tensor.shape == tuple(model(torch.zeros(1, *shape)).shape[1:])
+
+
+@pytest.mark.parametrize("model", [torch.nn.AdaptiveMaxPool2d(1), GlobalMax(False)])
+def test_global_max_float_equals_onnxruntime(tmp_path, model):
+    path = save_model(model.eval(), torch.zeros(1, 4, 6, 5), "onnx_dynamo", tmp_path / "m",
+                      dynamic_time=False)
+    graph = float_matches_onnxruntime_on_images(path, frame_data(4, (4, 6, 5), seed=7))
+    assert [lay.kind for lay in graph.layers][0] == "maxpool"
