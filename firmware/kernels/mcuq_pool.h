@@ -1,5 +1,6 @@
 /* Pooling: the kernel interfaces, whatever the instruction set (NumPy twins:
- * mcuq/ops/maxpool.py, mcuq/ops/global_avgpool.py; kernels: firmware/kernels/<isa>/).
+ * mcuq/ops/maxpool.py, mcuq/ops/avgpool.py, mcuq/ops/global_avgpool.py; kernels:
+ * firmware/kernels/<isa>/).
  * Images are HWC. */
 #ifndef MCUQ_POOL_H
 #define MCUQ_POOL_H
@@ -12,6 +13,20 @@
  * point. */
 void mcuq_maxpool_s8(const mcuq_window_t *window, const int8_t *input, int8_t *output);
 void mcuq_maxpool_f16(const mcuq_window_t *window, const _Float16 *input, _Float16 *output);
+
+typedef struct {
+    mcuq_window_t window;
+    int32_t count_include_pad;  /* 1: divide by kernel_h * kernel_w, else by the taps inside */
+    int32_t in_zero_point;
+    const int32_t *mult;        /* [kernel_h * kernel_w]: M[d - 1] ~ s_x / (d s_y) */
+    const int32_t *shift;
+    int32_t out_zero_point;
+} mcuq_avgpool_s8_t;
+
+/* The mean over each window's taps; d is the taps inside the image or the kernel size. */
+void mcuq_avgpool_s8(const mcuq_avgpool_s8_t *p, const int8_t *input, int8_t *output);
+void mcuq_avgpool_f16(const mcuq_window_t *window, int32_t count_include_pad,
+                      const _Float16 *input, _Float16 *output);
 
 typedef struct {
     int32_t channels;

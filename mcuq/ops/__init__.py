@@ -27,6 +27,7 @@ KINDS = (
     "conv2d_cfws",
     "depthwise_conv2d",
     "maxpool",
+    "avgpool",
     "global_avgpool",
     "flatten",
     "pointwise",

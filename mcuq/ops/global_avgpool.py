@@ -8,7 +8,7 @@ fp16:   acc = 0 (float32); for pixels in order: acc = f32(acc + f32(x)); y = fp1
 C kernels: mcuq_global_avgpool_s8 / _f16 (firmware/kernels/<isa>/global_avgpool_*.c):
 each core takes a share of the channels.
 ONNX: GlobalAveragePool; ReduceMean over the two spatial axes (keepdims 0 or 1);
-AveragePool whose kernel covers the whole image.
+AveragePool whose kernel covers the whole image (a smaller window is an avgpool layer).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, label
 from mcuq.ir import Layer
-from mcuq.ops import _conv
+from mcuq.ops import _conv, avgpool
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "global_avgpool"
@@ -46,9 +46,7 @@ def import_onnx(ctx, node) -> list:
         g = _conv.window_attrs(node, x.frame_shape, a.get("kernel_shape", []))
         if _conv.out_size(x.frame_shape, g) != (1, 1) or any(g["pads"]) or (
                 list(g["kernel"]) != list(x.frame_shape[1:])):
-            raise McuqError(f"{where} with kernel {g['kernel']} over a {x.frame_shape[1]}x"
-                            f"{x.frame_shape[2]} image; mcuq supports average pooling over "
-                            "the whole image")
+            return avgpool.import_window(ctx, node, x, g)  # a window smaller than the image
     out = ctx.add_layer(KIND, node, [x.tensor], attrs_={"keepdims": keepdims})
     if keepdims:
         return [x.with_frame_shape(out, ctx.tensors[out].shape)]

@@ -1,0 +1,31 @@
+"""AveragePool with a window smaller than the image: kernels 2 and 3, strides 1 and 2,
+padding with count_include_pad 0 (ONNX's default: the divisor is the taps inside) and 1,
+odd image sizes; float equal to ONNX Runtime; int8 and fp16 bit-exact on host and QEMU,
+1 and 8 cores."""
+import pytest
+import torch
+
+from conftest import save_model
+from optest import check_op, float_matches_onnxruntime_on_images, frame_data
+
+# (kernel, stride, padding, count_include_pad, channels, image (H, W))
+SHAPES = [(2, 2, 0, True, 3, (8, 6)), (3, 2, 1, False, 5, (9, 7)), (3, 1, 1, True, 4, (5, 6))]
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_avgpool(tmp_path, precision, shape):
+    k, s, p, include, c, hw = SHAPES[shape]
+    pool = torch.nn.AvgPool2d(k, stride=s, padding=p, count_include_pad=include)
+    qgraph = check_op(tmp_path, pool, "avgpool", precision, shape=(c, *hw), items=5,
+                      seed=shape, exporter=("onnx_legacy", "onnx_dynamo", "torch_export")[shape])
+    assert qgraph.output_tensor.shape == tuple(pool(torch.zeros(1, c, *hw)).shape[1:])
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_float_equals_onnxruntime(tmp_path, include):
+    model = torch.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=include).eval()
+    path = save_model(model, torch.zeros(1, 3, 7, 8), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    graph = float_matches_onnxruntime_on_images(path, frame_data(4, (3, 7, 8), seed=5))
+    assert [lay.kind for lay in graph.layers] == ["avgpool"]
