@@ -58,7 +58,7 @@ class Recurrent(nn.Module):
 
 class ImageOps(nn.Module):
     """conv2d 3x3 (cfws with --cfws; a fused ReLU6) and 1x1, stride 1 and 2, depthwise,
-    maxpool, global average pool, flatten, linear: 3 x 9 x 7 images."""
+    maxpool, average pool, global average pool, flatten, linear: 3 x 9 x 7 images."""
 
     def __init__(self):
         super().__init__()
@@ -72,7 +72,8 @@ class ImageOps(nn.Module):
     def forward(self, x):
         x = nn.functional.relu6(self.conv(x))
         x = torch.relu(self.pw(self.dw(x)))
-        x = torch.relu(self.conv2(self.pool(x)))
+        x = nn.functional.avg_pool2d(self.pool(x), 3, stride=1, padding=1)
+        x = torch.relu(self.conv2(x))
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
@@ -108,7 +109,7 @@ def test_xcv_kernels_are_bit_exact_on_the_rtl(tmp_path, name, options):
     expected = {"vector": {"linear", "sigmoid", "tanh", "add", "relu", "concat", "pointwise"},
                 "recurrent": {"gru", "lstm", "linear"},
                 "image": {"conv2d_cfws" if options else "conv2d", "depthwise_conv2d",
-                          "maxpool", "global_avgpool", "flatten", "linear"}}[name]
+                          "maxpool", "avgpool", "global_avgpool", "flatten", "linear"}}[name]
     assert expected <= kinds, kinds
     if name == "image":  # the ReLU6 is the first convolution's clamp (act_max)
         assert QGraph.load(out).layers[0].params["activation"] == "clip"
