@@ -7,7 +7,8 @@ then names the layers <kind><index> in graph order.
 
 What a pass may do to an op is declared by the op (mcuq.ops): a layer kind that
 defines `fold_affine(layer, scale, shift)` absorbs a per-channel affine map after
-it (a BatchNorm), one that defines `fuse_clip(layer, lo, hi)` absorbs a ReLU or a Clip.
+it (a BatchNorm), one that defines `fuse_clip(layer, lo, hi)` absorbs a ReLU or a Clip, one
+that defines `fold_pad(layer, border)` absorbs a zero Pad before it.
 """
 from __future__ import annotations
 
@@ -149,7 +150,24 @@ def remove_dead_layers(graph: Graph) -> Graph:
     return graph
 
 
-PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fuse_activations,
+def fold_pad(graph: Graph) -> Graph:
+    """A zero border (Pad) whose image only a convolution reads becomes part of that
+    convolution's padding (whose taps are zeros too): one layer instead of two, and no
+    padded copy of the image in memory."""
+    for pad in [lay for lay in graph.layers if lay.kind == "pad"]:
+        readers = graph.consumers(pad.outputs[0])
+        if (pad.attrs["value"] == 0.0 and len(readers) == 1 and pad.outputs[0] != graph.output
+                and hasattr(op(readers[0].kind), "fold_pad")
+                and op(readers[0].kind).fold_pad(readers[0], pad.attrs)):
+            graph.layers.remove(pad)
+            del graph.tensors[pad.outputs[0]]
+            readers[0].inputs = [pad.inputs[0] if t == pad.outputs[0] else t
+                                 for t in readers[0].inputs]
+            readers[0].source = pad.source + ", " + readers[0].source
+    return graph
+
+
+PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fold_pad, fuse_activations,
             remove_dead_layers)
 
 

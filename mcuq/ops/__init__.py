@@ -28,6 +28,7 @@ KINDS = (
     "depthwise_conv2d",
     "maxpool",
     "avgpool",
+    "pad",
     "global_avgpool",
     "flatten",
     "pointwise",

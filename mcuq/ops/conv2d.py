@@ -70,6 +70,13 @@ def fold_affine(layer: Layer, scale: np.ndarray, shift: np.ndarray) -> bool:
     return True
 
 
+def fold_pad(layer: Layer, border: dict) -> bool:
+    """A zero border before it joins its padding (padding taps are zeros)."""
+    for key in ("pad_top", "pad_left", "pad_bottom", "pad_right"):
+        layer.attrs[key] += int(border[key])
+    return True
+
+
 def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
     return activation.fuse(layer, lo, hi)
 

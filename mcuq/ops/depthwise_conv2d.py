@@ -23,7 +23,7 @@ from mcuq.chip import MAX_CORES
 from mcuq.ir import Layer
 from mcuq.ops import _activation as activation
 from mcuq.ops import _conv
-from mcuq.ops.conv2d import fold_affine, fuse_clip  # noqa: F401 (declarations of this op)
+from mcuq.ops.conv2d import fold_affine, fold_pad, fuse_clip  # noqa: F401 (declarations of this op)
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "depthwise_conv2d"
