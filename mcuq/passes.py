@@ -51,15 +51,19 @@ def remove_identities(graph: Graph) -> Graph:
 
 
 def fold_batchnorm(graph: Graph) -> Graph:
-    """A BatchNorm whose input comes only from a layer that declares fold_affine is
-    folded into that layer's weights (y' = scale y + shift per output channel)."""
+    """A BatchNorm (or a Mul, Div, Add, Sub by a scalar or per-channel constant) whose
+    input comes only from a layer that declares fold_affine is folded into that layer's
+    weights (y' = scale y + shift per output channel); a scalar one that stays becomes a
+    pointwise layer."""
     for bn in [lay for lay in graph.layers if lay.kind == "batchnorm"]:
         before = graph.producer(bn.inputs[0])
         if (before is None or not hasattr(op(before.kind), "fold_affine")
                 or not _only_reader(graph, bn.inputs[0], bn)
                 or not op(before.kind).fold_affine(before, bn.weights["scale"],
                                                    bn.weights["shift"])):
-            continue  # left for the quantizer to refuse by name
+            if "pointwise" in bn.attrs:  # a scalar Mul/Div/Add/Sub: an element-wise layer
+                bn.kind, bn.attrs, bn.weights = "pointwise", dict(bn.attrs["pointwise"]), {}
+            continue  # else left for the quantizer to refuse by name
         _absorb(graph, before, bn)
     return graph
 
@@ -193,5 +197,6 @@ def check_deployable(graph: Graph) -> None:
         if not op(layer.kind).PRECISIONS:
             raise McuqError(f"layer {layer.name} ({layer.kind}, from node {layer.source}) could "
                             "not be folded into the layer before it, and has no kernel of its "
-                            "own; put it right after a Linear whose output nothing else reads")
+                            "own; put it right after a Linear or convolution whose output nothing "
+                            "else reads")
 

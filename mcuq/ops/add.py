@@ -38,10 +38,10 @@ def import_onnx(ctx, node) -> list:
     x, c = (a, b) if isinstance(a, Act) else (b, a)
     if isinstance(c, np.ndarray) and linear.absorb_bias(ctx, node, x, c):
         return [x]
-    if isinstance(c, np.ndarray) and c.size == 1:
-        return pointwise.import_scalar(ctx, node)  # x + c: an element-wise function
-    return ctx.refuse(f"op Add of a constant of shape {list(np.shape(c))} that is not the bias "
-                      f"of a MatMul (node {label(node)}); mcuq adds scalar constants and biases")
+    if isinstance(c, np.ndarray):  # x + c: an element-wise function or a per-channel shift
+        return pointwise.import_scalar(ctx, node)
+    return ctx.refuse(f"op Add of {node.input} (node {label(node)}): mcuq adds two activations "
+                      "or an activation and a constant")
 
 
 def run_float(layer, xs, state) -> np.ndarray:

@@ -66,8 +66,9 @@ def import_onnx(ctx, node) -> list:
 
 def import_scalar(ctx, node) -> list:
     """Mul, Div, Add or Sub of an activation and a scalar constant (either side where the
-    op commutes; Div only as activation / constant). Add of a Linear's output and a vector
-    is that layer's bias (mcuq.ops.linear), handled before this."""
+    op commutes; Div only as activation / constant), or of a per-channel constant (a scale
+    layer: scale_layer). Add of a Linear's output and a vector is that layer's bias
+    (mcuq.ops.linear), handled before this."""
     values = [ctx.value(name) for name in node.input[:2]]
     acts = [i for i, v in enumerate(values) if not isinstance(v, np.ndarray)]
     if len(acts) != 1:
@@ -76,24 +77,65 @@ def import_scalar(ctx, node) -> list:
                           "of a tensor and a scalar constant")
     x_name = node.input[acts[0]]
     c = values[1 - acts[0]]
-    if c.size != 1:
-        return ctx.refuse(f"op {node.op_type} of an activation and a constant of shape "
-                          f"{list(c.shape)} (node {label(node)}); mcuq supports scalar constants")
-    c = float(np.asarray(c, np.float64).reshape(-1)[0])
     first = acts[0] == 0
-    if node.op_type == "Mul":
-        return make(ctx, node, x_name, "mul", c, None)
-    if node.op_type == "Add":
-        return make(ctx, node, x_name, "add", None, c)
-    if node.op_type == "Sub":
-        return make(ctx, node, x_name, "add", None, -c) if first else \
-            make(ctx, node, x_name, "sub_from", None, c)
-    if not first:
+    if c.size != 1:
+        per_channel = channel_vector(ctx.act(x_name, node), c)
+        if per_channel is None:
+            return ctx.refuse(f"op {node.op_type} of an activation of shape "
+                              f"{list(ctx.act(x_name, node).shape)} and a constant of shape "
+                              f"{list(c.shape)} (node {label(node)}); mcuq supports scalar and "
+                              "per-channel (per-feature) constants")
+        return scale_layer(ctx, node, x_name, per_channel, first)
+    x = ctx.act(x_name, node)
+    value = float(np.asarray(c, np.float64).reshape(-1)[0])
+    if node.op_type == "Div" and not first:
         return ctx.refuse(f"op Div of a constant by an activation (node {label(node)}); mcuq "
                           "divides a tensor by a constant only")
-    if c == 0.0:
+    if node.op_type == "Div" and value == 0.0:
         raise McuqError(f"node {label(node)} (Div) divides by the constant 0")
-    return make(ctx, node, x_name, "div", c, None)
+    function, a, b = {"Mul": ("mul", value, None), "Div": ("div", value, None),
+                      "Add": ("add", None, value),
+                      "Sub": ("add", None, -value) if first else ("sub_from", None, value)
+                      }[node.op_type]
+    # an affine map first (folded into the layer before it when there is one), a
+    # pointwise layer where it stays (mcuq.passes.fold_batchnorm)
+    channels = x.shape[x.roles.index("F")]
+    return scale_layer(ctx, node, x_name, np.full(channels, value), first,
+                       as_pointwise={"function": function, "a": a, "b": b})
+
+
+def channel_vector(x, c: np.ndarray) -> np.ndarray | None:
+    """A constant that varies only along x's channel (or feature) axis, as a vector of its
+    values per channel; None when it is not one."""
+    c = np.asarray(c, np.float64)
+    if c.ndim > len(x.shape):
+        return None
+    shape = (1,) * (len(x.shape) - c.ndim) + c.shape
+    axis = x.roles.index("F")  # a vector's features, an image's channels
+    if any(s != 1 for i, s in enumerate(shape) if i != axis) or shape[axis] not in (1, x.shape[axis]):
+        return None
+    return np.broadcast_to(c.reshape(-1), (x.shape[axis],)).astype(np.float64)
+
+
+def scale_layer(ctx, node, x_name: str, c: np.ndarray, first: bool,
+                as_pointwise: dict | None = None) -> list:
+    """Mul, Div, Add or Sub by a per-channel constant: a per-channel affine map
+    y = scale x + shift, the graph-only kind a BatchNorm becomes (mcuq.ops.batchnorm),
+    folded into the Linear or convolution before it. A scalar one carries the pointwise
+    layer it becomes where nothing absorbs it (`as_pointwise`: function, a, b)."""
+    ones, zeros = np.ones_like(c), np.zeros_like(c)
+    if node.op_type == "Div" and not first:
+        return ctx.refuse(f"op Div of a constant by an activation (node {label(node)}); mcuq "
+                          "divides a tensor by a constant only")
+    if node.op_type == "Div" and np.any(c == 0):
+        raise McuqError(f"node {label(node)} (Div) divides by a constant that holds 0")
+    scale, shift = {"Mul": (c, zeros), "Div": (1.0 / c, zeros), "Add": (ones, c),
+                    "Sub": (ones, -c) if first else (-ones, c)}[node.op_type]
+    x = ctx.act(x_name, node)
+    out = ctx.add_layer("batchnorm", node, [x.tensor], {"scale": scale.astype(np.float32),
+                                                        "shift": shift.astype(np.float32)},
+                        {"pointwise": as_pointwise} if as_pointwise else None)
+    return [x.with_frame_shape(out, x.frame_shape)]
 
 
 def make(ctx, node, x_name: str, function: str, a, b) -> list:

@@ -64,3 +64,41 @@ def test_batchnorm_with_nothing_to_fold_into_is_refused():
     stats = calibrate_minmax(graph, [np.ones((2, 3, 7), np.float32)])
     with pytest.raises(McuqError, match=r"batchnorm0 .*'bn0'.*could not be folded"):
         quantize_graph(graph, stats)
+
+
+class ScaleLayers(__import__("torch").nn.Module):
+    """Per-channel Mul, Div, Add and Sub after a convolution and after a Linear: scale
+    layers that fold like a BatchNorm."""
+
+    def __init__(self):
+        import torch
+
+        super().__init__()
+        torch.manual_seed(4)
+        self.conv, self.fc = torch.nn.Conv2d(3, 4, 3), torch.nn.Linear(4 * 3 * 2, 5)
+        self.register_buffer("a", torch.tensor([0.5, -1.5, 2.0, 0.25]).reshape(1, 4, 1, 1))
+        self.register_buffer("b", torch.tensor([0.1, 0.2, -0.3, 0.4]).reshape(1, 4, 1, 1))
+        self.register_buffer("c", torch.linspace(0.5, 2.0, 5))
+
+    def forward(self, x):
+        h = (self.conv(x) * self.a + self.b) / 2.0 - self.b
+        return 1.0 - self.fc(h.flatten(1)) / self.c
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_per_channel_scale_layers_fold_and_deploy(tmp_path, precision):
+    qgraph = check_op(tmp_path, ScaleLayers(), "conv2d", precision, shape=(3, 5, 4),
+                      exporter="onnx_legacy")
+    assert [q.kind for q in qgraph.layers] == ["conv2d", "flatten", "linear"]
+
+
+def test_a_per_channel_scale_with_nothing_before_it_is_refused():
+    model = onnx_model([helper.make_node("Mul", ["x", "s"], ["y"], name="normalise")],
+                       {"s": RNG.uniform(0.5, 2, 7)}, [1, 7])
+    graph = run_passes(import_onnx(model))
+    from mcuq.calibrate import calibrate_minmax
+    from mcuq.quantize import quantize_graph
+
+    stats = calibrate_minmax(graph, [np.ones((2, 3, 7), np.float32)])
+    with pytest.raises(McuqError, match=r"'normalise'.*could not be folded"):
+        quantize_graph(graph, stats)
