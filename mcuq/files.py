@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -83,7 +84,7 @@ def _pid_alive(pid: int) -> bool:
 def _clean_leftovers(parent: Path, name: str, out_dir: Path) -> None:
     """What a run killed mid-way left beside out_dir: its temporary directory (removed) and,
     if it died between the two renames of a replacement, the earlier export (restored)."""
-    for leftover in parent.glob(f".{name}.*-*"):
+    for leftover in parent.glob(glob.escape(f".{name}.") + "*-*"):
         kind, _, rest = leftover.name[len(name) + 2:].partition("-")
         pid = rest.split("-")[0]
         if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
