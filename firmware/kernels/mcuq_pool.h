@@ -9,6 +9,19 @@
 
 #include "mcuq_conv2d.h"
 
+/* The taps of output pixel `pixel`'s window that lie inside the image: rows [*y0, *y1),
+ * columns [*x0, *x1). */
+static inline void mcuq_window_inside(const mcuq_window_t *g, int32_t pixel, int32_t *y0,
+                                      int32_t *y1, int32_t *x0, int32_t *x1)
+{
+    const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    *y0 = iy0 < 0 ? 0 : iy0;
+    *x0 = ix0 < 0 ? 0 : ix0;
+    *y1 = iy0 + g->kernel_h > g->in_h ? g->in_h : iy0 + g->kernel_h;
+    *x1 = ix0 + g->kernel_w > g->in_w ? g->in_w : ix0 + g->kernel_w;
+}
+
 /* Max over each window's taps inside the image; int8 keeps the input's scale and zero
  * point. */
 void mcuq_maxpool_s8(const mcuq_window_t *window, const int8_t *input, int8_t *output);

@@ -31,6 +31,22 @@ def image_input(ctx, node) -> Act:
     return x
 
 
+def spatial_keepdims(ctx, node, x: Act, what: str) -> bool:
+    """A ReduceMean/ReduceMax node over image `x`: it must reduce the two spatial axes
+    (axes from its second input, or its attribute before opset 18); returns keepdims.
+    `what` says what it computes, for the refusal ("averages", "takes the max over")."""
+    a = attrs(node)
+    if len(node.input) > 1 and node.input[1]:
+        axes = [int(v) for v in ctx.const(node.input[1], node).reshape(-1)]
+    else:
+        axes = list(a.get("axes", []))
+    rank = len(x.shape)
+    if sorted(v % rank for v in axes) != [rank - 2, rank - 1]:
+        raise McuqError(f"node {label(node)} ({node.op_type}) {what} axes {axes} of shape "
+                        f"{list(x.shape)}; mcuq supports the two spatial axes of an image")
+    return bool(a.get("keepdims", 1))
+
+
 def window_attrs(node, image_shape, kernel) -> dict:
     """{"kernel", "stride", "pads" (top, left, bottom, right)} of a Conv or pooling node
     over an image of (C, H, W); refuses dilations, ceil_mode and malformed attributes."""

@@ -16,8 +16,7 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
-from mcuq.errors import McuqError
-from mcuq.frontend.onnx_node import Act, attrs, label
+from mcuq.frontend.onnx_node import Act, attrs
 from mcuq.ir import Layer
 from mcuq.ops import _conv, avgpool
 from mcuq.qgraph import QLayer, QTensor
@@ -30,18 +29,9 @@ HEADER = "mcuq_pool.h"
 def import_onnx(ctx, node) -> list:
     x = _conv.image_input(ctx, node)
     a = attrs(node)
-    where = f"node {label(node)} ({node.op_type})"
     keepdims = True
     if node.op_type == "ReduceMean":
-        if len(node.input) > 1 and node.input[1]:
-            axes = [int(v) for v in ctx.const(node.input[1], node).reshape(-1)]
-        else:
-            axes = list(a.get("axes", []))
-        rank = len(x.shape)
-        if sorted(v % rank for v in axes) != [rank - 2, rank - 1]:
-            raise McuqError(f"{where} averages axes {axes} of shape {list(x.shape)}; mcuq "
-                            "supports the mean over the two spatial axes of an image")
-        keepdims = bool(a.get("keepdims", 1))
+        keepdims = _conv.spatial_keepdims(ctx, node, x, "averages")
     elif node.op_type == "AveragePool":
         g = _conv.window_attrs(node, x.frame_shape, a.get("kernel_shape", []))
         if _conv.out_size(x.frame_shape, g) != (1, 1) or any(g["pads"]) or (

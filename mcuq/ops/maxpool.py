@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fp16
-from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
 from mcuq.ops import _conv
@@ -39,19 +38,9 @@ def import_onnx(ctx, node) -> list:
 def global_max(ctx, node, x: Act) -> list:
     """GlobalMaxPool, or ReduceMax over the two spatial axes: a max pool whose window is the
     whole image (with keepdims=0 the (C, 1, 1) result is read as a vector of C)."""
-    a = attrs(node)
     keepdims = True
     if node.op_type == "ReduceMax":
-        if len(node.input) > 1 and node.input[1]:
-            axes = [int(v) for v in ctx.const(node.input[1], node).reshape(-1)]
-        else:
-            axes = list(a.get("axes", []))
-        rank = len(x.shape)
-        if sorted(v % rank for v in axes) != [rank - 2, rank - 1]:
-            raise McuqError(f"node {label(node)} (ReduceMax) takes the max over axes {axes} of "
-                            f"shape {list(x.shape)}; mcuq supports the max over the two "
-                            "spatial axes of an image")
-        keepdims = bool(a.get("keepdims", 1))
+        keepdims = _conv.spatial_keepdims(ctx, node, x, "takes the max over")
     _, h, w = x.frame_shape
     g = {"kernel": [h, w], "stride": [1, 1], "pads": [0, 0, 0, 0]}
     out = ctx.add_layer(KIND, node, [x.tensor], attrs_=_conv.flat(g))

@@ -17,11 +17,8 @@ void mcuq_avgpool_s8(const mcuq_avgpool_s8_t *p, const int8_t *input, int8_t *ou
     int32_t first, last;
     mcuq_split(g->out_h * g->out_w, &first, &last);
     for (int32_t pixel = first; pixel < last; pixel++) {
-        const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
-        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-        const int32_t y0 = iy0 < 0 ? 0 : iy0, x0 = ix0 < 0 ? 0 : ix0;
-        const int32_t y1 = iy0 + g->kernel_h > g->in_h ? g->in_h : iy0 + g->kernel_h;
-        const int32_t x1 = ix0 + g->kernel_w > g->in_w ? g->in_w : ix0 + g->kernel_w;
+        int32_t y0, y1, x0, x1;
+        mcuq_window_inside(g, pixel, &y0, &y1, &x0, &x1);
         const int32_t inside = (y1 - y0) * (x1 - x0);
         const int32_t d = p->count_include_pad ? g->kernel_h * g->kernel_w : inside;
         int8_t *y = output + pixel * channels;
