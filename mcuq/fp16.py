@@ -47,6 +47,12 @@ def canonical(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def bits(value) -> int:
+    """The bits of fp16(value), as a kernel takes an fp16 constant (mcuq_f16_of_bits):
+    exact, infinities included."""
+    return int(np.float16(value).view(np.uint16))
+
+
 def to_fp16(values: np.ndarray, what: str) -> np.ndarray:
     """Float weights as fp16 (round to nearest even); refuse what fp16 cannot hold."""
     half = np.asarray(values, np.float32).astype(F16)

@@ -49,13 +49,6 @@ def input_file(path: str | Path, what: str) -> Path:
     return path
 
 
-def is_regular_file(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(Path(path).stat().st_mode)
-    except OSError:
-        return False
-
-
 def memory_bytes() -> int:
     """The machine's physical memory: no input array may claim more."""
     try:

@@ -338,8 +338,8 @@ def torchscript_to_onnx_here(path: Path, frames: int, features: int,
 @contextlib.contextmanager
 def _restricted_unpickling():
     """A second wall behind check_pt2_archive: while torch reads the archive, every
-    torch.load it makes uses the restricted unpickler even where torch asks for
-    weights_only=False (torch's TORCH_FORCE_WEIGHTS_ONLY_LOAD switch)."""
+    torch.load it makes uses the restricted unpickler, even where torch itself asks for
+    the unrestricted one (torch's TORCH_FORCE_WEIGHTS_ONLY_LOAD switch)."""
     names = ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
     saved = {n: os.environ.get(n) for n in names}
     os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"

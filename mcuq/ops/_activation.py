@@ -96,4 +96,4 @@ def run_fp16(y: np.ndarray, p: dict) -> np.ndarray:
 def c_values(p: dict) -> dict:
     """The fp16 bounds as bits (exact, infinities included) for the kernel's struct."""
     lo, hi = fp16_bounds(p)
-    return {"clamp_lo": int(lo.view(np.uint16)), "clamp_hi": int(hi.view(np.uint16))}
+    return {"clamp_lo": fp16.bits(lo), "clamp_hi": fp16.bits(hi)}

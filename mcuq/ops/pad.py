@@ -104,4 +104,4 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
 
 def c_values(qlayer: QLayer) -> dict:
     """The fp16 border as its bits (exact, infinities included)."""
-    return {"value_bits": int(np.float16(qlayer.params["value"]).view(np.uint16))}
+    return {"value_bits": fp16.bits(qlayer.params["value"])}

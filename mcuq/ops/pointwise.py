@@ -88,11 +88,6 @@ def import_scalar(ctx, node) -> list:
         return scale_layer(ctx, node, x_name, per_channel, first)
     x = ctx.act(x_name, node)
     value = float(np.asarray(c, np.float64).reshape(-1)[0])
-    if node.op_type == "Div" and not first:
-        return ctx.refuse(f"op Div of a constant by an activation (node {label(node)}); mcuq "
-                          "divides a tensor by a constant only")
-    if node.op_type == "Div" and value == 0.0:
-        raise McuqError(f"node {label(node)} (Div) divides by the constant 0")
     function, a, b = {"Mul": ("mul", value, None), "Div": ("div", value, None),
                       "Add": ("add", None, value),
                       "Sub": ("add", None, -value) if first else ("sub_from", None, value)
@@ -175,16 +170,19 @@ def quantize(layer, qins, stats, precision):
     return qlayer, qout
 
 
-def _half(v, default: float) -> F16:
-    return F16(default if v is None else v)
+def constants(params: dict) -> tuple[F16, F16]:
+    """a and b in fp16; an absent one is the clip's open bound (-inf, inf) or 0."""
+    clip = params["function"] == "clip"
+    a, b = params["a"], params["b"]
+    return (F16((-np.inf if clip else 0.0) if a is None else a),
+            F16((np.inf if clip else 0.0) if b is None else b))
 
 
 def fp16_function(params: dict, x: np.ndarray) -> np.ndarray:
     """The fp16 kernel's arithmetic (see the module docstring), rounding as the C does."""
     f = params["function"]
     x = np.asarray(x, F16)
-    a = _half(params["a"], -np.inf if f == "clip" else 0.0)
-    b = _half(params["b"], np.inf if f == "clip" else 0.0)
+    a, b = constants(params)
     zero, one = F16(0), F16(1)
     with np.errstate(over="ignore", invalid="ignore"):
         if f == "clip":
@@ -213,7 +211,5 @@ def c_values(qlayer) -> dict:
     f = p.get("function")
     if f not in FUNCTIONS:
         raise McuqError(f"layer {qlayer.name}: unknown pointwise function {f!r}; export again")
-    a = _half(p["a"], -np.inf if f == "clip" else 0.0)
-    b = _half(p["b"], np.inf if f == "clip" else 0.0)
-    return {"function": FUNCTIONS.index(f), "a_bits": int(a.view(np.uint16)),
-            "b_bits": int(b.view(np.uint16))}
+    a, b = constants(p)
+    return {"function": FUNCTIONS.index(f), "a_bits": fp16.bits(a), "b_bits": fp16.bits(b)}
