@@ -18,7 +18,7 @@ import numpy as np
 
 from codegen.paths import firmware_dir, templates_dir
 from codegen.planner import ArenaPlan, buffer_key, lifetimes, plan_arena, pointers
-from codegen.program import CArray, CLayer, Program
+from codegen.program import C_TYPES, CArray, CLayer, Program
 
 COMMON_DIRS = ("kernels", "runtime")  # headers copied flat into <out>/c/mcuq/
 PORTS = ("pulp", "host", "qemu", "rtl")  # runtimes copied into <out>/c/mcuq/ports/
@@ -47,8 +47,8 @@ class Binding:
         return self.layer.arrays[key].symbol if key in self.layer.arrays else "0"
 
 
-def _c_half(value) -> str:
-    """An fp16 value as an exact C hexadecimal float literal, e.g. 0x1.8p-3."""
+def _c_hex_float(value) -> str:
+    """A float value (fp16 or f32) as an exact C hexadecimal literal, e.g. 0x1.8p-3."""
     text = float(value).hex()
     mantissa, exponent = text.split("p")
     if "." in mantissa:
@@ -57,10 +57,13 @@ def _c_half(value) -> str:
 
 
 def c_values(values, per_line: int = 16) -> str:
-    """Comma-separated C initializer lines of an integer or fp16 array."""
+    """Comma-separated C initializer lines of an integer, fp16 or f32 array (floats as exact
+    hexadecimal literals)."""
     flat = np.asarray(values).reshape(-1)
     if flat.dtype == np.float16:
-        items = [_c_half(v) for v in flat]
+        items = [_c_hex_float(v) for v in flat]
+    elif flat.dtype == np.float32:
+        items = [_c_hex_float(v) + "f" for v in flat]
     else:
         items = [str(int(v)) for v in flat]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
@@ -143,8 +146,9 @@ def generate_c(program: Program, out_dir: Path) -> dict:
 
 
 def write_tables(path: Path, tables: dict, version: str) -> None:
-    """The shared constant tables (int16 arrays by name) as C: mcuq_<name>[]."""
-    path.write_text(environment().get_template("tables.c.j2").render(tables=tables,
+    """The shared constant tables (arrays by name) as C: mcuq_<name>[]."""
+    rows = [(symbol, C_TYPES[str(values.dtype)], values) for symbol, values in tables.items()]
+    path.write_text(environment().get_template("tables.c.j2").render(tables=rows,
                                                                       version=version))
 
 

@@ -14,6 +14,8 @@ Formats at precision boundaries:
   NaN results    stored as the canonical NaN 0x7e00 (canonical)
   sigmoid/tanh   x in Q12 by truncation of f32(x) * 4096 (clamped, NaN -> 0), the Q15
                  table of mcuq.fixedpoint, then fp16(f32(y_q15) / 32768)
+  2^t, t <= 0    in f32 (exp2_nonpositive): 2^floor(t) times a degree-6 polynomial of the
+                 fraction, each product and sum its own f32 rounding; 0 below t = -30
 """
 from __future__ import annotations
 
@@ -106,3 +108,29 @@ def matvec(weight: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:
     for k in range(w.shape[1]):
         acc = acc + w[:, k][None, :] * x[:, k][:, None]
     return acc
+
+
+# 2^f on [0, 1): c0 + f (c1 + f (c2 + ...)), a least-squares fit with c0 = 1 exactly (so
+# 2^0 = 1), relative error below 1e-7; the C reads these from mcuq_tables.c (mcuq.lower)
+EXP2_POLY = np.array([float.fromhex(h) for h in (
+    "0x1.0p+0", "0x1.62e42ap-1", "0x1.ebfdaap-3", "0x1.c6830ep-5", "0x1.3d3c6p-7",
+    "0x1.456f08p-10", "0x1.c9186p-13")], F32)
+EXP2_FLOOR = -30.0  # 2^t below 2^-30 is 0: less than half fp16's smallest step of a ratio <= 1
+LOG2E = F32(1.4426950408889634)
+
+
+def exp2_nonpositive(t: np.ndarray) -> np.ndarray:
+    """2^t for f32 t <= 0 as mcuq_f32_exp2_nonpositive computes it (a NaN stays a NaN):
+    n = floor(t), f = f32(t - n), p = Horner over EXP2_POLY (each * and + rounded to
+    f32), 2^t = p * 2^n (exact); t < -30 gives 0."""
+    t = np.asarray(t, F32)
+    small = t < F32(EXP2_FLOOR)
+    tc = np.where(small | np.isnan(t), F32(0), t)
+    n = np.floor(tc)
+    f = (tc - n).astype(F32)
+    p = np.full_like(f, EXP2_POLY[-1])
+    for c in EXP2_POLY[-2::-1]:
+        p = (p * f).astype(F32)
+        p = (p + c).astype(F32)
+    e = (p * np.ldexp(F32(1), n.astype(np.int32))).astype(F32)
+    return np.where(np.isnan(t), t, np.where(small, F32(0), e)).astype(F32)

@@ -9,14 +9,16 @@ import numpy as np
 from codegen.program import C_TYPES, CArray, CBuffer, CLayer, CTensor, Program
 from mcuq import __version__
 from mcuq import fixedpoint as fx
+from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.ops import op
 from mcuq.ops.base import SUFFIX
 from mcuq.layouts import ISAS, KERNEL_FOLDERS
 from mcuq.qgraph import QGraph, QLayer
 
-# shared by the int8 and fp16 sigmoid/tanh of every kernel (mcuq_fixedpoint.h)
-TABLES = {"sigmoid_q15": fx.SIGMOID_Q15, "tanh_q15": fx.TANH_Q15}
+# shared by every kernel: the int8 and fp16 sigmoid/tanh (mcuq_fixedpoint.h), the fp16
+# exponential (mcuq_fp16.h)
+TABLES = {"sigmoid_q15": fx.SIGMOID_Q15, "tanh_q15": fx.TANH_Q15, "exp2_poly": fp16.EXP2_POLY}
 
 
 C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum

@@ -71,6 +71,32 @@ static inline _Float16 mcuq_f16_tanh(_Float16 x)
     return mcuq_f16_from_q15(mcuq_tanh_q15_of(mcuq_f16_to_q12(x)));
 }
 
+/* 2^f on [0, 1) as a polynomial, c[0] = 1 (mcuq_tables.c; mcuq.fp16.EXP2_POLY) */
+#define MCUQ_EXP2_DEGREE 6
+extern const float mcuq_exp2_poly[MCUQ_EXP2_DEGREE + 1];
+
+/* 2^t for t <= 0, in f32 (twin: mcuq.fp16.exp2_nonpositive): n = floor(t), f = t - n,
+ * p = Horner over the polynomial, one rounding per product and per sum, 2^t = p * 2^n
+ * (exact: n >= -30 is a normal float's exponent); below t = -30 it is 0, a NaN stays. */
+static inline float mcuq_f32_exp2_nonpositive(float t)
+{
+    if (t != t)
+        return t;
+    if (t < -30.0f)
+        return 0.0f;
+    int32_t n = (int32_t)t; /* truncates toward zero: step down below an integer */
+    if ((float)n > t)
+        n -= 1;
+    const float f = t - (float)n;
+    float p = mcuq_exp2_poly[MCUQ_EXP2_DEGREE];
+    for (int32_t k = MCUQ_EXP2_DEGREE - 1; k >= 0; k--) {
+        p = p * f;
+        p = p + mcuq_exp2_poly[k];
+    }
+    const union { uint32_t bits; float value; } power = {(uint32_t)(n + 127) << 23};
+    return p * power.value;
+}
+
 /* int8 -> fp16: fp16(f32(q - zp) * scale) */
 static inline _Float16 mcuq_f16_from_s8(int8_t q, int32_t zero_point, float scale)
 {

@@ -32,6 +32,7 @@ KINDS = (
     "global_avgpool",
     "flatten",
     "pointwise",
+    "softmax",
     "convert",
     "batchnorm",
     "identity",
