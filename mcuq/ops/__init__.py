@@ -33,6 +33,7 @@ KINDS = (
     "flatten",
     "pointwise",
     "softmax",
+    "prelu",
     "convert",
     "batchnorm",
     "identity",
