@@ -49,7 +49,8 @@ def spatial_keepdims(ctx, node, x: Act, what: str) -> bool:
 
 def window_attrs(node, image_shape, kernel) -> dict:
     """{"kernel", "stride", "pads" (top, left, bottom, right)} of a Conv or pooling node
-    over an image of (C, H, W); refuses dilations, ceil_mode and malformed attributes."""
+    over an image of (C, H, W); refuses dilations and malformed attributes. ceil_mode=1
+    becomes extra bottom/right padding, which "ceil_extra" (rows, columns) also gives."""
     a = attrs(node)
     where = f"node {label(node)} ({node.op_type})"
     kernel = [int(k) for k in kernel]
@@ -89,11 +90,18 @@ def window_attrs(node, image_shape, kernel) -> dict:
     if out_h < 1 or out_w < 1:
         raise McuqError(f"{where}: its kernel {kernel} does not fit the padded {h}x{w} image")
     if a.get("ceil_mode", 0):
-        ceil = [math.ceil((size + pads[i] + pads[i + 2] - kernel[i]) / stride[i]) + 1
-                for i, size in enumerate((h, w))]
-        if ceil != [out_h, out_w]:
-            raise McuqError(f"{where} has ceil_mode=1, which changes its output size; mcuq "
-                            "supports ceil_mode=0 (export with ceil_mode=False)")
+        # the output size rounds up, but a last window that would start in the bottom or
+        # right padding is dropped (ONNX); the extra rows and columns the windows cover are
+        # padding at the bottom and right (for max pooling exactly what ceil_mode does)
+        extra = []
+        for i, size in enumerate((h, w)):
+            padded = size + pads[i] + pads[i + 2]
+            count = -(-(padded - kernel[i]) // stride[i]) + 1
+            if (count - 1) * stride[i] >= size + pads[i]:
+                count -= 1
+            extra.append(max((count - 1) * stride[i] + kernel[i] - padded, 0))
+        geometry["pads"] = [pads[0], pads[1], pads[2] + extra[0], pads[3] + extra[1]]
+        geometry["ceil_extra"] = extra
     return geometry
 
 

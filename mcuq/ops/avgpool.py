@@ -18,7 +18,8 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
-from mcuq.frontend.onnx_node import attrs
+from mcuq.errors import McuqError
+from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ir import Layer
 from mcuq.ops import _conv
 from mcuq.qgraph import QLayer, QTensor
@@ -31,6 +32,17 @@ def import_window(ctx, node, x, g: dict) -> list:
     """An AveragePool node over `x` with window `g` (from global_avgpool, which owns the
     ONNX type)."""
     include_pad = int(attrs(node).get("count_include_pad", 0))
+    extra = g.get("ceil_extra", [0, 0])
+    if include_pad and any(extra):
+        # ONNX divides by the taps inside the padded image: without padding, the taps
+        # inside the image
+        real_pads = [g["pads"][0], g["pads"][1], g["pads"][2] - extra[0], g["pads"][3] - extra[1]]
+        if any(real_pads):
+            raise McuqError(f"node {label(node)} (AveragePool) has ceil_mode=1 with "
+                            "count_include_pad=1 and padding, and its last windows reach "
+                            "beyond the padding, where ONNX counts neither pad nor value; mcuq "
+                            "supports that with count_include_pad=0 or without padding")
+        include_pad = 0
     out = ctx.add_layer(KIND, node, [x.tensor], attrs_={**_conv.flat(g),
                                                        "count_include_pad": include_pad})
     return [x.with_frame_shape(out, ctx.tensors[out].shape)]

@@ -1,6 +1,7 @@
 """MaxPool: kernels 2 and 3, strides 1 and 2, padding (never the maximum), odd image
 sizes; float equal to ONNX Runtime; int8 and fp16 bit-exact on host and QEMU, 1 and 8
-cores; ceil_mode that changes the size and a used Indices output are refused."""
+cores; ceil_mode (a larger output, the last windows partly outside); a used Indices
+output is refused."""
 import re
 
 import numpy as np
@@ -47,14 +48,23 @@ def _pool_model(outputs, **attrs):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_ceil_mode(tmp_path, precision):
+    pool = torch.nn.MaxPool2d(3, stride=2, ceil_mode=True)
+    qgraph = check_op(tmp_path, pool, "maxpool", precision, shape=(3, 8, 6), items=4,
+                      exporter="onnx_dynamo")
+    assert qgraph.output_tensor.shape == (3, 4, 3) == tuple(pool(torch.zeros(1, 3, 8, 6)).shape[1:])
+
+
 def test_refusals_name_the_node():
-    with pytest.raises(McuqError, match=re.escape("node 'mp' (MaxPool) has ceil_mode=1")):
-        import_onnx(_pool_model(["y"], strides=[2, 2], ceil_mode=1))
+    with pytest.raises(McuqError, match=re.escape("node 'mp' (MaxPool) has dilations [2, 2]")):
+        import_onnx(_pool_model(["y"], strides=[2, 2], dilations=[2, 2]))
     with pytest.raises(McuqError, match="Indices output of node 'mp'"):
         import_onnx(_pool_model(["y", "i"]))
-    # ceil_mode that gives the same size is accepted
-    assert [lay.kind for lay in import_onnx(_pool_model(["y"], strides=[1, 1], ceil_mode=1)).layers
-            ] == ["maxpool"]
+    # ceil_mode, whatever size it gives
+    for strides in ([1, 1], [2, 2]):
+        assert [lay.kind for lay in import_onnx(_pool_model(["y"], strides=strides, ceil_mode=1)).layers
+                ] == ["maxpool"]
     np.testing.assert_equal(len(import_onnx(_pool_model(["y"])).layers), 1)
 
 
