@@ -158,9 +158,11 @@ def fold_pad(graph: Graph) -> Graph:
     """A zero border (Pad) whose image only a convolution reads becomes part of that
     convolution's padding (whose taps are zeros too): one layer instead of two, and no
     padded copy of the image in memory."""
+    pad_op = op("pad")
     for pad in [lay for lay in graph.layers if lay.kind == "pad"]:
         readers = graph.consumers(pad.outputs[0])
-        if (pad.attrs["value"] == 0.0 and len(readers) == 1 and pad.outputs[0] != graph.output
+        if (pad.attrs["value"] == 0.0 and pad_op.strides(pad.attrs) == (1, 1)
+                and len(readers) == 1 and pad.outputs[0] != graph.output
                 and hasattr(op(readers[0].kind), "fold_pad")
                 and op(readers[0].kind).fold_pad(readers[0], pad.attrs)):
             graph.layers.remove(pad)

@@ -10,7 +10,8 @@ C kernels: mcuq_conv2d_s8 (firmware/kernels/<isa>/conv2d_s8.c), mcuq_conv2d_f16
 in its own scratch (a 1x1 convolution without padding reads the input pixel in place),
 and runs every output channel on it, so one column feeds all output channels.
 Weight layout: [out][ky][kx][ci] in the ISA's "matvec" layout. ONNX: Conv with group 1
-(depthwise convolutions become depthwise_conv2d layers).
+(depthwise convolutions become depthwise_conv2d layers); ConvTranspose as the convolution
+it equals (import_transposed).
 """
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ from mcuq.ops import _conv, _matvec, op
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "conv2d"
-ONNX_TYPES = ("Conv",)
+ONNX_TYPES = ("Conv", "ConvTranspose")
 
 
 # -- import ------------------------------------------------------------------
 def import_onnx(ctx, node) -> list:
+    if node.op_type == "ConvTranspose":
+        return import_transposed(ctx, node)
     x = _conv.image_input(ctx, node)
     w = ctx.const(node.input[1], node).astype(np.float32)
     where = f"node {label(node)} (Conv)"
@@ -53,6 +56,81 @@ def import_onnx(ctx, node) -> list:
         raise McuqError(f"{where} has {groups} groups over {channels} input and {out_channels} "
                         f"output channels (weights {list(w.shape)}); mcuq supports groups = 1 "
                         "and depthwise convolutions (groups = channels = output channels)")
+    return [x.with_frame_shape(out, ctx.tensors[out].shape)]
+
+
+def import_transposed(ctx, node) -> list:
+    """ConvTranspose as the convolution it equals: the input spread out to `stride` pixels
+    apart with zeros between (and a zero border of k - 1 - pad, plus output_padding at the
+    bottom and right) by a pad layer, then a stride-1 convolution with the kernel flipped
+    and its input and output channels swapped:
+        y[co, oy, ox] = b[co] + sum_{ci, ky, kx} W[ci, co, kh-1-ky, kw-1-kx] z[ci, oy+ky, ox+kx]
+    (z the spread image). The zeros cost stride^2 more MACs than a direct kernel; every
+    value is exact (a zero is the zero point in int8, +0 in fp16)."""
+    x = _conv.image_input(ctx, node)
+    a = attrs(node)
+    where = f"node {label(node)} (ConvTranspose)"
+    w = ctx.const(node.input[1], node).astype(np.float32)
+    channels, h, width = x.frame_shape
+    groups = int(a.get("group", 1))
+    if w.ndim != 4 or w.shape[0] != channels:
+        raise McuqError(f"{where} has weights of shape {list(w.shape)}; mcuq supports 2-D "
+                        f"transposed convolutions of the {channels} input channels "
+                        "(weights (in, out / groups, kh, kw))")
+    kernel = [int(k) for k in a.get("kernel_shape", w.shape[2:])]
+    if kernel != list(w.shape[2:]):
+        raise McuqError(f"{where} has kernel_shape {kernel}, but weights of shape {list(w.shape)}")
+    if any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise McuqError(f"{where} has dilations {list(a['dilations'])}; mcuq supports "
+                        "dilation 1 only")
+    stride = [int(v) for v in a.get("strides", [1, 1])]
+    extra = [int(v) for v in a.get("output_padding", [0, 0])]
+    if len(stride) != 2 or min(stride) < 1 or len(extra) != 2 or min(extra) < 0:
+        raise McuqError(f"{where} has strides {stride} and output_padding {extra}; mcuq needs "
+                        "two strides of at least 1 and two non-negative output paddings")
+    auto_pad = a.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    if auto_pad not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        raise McuqError(f"{where} has auto_pad {auto_pad!r}; mcuq supports NOTSET, VALID, "
+                        "SAME_UPPER and SAME_LOWER")
+    sizes = (h, width)
+    natural = [stride[i] * (sizes[i] - 1) + extra[i] + kernel[i] for i in range(2)]
+    if "output_shape" in a or auto_pad.startswith("SAME"):
+        want = [int(v) for v in a["output_shape"][-2:]] if "output_shape" in a else [
+            sizes[i] * stride[i] for i in range(2)]
+        total = [natural[i] - want[i] for i in range(2)]
+        small = [t // 2 for t in total]
+        begin, end = ((small, [t - s for t, s in zip(total, small)]) if auto_pad == "SAME_UPPER"
+                      else ([t - s for t, s in zip(total, small)], small))
+    else:
+        p = [int(v) for v in a.get("pads", [0, 0, 0, 0])] if auto_pad == "NOTSET" else [0] * 4
+        if len(p) != 4:
+            raise McuqError(f"{where} has pads {p}; mcuq needs four")
+        begin, end = p[:2], p[2:]
+    border = [kernel[i] - 1 - begin[i] for i in range(2)] + [
+        kernel[i] - 1 - end[i] + extra[i] for i in range(2)]
+    if min(border) < 0:
+        raise McuqError(f"{where} crops its output by more than the kernel reaches (pads "
+                        f"{begin + end}, kernel {kernel}); mcuq supports pads up to kernel - 1")
+    spread = ctx.add_layer("pad", node, [x.tensor], attrs_={
+        "pad_top": border[0], "pad_left": border[1], "pad_bottom": border[2],
+        "pad_right": border[3], "stride_h": stride[0], "stride_w": stride[1], "value": 0.0})
+    flipped = w[:, :, ::-1, ::-1]
+    out_channels = w.shape[1] * groups
+    bias = np.zeros(out_channels, np.float32)
+    if len(node.input) > 2 and node.input[2]:
+        bias = ctx.const(node.input[2], node).astype(np.float32).reshape(-1)
+    geometry = _conv.flat({"kernel": kernel, "stride": [1, 1], "pads": [0, 0, 0, 0]})
+    if groups == 1:
+        weight = np.ascontiguousarray(flipped.transpose(1, 0, 2, 3))
+        out = ctx.add_layer(KIND, node, [spread], {"weight": weight, "bias": bias}, geometry)
+    elif groups == channels and w.shape[1] == 1:
+        out = ctx.add_layer("depthwise_conv2d", node, [spread],
+                            {"weight": np.ascontiguousarray(flipped[:, 0]), "bias": bias}, geometry)
+    else:
+        raise McuqError(f"{where} has {groups} groups over {channels} input and {out_channels} "
+                        f"output channels (weights {list(w.shape)}); mcuq supports groups = 1 "
+                        "and depthwise transposed convolutions (groups = channels)")
     return [x.with_frame_shape(out, ctx.tensors[out].shape)]
 
 

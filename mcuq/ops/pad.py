@@ -1,8 +1,10 @@
 """Pad: a constant border around an image (ONNX Pad, mode "constant", on the two spatial
-axes). A zero border before a convolution is folded into the convolution's own padding
-by the fold_pad pass (mcuq.passes); what remains is this layer.
+axes), and between its pixels (`stride_h`, `stride_w` > 1: the zeros a transposed
+convolution inserts, mcuq.ops.conv2d). A zero border before a convolution is folded into
+the convolution's own padding by the fold_pad pass (mcuq.passes); what remains is this
+layer.
 
-float:  y[c, oy, ox] = x[c, oy - top, ox - left] inside the image, else v
+float:  y[c, top + iy sy, left + ix sx] = x[c, iy, ix]; every other output value is v
 int8:   the same on the codes; the output keeps the input's scale and zero point and the
         border is v's code: clamp(floor(v / s_x + 0.5) + zp_x, -128, 127)
 fp16:   the border is fp16(v)
@@ -62,15 +64,27 @@ def import_onnx(ctx, node) -> list:
     return [x.with_frame_shape(out, ctx.tensors[out].shape)]
 
 
+def strides(a: dict) -> tuple[int, int]:
+    """The distance of neighbouring input pixels in the output (1: adjacent)."""
+    return a.get("stride_h", 1), a.get("stride_w", 1)
+
+
 def output_shape(layer: Layer, shapes):
     c, h, w = shapes[0]
     a = layer.attrs
-    return (c, h + a["pad_top"] + a["pad_bottom"], w + a["pad_left"] + a["pad_right"])
+    sh, sw = strides(a)
+    return (c, (h - 1) * sh + 1 + a["pad_top"] + a["pad_bottom"],
+            (w - 1) * sw + 1 + a["pad_left"] + a["pad_right"])
 
 
 def _pad(x: np.ndarray, p: dict, value) -> np.ndarray:
-    return np.pad(x, ((0, 0), (0, 0), (p["pad_top"], p["pad_bottom"]),
-                      (p["pad_left"], p["pad_right"])), constant_values=value)
+    batch, c, h, w = x.shape
+    sh, sw = strides(p)
+    y = np.full((batch, c, (h - 1) * sh + 1 + p["pad_top"] + p["pad_bottom"],
+                 (w - 1) * sw + 1 + p["pad_left"] + p["pad_right"]), value, x.dtype)
+    y[:, :, p["pad_top"]:p["pad_top"] + (h - 1) * sh + 1:sh,
+      p["pad_left"]:p["pad_left"] + (w - 1) * sw + 1:sw] = x
+    return y
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:
@@ -83,9 +97,10 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
                 outputs=list(layer.outputs), source=layer.source)
     c, h, w = qin.shape
     a = layer.attrs
+    sh, sw = strides(a)
     params = {"precision": precision, "channels": c, "in_h": h, "in_w": w,
               **{k: a[k] for k in ("pad_top", "pad_left", "pad_bottom", "pad_right")},
-              "value": a["value"]}
+              "stride_h": sh, "stride_w": sw, "value": a["value"]}
     shape = output_shape(layer, [qin.shape])
     if precision == "fp16":
         return QLayer(params=params, **base), fp16.tensor(shape)
