@@ -69,29 +69,32 @@ def fold_batchnorm(graph: Graph) -> Graph:
 
 
 def _branch(graph: Graph, tensor: str, add: Layer):
-    """What an Add input computes from some image X, as a convolution kernel:
-    (X, (weight, bias, stride), layers that go with the merge), or None."""
+    """What an Add input computes from some image X: (X, what, layers that go with the
+    merge, kind), where `what` is a convolution's (weight, bias, stride) and kind its kind
+    (conv2d or depthwise_conv2d), or for X itself or a BatchNorm of X the per-channel
+    (scale, shift) and kind "identity"; None when it is none of these."""
     layer = graph.producer(tensor)
-    conv = op("conv2d")
     if layer is not None and _only_reader(graph, tensor, add):
-        if layer.kind == "conv2d":
-            kernel = conv.branch_kernel(layer)
-            return None if kernel is None else (layer.inputs[0], kernel, [layer])
+        if layer.kind in ("conv2d", "depthwise_conv2d"):
+            kernel = op(layer.kind).branch_kernel(layer)
+            return None if kernel is None else (layer.inputs[0], kernel, [layer], layer.kind)
         if layer.kind == "batchnorm" and len(graph.shape(layer.inputs[0])) == 3:
-            return (layer.inputs[0], conv.identity_kernel(layer.weights["scale"],
-                                                          layer.weights["shift"]), [layer])
+            return (layer.inputs[0], (layer.weights["scale"], layer.weights["shift"]), [layer],
+                    "identity")
     if len(graph.shape(tensor)) == 3:  # the identity itself
         channels = graph.shape(tensor)[0]
-        return tensor, conv.identity_kernel(np.ones(channels), np.zeros(channels)), []
+        return tensor, (np.ones(channels), np.zeros(channels)), [], "identity"
     return None
 
 
 def reparameterize(graph: Graph) -> Graph:
-    """RepVGG re-parameterization: an Add of convolutions over one image X (square odd
-    kernels padded to keep the size, one stride), optionally with X itself or a
-    BatchNorm of X, becomes one convolution whose kernel is the sum of the branches'
+    """RepVGG and MobileOne re-parameterization: an Add of convolutions over one image X
+    (square odd kernels padded to keep the size, one stride), optionally with X itself or
+    a BatchNorm of X, becomes one convolution whose kernel is the sum of the branches'
     kernels, each centred in the largest (after fold_batchnorm has put every branch's
-    BatchNorm into its convolution). Three branches are two Adds, merged one at a time."""
+    BatchNorm into its convolution). The branches are all dense convolutions (RepVGG,
+    MobileOne's 1x1 stage) or all depthwise ones (MobileOne's depthwise stage); the
+    identity joins either. k branches are k - 1 Adds, merged one at a time."""
     merged = True
     while merged:
         merged = False
@@ -99,18 +102,23 @@ def reparameterize(graph: Graph) -> Graph:
             if add.inputs[0] == add.inputs[1]:
                 continue  # y + y: one layer, not two branches
             branches = [_branch(graph, t, add) for t in add.inputs]
-            if None in branches or branches[0][0] != branches[1][0] or \
-                    not any(layer.kind == "conv2d" for b in branches for layer in b[2]):
+            if None in branches or branches[0][0] != branches[1][0]:
                 continue
-            kernels = [b[1] for b in branches]
-            if len({k[2] for k in kernels}) != 1 or len({k[0].shape[:2] for k in kernels}) != 1:
+            kinds = {b[3] for b in branches} - {"identity"}
+            if len(kinds) != 1:
+                continue  # two identities, or a dense and a depthwise convolution
+            kind = kinds.pop()
+            conv = op(kind)
+            kernels = [conv.identity_kernel(*b[1]) if b[3] == "identity" else b[1]
+                       for b in branches]
+            if len({k[2] for k in kernels}) != 1 or len({k[0].shape[:-2] for k in kernels}) != 1:
                 continue  # different strides or channel counts: not one convolution
-            weight, bias, window = op("conv2d").merged_kernel(kernels)  # window: attrs
+            weight, bias, window = conv.merged_kernel(kernels)  # window: attrs
             for layer in branches[0][2] + branches[1][2]:
                 graph.layers.remove(layer)
                 del graph.tensors[layer.outputs[0]]
             sources = [layer.source for b in branches for layer in b[2]] + [add.source]
-            add.kind, add.inputs = "conv2d", [branches[0][0]]
+            add.kind, add.inputs = kind, [branches[0][0]]
             add.weights, add.attrs = {"weight": weight, "bias": bias}, window
             add.source = ", ".join(sources)
             merged = True

@@ -1,4 +1,4 @@
-"""A MobileNetV2 (torchvision's architecture, written out here: Conv-BN-ReLU6 stem,
+"""A MobileNetV2 (torchvision's architecture, written out in mcuq.vision.models: Conv-BN-ReLU6 stem,
 inverted residual blocks with a depthwise 3x3 and a linear bottleneck, residual Adds, a
 1x1 head, global average pooling, Dropout, Linear) at width 0.25 on 3x16x16 images, with
 BatchNorm statistics from data rather than the defaults: the float model agrees with ONNX
@@ -18,53 +18,18 @@ from mcuq.pipeline import import_model
 from mcuq.qgraph import QGraph
 from mcuq.reference import FloatModel
 from mcuq.verify import verify
+from mcuq.vision.models import MobileNetV2
 
 
-def conv_bn(cin, cout, kernel=3, stride=1, groups=1, relu6=True):
-    layers = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
-              nn.BatchNorm2d(cout)]
-    return nn.Sequential(*layers, nn.ReLU6()) if relu6 else nn.Sequential(*layers)
-
-
-class InvertedResidual(nn.Module):
-    def __init__(self, cin, cout, stride, expand):
-        super().__init__()
-        hidden = cin * expand
-        self.residual = stride == 1 and cin == cout
-        self.block = nn.Sequential(*([conv_bn(cin, hidden, 1)] if expand != 1 else []),
-                                   conv_bn(hidden, hidden, 3, stride, groups=hidden),
-                                   conv_bn(hidden, cout, 1, relu6=False))
-
-    def forward(self, x):
-        return x + self.block(x) if self.residual else self.block(x)
-
-
-class MobileNetV2(nn.Module):
-    # (expansion, channels, repeats, stride) of torchvision's MobileNetV2 at width 0.25,
-    # the stages cut to what a 16x16 input keeps
-    SETTINGS = ((1, 4, 1, 1), (6, 6, 2, 2), (6, 8, 3, 2), (6, 16, 2, 1))
-
-    def __init__(self, classes=10):
-        super().__init__()
-        layers, cin = [conv_bn(3, 8, 3, 2)], 8
-        for t, c, n, s in self.SETTINGS:
-            for i in range(n):
-                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                cin = c
-        layers.append(conv_bn(cin, 64, 1))
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(64, classes))
-
-    def forward(self, x):
-        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
-        return self.classifier(torch.flatten(x, 1))
+# torchvision's MobileNetV2 at width 0.25, the stages cut to what a 16x16 input keeps
+SETTINGS = ((1, 4, 1, 1), (6, 6, 2, 2), (6, 8, 3, 2), (6, 16, 2, 1))
 
 
 @pytest.fixture(scope="module")
 def mobilenet(tmp_path_factory):
     d = tmp_path_factory.mktemp("mobilenet")
     torch.manual_seed(0)
-    model = MobileNetV2()
+    model = MobileNetV2(settings=SETTINGS, stem=8, last=64, divisor=1)
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (24, 3, 16, 16)).astype(np.float32)
     model.train()

@@ -161,9 +161,10 @@ def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
 
 # -- re-parameterization (mcuq.passes.reparameterize) --------------------------------
 def branch_kernel(layer: Layer) -> tuple | None:
-    """(weight [out][in][k][k], bias, stride) of a convolution that can be summed with
-    others over the same input: a square odd kernel padded by k // 2 on every side
-    (so that window centres align whatever k), no fused activation. None otherwise."""
+    """(weight [out][in][k][k], or [c][k][k] for a depthwise one, bias, stride) of a
+    convolution that can be summed with others over the same input: a square odd kernel
+    padded by k // 2 on every side (so that window centres align whatever k), no fused
+    activation. None otherwise."""
     g = _conv.window_of(layer.attrs)
     k = g["kernel"][0]
     if "activation" in layer.attrs or g["kernel"] != [k, k] or k % 2 == 0 or \
@@ -183,13 +184,14 @@ def identity_kernel(scale: np.ndarray, shift: np.ndarray) -> tuple:
 
 def merged_kernel(kernels) -> tuple[np.ndarray, np.ndarray, dict]:
     """The one convolution that computes the sum of `kernels` (same stride, same output
-    channels): each kernel zero-padded to the largest size, centred, then summed."""
-    size = max(w.shape[2] for w, _, _ in kernels)
-    weight = np.zeros(kernels[0][0].shape[:2] + (size, size))
+    channels; dense or depthwise): each kernel zero-padded to the largest size, centred,
+    then summed."""
+    size = max(w.shape[-1] for w, _, _ in kernels)
+    weight = np.zeros(kernels[0][0].shape[:-2] + (size, size))
     bias = np.zeros(weight.shape[0])
     for w, b, _ in kernels:
-        m = (size - w.shape[2]) // 2
-        weight[:, :, m:m + w.shape[2], m:m + w.shape[2]] += w
+        m = (size - w.shape[-1]) // 2
+        weight[..., m:m + w.shape[-1], m:m + w.shape[-1]] += w
         bias += b
     window = {"kernel": [size, size], "stride": list(kernels[0][2]), "pads": [size // 2] * 4}
     return weight.astype(np.float32), bias.astype(np.float32), _conv.flat(window)

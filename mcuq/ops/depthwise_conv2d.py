@@ -23,11 +23,19 @@ from mcuq.chip import MAX_CORES
 from mcuq.ir import Layer
 from mcuq.ops import _activation as activation
 from mcuq.ops import _conv
-from mcuq.ops.conv2d import fold_affine, fold_pad, fuse_clip  # noqa: F401 (declarations of this op)
+# declarations of this op that are the dense convolution's
+from mcuq.ops.conv2d import branch_kernel, fold_affine, fold_pad, fuse_clip, merged_kernel  # noqa: F401
 from mcuq.qgraph import QLayer, QTensor
 
 KIND = "depthwise_conv2d"
 HEADER = "mcuq_conv2d.h"
+
+
+def identity_kernel(scale: np.ndarray, shift: np.ndarray) -> tuple:
+    """The 1x1 depthwise kernel of y[c] = scale[c] x[c] + shift[c] (MobileOne's
+    BatchNorm'd identity)."""
+    return (np.asarray(scale, np.float64).reshape(-1, 1, 1), np.asarray(shift, np.float64),
+            (1, 1))
 
 
 def output_shape(layer: Layer, shapes):
