@@ -45,6 +45,8 @@ class _Importer:
         self.tensors: dict[str, Tensor] = {}
         self.unsupported: list[str] = []
         self.kind_count: dict[str, int] = {}
+        self.stateful = any(onnx_op(node.op_type) is not None and onnx_op(node.op_type).STATEFUL
+                            for node in self.graph.node)
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
                           onnx.defs.onnx_opset_version())
 
@@ -144,9 +146,7 @@ class _Importer:
             raise McuqError(f"model input '{value_info.name}' needs a fixed feature size on its "
                             f"last axis; its shape is {dims}")
         n = len(dims)
-        stateless = not any(onnx_op(node.op_type) is not None and onnx_op(node.op_type).STATEFUL
-                            for node in self.graph.node)
-        if stateless and n >= 3 and dims[0] != 1 and all(isinstance(d, int) for d in dims):
+        if not self.stateful and n >= 3 and dims[0] != 1 and all(isinstance(d, int) for d in dims):
             # no layer keeps state, so leading axes are independent items (frames)
             roles = ("T",) * (n - 1) + ("F",)
             return roles, tuple(dims)
@@ -240,11 +240,15 @@ class _Importer:
             raise McuqError(f"node {label(node)} (Transpose) has perm {perm}, which is not a "
                             f"permutation of the {len(x.shape)} axes of its input")
         roles = tuple(x.roles[p] for p in perm)
-        if [r for r in roles if r == "F"] and _f_order(x.roles, perm) != sorted(_f_order(x.roles, perm)):
-            raise McuqError(f"node {label(node)} (Transpose) reorders the per-frame axes of "
-                            f"shape {list(x.shape)}; mcuq supports transposes that move only "
-                            "time and singleton axes")
-        return [Act(x.tensor, roles, tuple(x.shape[p] for p in perm))]
+        shape = tuple(x.shape[p] for p in perm)
+        frame_perm = [x.frame_axis(p) for p in _f_order(x.roles, perm)]
+        if frame_perm == sorted(frame_perm):  # only time and singleton axes move
+            return [Act(x.tensor, roles, shape)]
+        # the per-frame axes move: a transpose layer puts the values in their new order
+        frame = tuple(x.frame_shape[i] for i in frame_perm)
+        out = self.add_layer("transpose", node, [x.tensor],
+                             attrs_={"perm": frame_perm, "shape": list(frame)})
+        return [Act(out, roles, shape)]
 
     def op_Squeeze(self, node):
         x = self.act(node.input[0], node)
@@ -349,10 +353,35 @@ class _Importer:
             else:
                 break
         if j >= 0 or len(roles) != len(shape):
-            raise McuqError(f"node {label(node)} ({node.op_type}) reshapes {list(x.shape)} to "
-                            f"{list(shape)}, which mixes time and feature axes; mcuq supports "
-                            "reshapes that only add or remove singleton axes")
+            return self.regroup(node, x, [int(s) for s in shape])
         return Act(x.tensor, tuple(reversed(roles)), tuple(int(s) for s in shape))
+
+    def regroup(self, node, x: Act, shape: list) -> Act:
+        """A reshape that keeps the leading time and singleton axes and regroups the values
+        of each frame: a transpose layer into the new per-frame shape (in C the values
+        move when an image's HWC order is involved). Leading 1s of the new frame are
+        singletons while they make it more than a vector or an image (C, H, W)."""
+        lead = next((i for i, r in enumerate(x.roles) if r == "F"), len(x.roles))
+        where = f"node {label(node)} ({node.op_type}) reshapes {list(x.shape)} to {shape}"
+        if any(r != "F" for r in x.roles[lead:]) or shape[:lead] != list(x.shape[:lead]) or \
+                int(np.prod(shape[lead:])) != int(np.prod(x.frame_shape)):
+            time = [i for i, r in enumerate(x.roles) if r == "T"]
+            raise McuqError(f"{where}, which moves values between frames (axes {time} are "
+                            f"{'time' if self.stateful else 'independent items'}); mcuq "
+                            "reshapes within a frame only")
+        frame = shape[lead:]
+        singletons = 0
+        while frame[singletons:singletons + 1] == [1] and (len(frame) - singletons > 3 or
+                                                           len(frame) - singletons == 2):
+            singletons += 1
+        frame = frame[singletons:]
+        if len(frame) not in (1, 3):
+            raise McuqError(f"{where}, whose frames would have the shape {frame}; mcuq's "
+                            "frames are vectors (features) or images (channels, height, width)")
+        out = self.add_layer("transpose", node, [x.tensor],
+                             attrs_={"perm": list(range(len(x.frame_shape))), "shape": frame})
+        return Act(out, tuple(x.roles[:lead]) + ("1",) * singletons + ("F",) * len(frame),
+                   tuple(shape))
 
 
 def _f_order(roles, perm) -> list[int]:

@@ -31,6 +31,7 @@ KINDS = (
     "pad",
     "global_avgpool",
     "flatten",
+    "transpose",
     "pointwise",
     "softmax",
     "prelu",
