@@ -72,9 +72,9 @@ def check_document(doc, directory: Path) -> None:
         if not isinstance(t, dict):
             raise _bad(where, "is not an object")
         shape = t.get("shape")
-        if not (isinstance(shape, list) and len(shape) in (1, 3)
+        if not (isinstance(shape, list) and 1 <= len(shape) <= 4
                 and all(_is_int(s) and s > 0 for s in shape)):
-            raise _bad(f"{where}.shape", f"is {shape!r}, not (features) or (C, H, W)")
+            raise _bad(f"{where}.shape", f"is {shape!r}, not a frame of 1 to 4 positive extents")
         if t.get("dtype") not in DTYPES:
             raise _bad(f"{where}.dtype", f"is {t.get('dtype')!r}, not one of {', '.join(DTYPES)}")
         scale, zp = t.get("scale"), t.get("zero_point")

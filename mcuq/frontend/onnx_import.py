@@ -27,6 +27,7 @@ from mcuq.ir import Graph, Layer, Tensor
 from mcuq.ops import onnx_op, onnx_types, op
 
 LAYOUT_OPS = ("Transpose", "Squeeze", "Unsqueeze", "Reshape", "Flatten")
+MAX_FRAME_RANK = 4  # a frame is a vector, an image (C, H, W), or a row-major 2-D or 4-D array
 # probe lengths for a dynamic time axis: primes unlikely to equal a feature size
 _PROBE_T = (29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
 
@@ -37,8 +38,9 @@ def supported_ops() -> str:
 
 
 class _Importer:
-    def __init__(self, model: onnx.ModelProto):
+    def __init__(self, model: onnx.ModelProto, whole_frame: bool = False):
         self.model = model
+        self.whole_frame = whole_frame  # a stateless model's input is one frame
         self.graph = model.graph
         self.values: dict[str, object] = {}
         self.layers: list[Layer] = []
@@ -146,7 +148,20 @@ class _Importer:
             raise McuqError(f"model input '{value_info.name}' needs a fixed feature size on its "
                             f"last axis; its shape is {dims}")
         n = len(dims)
-        if not self.stateful and n >= 3 and dims[0] != 1 and all(isinstance(d, int) for d in dims):
+        fixed = all(isinstance(d, int) for d in dims)
+        if self.whole_frame:
+            # one frame: everything but a leading batch axis of 1 (or a named one)
+            roles = ("1",) + ("F",) * (n - 1) if n > 1 and (dims[0] == 1 or _is_batch_name(
+                dims[0])) else ("F",) * n
+            if any(isinstance(d, str) for r, d in zip(roles, dims) if r == "F") or \
+                    roles.count("F") > MAX_FRAME_RANK:
+                raise McuqError(f"model input '{value_info.name}' has shape {dims}, which is "
+                                "no frame mcuq can hold")
+            return roles, tuple(1 if r == "1" else d for r, d in zip(roles, dims))
+        if not self.stateful and n == 4 and dims[0] != 1 and fixed:
+            roles = ("T", "F", "F", "F")  # a batch of images
+            return roles, tuple(dims)
+        if not self.stateful and n >= 3 and dims[0] != 1 and fixed:
             # no layer keeps state, so leading axes are independent items (frames)
             roles = ("T",) * (n - 1) + ("F",)
             return roles, tuple(dims)
@@ -247,7 +262,7 @@ class _Importer:
         # the per-frame axes move: a transpose layer puts the values in their new order
         frame = tuple(x.frame_shape[i] for i in frame_perm)
         out = self.add_layer("transpose", node, [x.tensor],
-                             attrs_={"perm": frame_perm, "shape": list(frame)})
+                             attrs_=op("transpose").attrs_of(frame_perm, frame))
         return [Act(out, roles, shape)]
 
     def op_Squeeze(self, node):
@@ -375,11 +390,11 @@ class _Importer:
                                                            len(frame) - singletons == 2):
             singletons += 1
         frame = frame[singletons:]
-        if len(frame) not in (1, 3):
+        if len(frame) > MAX_FRAME_RANK:
             raise McuqError(f"{where}, whose frames would have the shape {frame}; mcuq's "
-                            "frames are vectors (features) or images (channels, height, width)")
+                            f"frames have at most {MAX_FRAME_RANK} axes")
         out = self.add_layer("transpose", node, [x.tensor],
-                             attrs_={"perm": list(range(len(x.frame_shape))), "shape": frame})
+                             attrs_=op("transpose").attrs_of(range(len(x.frame_shape)), frame))
         return Act(out, tuple(x.roles[:lead]) + ("1",) * singletons + ("F",) * len(frame),
                    tuple(shape))
 
@@ -417,5 +432,18 @@ def _axes(imp: _Importer, node, rank):
 
 
 def import_onnx(model: onnx.ModelProto, time_steps: int | None = None) -> Graph:
-    """The per-frame IR of an ONNX model as imported, before any graph pass."""
-    return _Importer(model).run(time_steps)
+    """The per-frame IR of an ONNX model as imported, before any graph pass. A model that
+    keeps no state takes its input's leading axes as independent items (frames) where its
+    layers keep them apart; where one does not (a Transpose, Reshape or Softmax across
+    them), the whole input is one frame. The first reading's refusal is reported when
+    neither works."""
+    importer = _Importer(model)
+    try:
+        return importer.run(time_steps)
+    except McuqError as first:
+        if importer.stateful:
+            raise
+        try:
+            return _Importer(model, whole_frame=True).run(time_steps)
+        except McuqError:
+            raise first from None

@@ -35,7 +35,7 @@ def import_onnx(ctx, node) -> list:
         return ctx.refuse(f"op Concat of {len(xs)} inputs {where}: mcuq takes 2 to {MAX_INPUTS}")
     first = xs[0]
     axis = attrs(node)["axis"] % len(first.shape)
-    if first.frame_axis(axis) != 0:
+    if first.frame_axis(axis) != 0 or len(first.frame_shape) not in (1, 3):
         return ctx.refuse(f"op Concat on axis {axis} of shape {list(first.shape)} {where}: mcuq "
                           "concatenates on the feature (or channel) axis only")
     for x in xs[1:]:

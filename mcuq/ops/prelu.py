@@ -30,6 +30,8 @@ def import_onnx(ctx, node) -> list:
     x = ctx.act(node.input[0], node)
     slope = ctx.const(node.input[1], node)
     per_channel = pointwise.channel_vector(x, slope)
+    if per_channel is not None and len(x.frame_shape) not in (1, 3) and np.ptp(per_channel):
+        per_channel = None  # its kernel finds channels last: vectors and HWC images
     if per_channel is None:
         return ctx.refuse(f"op PRelu of an activation of shape {list(x.shape)} with a slope of "
                           f"shape {list(slope.shape)} (node {label(node)}); mcuq supports one "

@@ -11,9 +11,11 @@ fp16:   m as the C finds it (the first value, then every larger one); in f32:
         S = e[0] + e[1] + ... in order (one f32 rounding per sum),  y[i] = fp16(e[i] / S)
         (a NaN anywhere makes the row NaN; stored as the canonical NaN)
 C kernels: mcuq_softmax_s8 / _f16 (firmware/kernels/<isa>/softmax_*.c): a row is a
-vector, or one pixel's channels (adjacent in HWC); each core takes a share of the rows.
-ONNX: Softmax over the axis that holds the features (a vector) or the channels (an
-image); before opset 13, over the axes from `axis` on, which must be that one axis.
+vector, one pixel's channels (adjacent in HWC), or the last axis of a 2-D or 4-D frame
+(row-major); each core takes a share of the rows.
+ONNX: Softmax over the axis that holds the features (a vector), the channels (an image)
+or the last axis (other frames); before opset 13, over the axes from `axis` on, which
+must be that one axis.
 """
 from __future__ import annotations
 
@@ -43,38 +45,47 @@ def import_onnx(ctx, node) -> list:
     axes = [axis] if ctx.opset >= 13 else list(range(axis, rank))
     moving = [a for a in axes if x.shape[a] != 1]
     what = {"T": "the time (or item) axis", "1": "a singleton axis"}
+    rank = len(x.frame_shape)
+    contiguous = 0 if rank in (1, 3) else rank - 1  # the frame axis whose values are adjacent
     for a in moving:
         if x.roles[a] != "F":
             return ctx.refuse(f"op Softmax over axis {a} of shape {list(x.shape)}, "
                               f"{what[x.roles[a]]} (node {label(node)}): mcuq normalises within "
                               "a frame, over a vector's features or an image's channels")
-        if x.frame_axis(a) != 0:
-            return ctx.refuse(f"op Softmax over axis {a} of shape {list(x.shape)}, a spatial "
-                              f"axis of the image (node {label(node)}): mcuq normalises over "
-                              "an image's channels (axis 1) only")
+        if x.frame_axis(a) != contiguous:
+            return ctx.refuse(f"op Softmax over axis {a} of shape {list(x.shape)}, "
+                              + ("a spatial axis of the image" if rank == 3 else
+                                 "not the frame's last axis")
+                              + f" (node {label(node)}): mcuq normalises over an image's "
+                              "channels (axis 1), or the last axis of other frames")
     if not moving:
         return ctx.refuse(f"op Softmax over axes of extent 1 only (node {label(node)}): its "
                           "output is 1 everywhere; remove it")
-    return ctx.elementwise(node, KIND)
+    x = ctx.act(node.input[0], node)
+    out = ctx.add_layer(KIND, node, [x.tensor], attrs_={"axis": contiguous})
+    return [x.with_frame_shape(out, x.frame_shape)]
 
 
-def rows(shape) -> tuple[int, int]:
-    """(rows, length): a vector is one row; an image one row per pixel."""
-    return (1, shape[0]) if len(shape) == 1 else (int(np.prod(shape[1:])), shape[0])
+def rows(shape, axis: int) -> tuple[int, int]:
+    """(rows, length) in C memory: a vector is one row, an image one row per pixel, other
+    frames one row per value of the axes before the last."""
+    return int(np.prod(shape)) // shape[axis], shape[axis]
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:
     x = xs[0].astype(np.float64)
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    axis = layer.attrs["axis"] + 1
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     qin = qins[0]
-    count, length = rows(qin.shape)
+    axis = layer.attrs["axis"]
+    count, length = rows(qin.shape, axis)
     base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
-    params = {"precision": precision, "rows": count, "length": length}
+    params = {"precision": precision, "rows": count, "length": length, "axis": axis}
     if precision == "fp16":
         return QLayer(params=params, **base), fp16.tensor(qin.shape)
     if length >= MAX_ROW:
@@ -89,14 +100,15 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
-    x = xs[0]
+    axis = qlayer.params["axis"] + 1
+    x = np.moveaxis(xs[0], axis, 1)  # the kernels' arithmetic over axis 1
     if qlayer.params["precision"] == "fp16":
-        return fp16_softmax(x)
+        return np.moveaxis(fp16_softmax(x), 1, axis)
     q = x.astype(np.int64)
     e = qlayer.arrays["table"].astype(np.int64)[q.max(axis=1, keepdims=True) - q]
     total = e.sum(axis=1, keepdims=True)
     y = (e * 512 + total) // (2 * total) - 128
-    return np.clip(y, -128, 127).astype(np.int8)
+    return np.ascontiguousarray(np.moveaxis(np.clip(y, -128, 127).astype(np.int8), 1, axis))
 
 
 def fp16_softmax(x: np.ndarray) -> np.ndarray:
@@ -111,4 +123,4 @@ def fp16_softmax(x: np.ndarray) -> np.ndarray:
         for i in range(e.shape[1]):
             total = (total + e[:, i:i + 1]).astype(f32)
         y = (e / total).astype(np.float16)
-    return fp16.canonical(y)
+    return np.ascontiguousarray(fp16.canonical(y))

@@ -24,8 +24,19 @@ KIND = "transpose"
 MAX_DIMS = 6  # the C struct's loops
 
 
+def attrs_of(perm, shape) -> dict:
+    """The layer's attrs (and params): perm and shape as text, as model.json keeps scalars."""
+    return {"perm": ",".join(str(int(p)) for p in perm),
+            "shape": ",".join(str(int(s)) for s in shape)}
+
+
+def geometry(a: dict) -> tuple[list[int], tuple[int, ...]]:
+    """(perm, shape) back from attrs_of()."""
+    return [int(v) for v in a["perm"].split(",")], tuple(int(v) for v in a["shape"].split(","))
+
+
 def output_shape(layer: Layer, shapes):
-    return tuple(layer.attrs["shape"])
+    return geometry(layer.attrs)[1]
 
 
 def apply(x: np.ndarray, perm, shape) -> np.ndarray:
@@ -35,7 +46,7 @@ def apply(x: np.ndarray, perm, shape) -> np.ndarray:
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:
-    return apply(xs[0], layer.attrs["perm"], layer.attrs["shape"])
+    return apply(xs[0], *geometry(layer.attrs))
 
 
 def walk(in_shape, perm, shape) -> list[tuple[int, int]]:
@@ -70,12 +81,10 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     qin = qins[0]
     base = dict(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                 outputs=list(layer.outputs), source=layer.source)
-    shape = tuple(layer.attrs["shape"])
-    loops = walk(qin.shape, layer.attrs["perm"], shape)
+    perm, shape = geometry(layer.attrs)
+    loops = walk(qin.shape, perm, shape)
     loops = [(1, 0)] * (MAX_DIMS - len(loops)) + loops
-    params = {"precision": precision, "size": qin.size,
-              "perm": ",".join(str(p) for p in layer.attrs["perm"]),
-              "shape": ",".join(str(s) for s in shape)}
+    params = {"precision": precision, "size": qin.size, **attrs_of(perm, shape)}
     arrays = {"extent": np.array([e for e, _ in loops], np.int32),
               "stride": np.array([s for _, s in loops], np.int32)}
     if precision == "fp16":
@@ -85,7 +94,4 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
-    p = qlayer.params
-    perm = [int(v) for v in p["perm"].split(",")]
-    shape = tuple(int(v) for v in p["shape"].split(","))
-    return apply(xs[0], perm, shape)
+    return apply(xs[0], *geometry(qlayer.params))

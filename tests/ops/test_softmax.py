@@ -49,7 +49,7 @@ def test_int8_softmax_rows_sum_to_one_within_rounding():
     from mcuq.qgraph import QLayer
     table = np.floor(np.exp(-0.05 * np.arange(256)) * 2**15 + 0.5).astype(np.int32)
     layer = QLayer(kind="softmax", name="s", inputs=[], outputs=[], arrays={"table": table},
-                   params={"precision": "int8", "rows": 1, "length": 23})
+                   params={"precision": "int8", "rows": 1, "length": 23, "axis": 0})
     y = softmax.run_device(layer, [q], {}).astype(np.int64) + 128
     assert np.all(np.abs(y.sum(axis=1) - 256) <= 23 / 2 + 1)
     qi = q.astype(np.int64)
@@ -77,7 +77,7 @@ def _softmax_model(shape, axis, opset=13):
 
 
 @pytest.mark.parametrize("shape,axis,opset,why", [
-    ([3, 4, 5], 0, 13, "axis 0 of shape [3, 4, 5], the time (or item) axis"),
+    ([3, 4, 5], 1, 13, "axis 1 of shape [3, 4, 5], the time (or item) axis"),
     ([1, 6, 4, 5], 2, 13, "axis 2 of shape [1, 6, 4, 5], a spatial axis of the image"),
     ([1, 6, 4, 5], 1, 11, "axis 2 of shape [1, 6, 4, 5], a spatial axis of the image"),
     ([1, 1], 1, 13, "axes of extent 1 only"),
@@ -91,3 +91,20 @@ def test_softmax_axes_it_cannot_normalise_over_are_refused(shape, axis, opset, w
 def test_softmax_before_opset_13_over_the_trailing_axes():
     graph = import_onnx(_softmax_model([1, 9], 1, 11))
     assert [layer.kind for layer in graph.layers] == ["softmax"]
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_softmax_over_the_last_axis_of_a_2d_frame(tmp_path, precision):
+    """A stateless model whose Softmax normalises across the leading axis of its input
+    takes the whole input as one (4, 9) frame; the rows are its last axis."""
+    from optest import export_and_verify
+    node = helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0])
+    soft = helper.make_node("Softmax", ["t"], ["y"], axis=1)
+    graph = helper.make_graph([node, soft], "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [4, 9])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [9, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, tmp_path / "m.onnx")
+    data = frame_data(6, (4, 9), 3) * 2
+    qgraph = export_and_verify(tmp_path, tmp_path / "m.onnx", data, data, "softmax", precision)
+    assert [q.kind for q in qgraph.layers] == ["transpose", "softmax"]
+    assert qgraph.layers[1].params["axis"] == 1 and qgraph.output_tensor.shape == (9, 4)

@@ -2,7 +2,8 @@
 between convolutions) or regrouped by a Reshape (a vector into an image, an image into
 other channels), int8 and fp16 bit-exact on host and QEMU at 1 and 8 cores; the strided
 walk of the C kernel equals the NumPy reorder for every permutation of small frames; a
-reshape across frames is refused with that reason."""
+reshape across frames is refused with that reason; a stateless model whose layers mix
+its input's leading axes takes the whole input as one frame."""
 import itertools
 
 import numpy as np
@@ -88,10 +89,34 @@ def test_the_strided_walk_is_the_reorder(shape):
 
 
 def test_a_reshape_across_frames_is_refused():
+    """[2, 3, 4] is 2 x 3 items of 4 features; the reshape moves values between them, and
+    taken as one frame the (4, 6) result is no vector for the MatMul: the first reading's
+    reason is the one given."""
     shape = numpy_helper.from_array(np.array([4, 6], np.int64), "s")
-    graph = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["y"], name="r")], "g",
+    w = numpy_helper.from_array(np.ones((6, 5), np.float32), "w")
+    graph = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["r"], name="r"),
+                               helper.make_node("MatMul", ["r", "w"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3, 4])],
-                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [shape])
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [shape, w])
     with pytest.raises(McuqError, match=r"node 'r' \(Reshape\) reshapes \[2, 3, 4\] to \[4, 6\], "
                                         r"which moves values between frames"):
         import_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_a_stateless_model_that_mixes_its_leading_axes_is_one_frame(tmp_path, precision):
+    """Transpose (2, 0, 1) of a (5, 3, 4) input, a Reshape to (4, 15), then Tanh: the
+    leading axes cannot be items, so the (5, 3, 4) input is one frame (an image of 5
+    channels in C), and the output a (4, 15) frame."""
+    from optest import export_and_verify, frame_data
+    shape = numpy_helper.from_array(np.array([4, 15], np.int64), "s")
+    graph = helper.make_graph([helper.make_node("Transpose", ["x"], ["t"], perm=[2, 0, 1]),
+                               helper.make_node("Reshape", ["t", "s"], ["r"]),
+                               helper.make_node("Tanh", ["r"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [5, 3, 4])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [4, 15])], [shape])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx")
+    data = frame_data(5, (5, 3, 4), 2)
+    qgraph = export_and_verify(tmp_path, tmp_path / "m.onnx", data, data, "transpose", precision)
+    assert qgraph.input_tensor.shape == (5, 3, 4) and qgraph.output_tensor.shape == (4, 15)
+    assert [q.kind for q in qgraph.layers] == ["transpose", "transpose", "tanh"]
