@@ -1,5 +1,5 @@
 """ONNX's own conformance cases (onnx.backend.test.case.node) as a peer test suite, for
-every op type mcuq claims (mcuq.ops.onnx_types()): the first input stays the model input,
+every op type mcuq claims (mcuq.ops.onnx_types() and the layout ops): the first input stays the model input,
 the others (weights, biases, states) are frozen as constants, and the model goes through
 `export --precision fp32-ref` and the simulator. Each case must either give ONNX's
 expected output or be refused with a one-line reason (McuqError); anything else (a
@@ -19,6 +19,7 @@ from onnx.backend.test.case.node import collect_testcases
 from mcuq.errors import McuqError
 from mcuq.export import export
 from mcuq.frontend import load_model
+from mcuq.frontend.onnx_import import LAYOUT_OPS
 from mcuq.ops import onnx_types
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
@@ -28,7 +29,7 @@ MIN_PASSING = 114
 
 
 def claimed_cases():
-    claimed = set(onnx_types())
+    claimed = set(onnx_types()) | set(LAYOUT_OPS)
     return [c for c in collect_testcases(None)
             if len(c.model.graph.node) == 1 and c.model.graph.node[0].op_type in claimed]
 
