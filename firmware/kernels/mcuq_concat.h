@@ -6,11 +6,14 @@
 
 #include <stdint.h>
 
-/* Concat on the channel axis; memory is channels last, a vector one pixel */
+/* Concat: in C memory order the output is `outer` blocks, each the inputs' runs one after
+ * the other (a channel concat of an HWC image: a block per pixel, a run of each input's
+ * channels); a constant input is an array in the output's format (mult 2^30, shift 30,
+ * zero_point the output's: copied exactly) */
 typedef struct {
     int32_t inputs;
-    int32_t outer;               /* pixels (1 for vectors) */
-    const int32_t *channels;     /* [inputs] */
+    int32_t outer;               /* blocks */
+    const int32_t *runs;         /* [inputs] values of each input per block */
     const int32_t *mult;         /* [inputs] input scale -> output scale */
     const int32_t *shift;
     const int32_t *zero_point;   /* [inputs] */
@@ -20,7 +23,7 @@ typedef struct {
 typedef struct {
     int32_t inputs;
     int32_t outer;
-    const int32_t *channels;
+    const int32_t *runs;
 } mcuq_concat_f16_t;
 
 void mcuq_concat_s8(const mcuq_concat_s8_t *p, const int8_t *const *inputs, int8_t *output);
