@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq.errors import McuqError
-from mcuq.ir import Graph, Layer
+from mcuq.ir import Graph, Layer, Tensor
 from mcuq.ops import op
 
 
@@ -40,13 +40,23 @@ def _absorb(graph: Graph, first: Layer, second: Layer) -> None:
 
 
 def remove_identities(graph: Graph) -> Graph:
-    """Identity and inference-time Dropout: their readers read their input."""
+    """Identity and inference-time Dropout: their readers read their input. A model that
+    is nothing but identities (or a change of layout) becomes one copy of its input, so
+    that it still has an output of its own."""
+    last = None
     for layer in [lay for lay in graph.layers if lay.kind == "identity"]:
         graph.layers.remove(layer)
         _rewire(graph, layer.outputs[0], layer.inputs[0])
         del graph.tensors[layer.outputs[0]]
+        last = layer
     if graph.output == graph.input:
-        raise McuqError("the model output is its input: nothing to compute")
+        shape = graph.shape(graph.input)
+        copy = Layer(kind="transpose", name="copy", inputs=[graph.input], outputs=["copy"],
+                     attrs=op("transpose").attrs_of(range(len(shape)), shape),
+                     source=last.source if last is not None else "")
+        graph.tensors["copy"] = Tensor(tuple(shape))
+        graph.layers.append(copy)
+        graph.output = "copy"
     return graph
 
 

@@ -129,8 +129,10 @@ class _Importer:
         if isinstance(out, Unusable):
             raise McuqError(f"the model output {out.why}")
         if isinstance(out, Act) and out.tensor == in_tensor:
-            raise McuqError("the model output is its input (at most a change of layout): "
-                            "nothing to compute")
+            # at most a change of layout: an identity, which the graph passes make a copy
+            out = Act(self.add_layer("identity", self.graph.node[-1] if self.graph.node else
+                                     onnx.helper.make_node("Identity", [], ["output"]),
+                                     [in_tensor]), out.roles, out.shape)
         if not isinstance(out, Act) or not self.layers:
             raise McuqError("the model output does not depend on its input through any layer")
         return Graph(input=in_tensor, output=out.tensor, tensors=self.tensors,
@@ -256,6 +258,11 @@ class _Importer:
                             f"permutation of the {len(x.shape)} axes of its input")
         roles = tuple(x.roles[p] for p in perm)
         shape = tuple(x.shape[p] for p in perm)
+        items = [p for p in perm if x.roles[p] == "T" and x.shape[p] > 1]
+        if items != sorted(items):
+            raise McuqError(f"node {label(node)} (Transpose) has perm {perm}, which reorders "
+                            f"the time or item axes of shape {list(x.shape)}; mcuq keeps frames "
+                            "in their order")
         frame_perm = [x.frame_axis(p) for p in _f_order(x.roles, perm)]
         if frame_perm == sorted(frame_perm):  # only time and singleton axes move
             return [Act(x.tensor, roles, shape)]
