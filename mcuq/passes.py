@@ -108,7 +108,7 @@ def reparameterize(graph: Graph) -> Graph:
     merged = True
     while merged:
         merged = False
-        for add in [lay for lay in graph.layers if lay.kind == "add"]:
+        for add in [lay for lay in graph.layers if lay.kind == "add" and len(lay.inputs) == 2]:
             if add.inputs[0] == add.inputs[1]:
                 continue  # y + y: one layer, not two branches
             branches = [_branch(graph, t, add) for t in add.inputs]

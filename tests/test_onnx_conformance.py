@@ -25,7 +25,7 @@ from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
 
 # the cases that pass today: a floor, so that a change that loses one fails here
-MIN_PASSING = 146
+MIN_PASSING = 150
 
 
 def claimed_cases():

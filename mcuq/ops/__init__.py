@@ -22,6 +22,7 @@ KINDS = (
     "gru",
     "lstm",
     "add",
+    "mul",
     "concat",
     "conv2d",
     "conv2d_cfws",

@@ -32,6 +32,7 @@ from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ops import _lookup as lookup
+from mcuq.ops import mul
 
 KIND = "pointwise"
 ONNX_TYPES = ("Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Mul", "Div", "Sub")
@@ -71,15 +72,25 @@ def import_scalar(ctx, node) -> list:
     (mcuq.ops.linear), handled before this."""
     values = [ctx.value(name) for name in node.input[:2]]
     acts = [i for i, v in enumerate(values) if not isinstance(v, np.ndarray)]
+    if len(acts) == 2 and node.op_type == "Mul":
+        return mul.import_product(ctx, node)
     if len(acts) != 1:
         return ctx.refuse(f"op {node.op_type} of two activations (node {label(node)}); mcuq "
-                          "supports Add of two tensors of one shape, and Mul, Div, Add, Sub "
-                          "of a tensor and a scalar constant")
+                          "supports Add of two tensors of one shape, Mul of two tensors, and "
+                          "Mul, Div, Add, Sub of a tensor and a constant")
     x_name = node.input[acts[0]]
     c = values[1 - acts[0]]
     first = acts[0] == 0
     if c.size != 1:
         per_channel = channel_vector(ctx.act(x_name, node), c)
+        if per_channel is None and node.op_type in ("Mul", "Div"):
+            return mul.import_product(ctx, node)
+        if per_channel is None and (node.op_type == "Add" or node.op_type == "Sub" and first):
+            from mcuq.ops import add  # add reaches this module first
+            done = add.import_constant(ctx, node, ctx.act(x_name, node),
+                                       c if node.op_type == "Add" else -np.asarray(c, np.float64))
+            if done is not None:
+                return done
         if per_channel is None:
             return ctx.refuse(f"op {node.op_type} of an activation of shape "
                               f"{list(ctx.act(x_name, node).shape)} and a constant of shape "
