@@ -182,8 +182,9 @@ class _Importer:
             roles = ("1", "F", "F", "F")  # an image (batch, channels, height, width)
         else:
             raise McuqError(f"model input '{value_info.name}' has shape {dims}; mcuq takes "
-                            "(features), (batch, features), a 3-D sequence or a 4-D image "
-                            "(1, channels, height, width)")
+                            "(features), (batch, features), a 3-D sequence, a 4-D image "
+                            "(batch, channels, height, width), or for a model without state "
+                            "one frame of up to 4 axes")
         shape = []
         for role, d in zip(roles, dims):
             if role == "1":
@@ -293,11 +294,9 @@ class _Importer:
                 raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
                                 f"{list(x.shape)}, the time axis (of extent 1 in this export); "
                                 "mcuq streams frames along it: export with a longer sequence")
-            if x.roles[a] == "F":
-                raise McuqError(f"node {label(node)} (Squeeze) removes axis {a} of shape "
-                                f"{list(x.shape)}, a per-frame axis of extent 1; mcuq keeps the "
-                                "per-frame shape of a layer's output (vector or C, H, W)")
         keep = [i for i in range(len(x.shape)) if i not in axes]
+        if any(x.roles[a] == "F" for a in axes):  # the frame loses an axis: regroup it
+            return [self.regroup(node, x, [x.shape[i] for i in keep])]
         return [Act(x.tensor, tuple(x.roles[i] for i in keep), tuple(x.shape[i] for i in keep))]
 
     def op_Unsqueeze(self, node):

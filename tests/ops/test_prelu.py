@@ -1,6 +1,6 @@
 """PReLU with a slope per channel, on a vector and an image, int8 and fp16, bit-exact on
-host and QEMU at 1 and 8 cores; a single slope becomes a pointwise leaky_relu; a slope
-that varies along other axes is refused with that reason."""
+host and QEMU at 1 and 8 cores; a single slope becomes a pointwise leaky_relu; a slope per
+value of the frame; a slope that does not broadcast is refused with that reason."""
 import numpy as np
 import onnx
 import pytest
@@ -37,12 +37,25 @@ def test_one_slope_is_a_leaky_relu(tmp_path):
     assert qgraph.layers[0].params["a"] == pytest.approx(0.3)
 
 
-def test_a_slope_along_other_axes_is_refused():
-    slope = numpy_helper.from_array(np.linspace(0.1, 0.5, 12, dtype=np.float32).reshape(3, 4), "a")
+def _prelu_model(shape, slope):
     graph = helper.make_graph([helper.make_node("PRelu", ["x", "a"], ["y"])], "g",
-                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 4])],
-                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3, 4])],
-                              [slope])
+                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, shape)],
+                              [numpy_helper.from_array(slope.astype(np.float32), "a")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_a_slope_per_value_of_the_frame(tmp_path, precision):
+    from optest import export_and_verify, frame_data
+    slope = np.linspace(-0.3, 0.8, 3 * 4 * 5).reshape(3, 4, 5)
+    onnx.save(_prelu_model([1, 3, 4, 5], slope), tmp_path / "m.onnx")
+    data = frame_data(4, (3, 4, 5), 1)
+    qgraph = export_and_verify(tmp_path, tmp_path / "m.onnx", data, data, "prelu", precision)
+    assert qgraph.layers[0].params["channels"] == 60
+
+
+def test_a_slope_that_does_not_broadcast_is_refused():
     with pytest.raises(McuqError, match=r"op PRelu of an activation of shape \[1, 3, 4\] with a "
-                                        r"slope of shape \[3, 4\].*one per channel"):
-        import_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]))
+                                        r"slope of shape \[5\].*one per value of a frame"):
+        import_onnx(_prelu_model([1, 3, 4], np.linspace(0.1, 0.5, 5)))
