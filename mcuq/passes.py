@@ -16,7 +16,7 @@ import numpy as np
 
 from mcuq.errors import McuqError
 from mcuq.ir import Graph, Layer, Tensor
-from mcuq.ops import op
+from mcuq.ops import _conv, op
 
 
 def _rewire(graph: Graph, old: str, new: str) -> None:
@@ -64,7 +64,8 @@ def fold_batchnorm(graph: Graph) -> Graph:
     """A BatchNorm (or a Mul, Div, Add, Sub by a scalar or per-channel constant) whose
     input comes only from a layer that declares fold_affine is folded into that layer's
     weights (y' = scale y + shift per output channel); a scalar one that stays becomes a
-    pointwise layer."""
+    pointwise layer, a per-channel one a 1x1 depthwise convolution (a vector's features
+    are the channels of a 1x1 image)."""
     for bn in [lay for lay in graph.layers if lay.kind == "batchnorm"]:
         before = graph.producer(bn.inputs[0])
         if (before is None or not hasattr(op(before.kind), "fold_affine")
@@ -73,6 +74,11 @@ def fold_batchnorm(graph: Graph) -> Graph:
                                                    bn.weights["shift"])):
             if "pointwise" in bn.attrs:  # a scalar Mul/Div/Add/Sub: an element-wise layer
                 bn.kind, bn.attrs, bn.weights = "pointwise", dict(bn.attrs["pointwise"]), {}
+            elif len(graph.shape(bn.inputs[0])) in (1, 3):  # its own layer: a 1x1 depthwise
+                scale, shift = bn.weights["scale"], bn.weights["shift"]
+                bn.kind, bn.attrs = "depthwise_conv2d", _conv.flat(
+                    {"kernel": [1, 1], "stride": [1, 1], "pads": [0, 0, 0, 0]})
+                bn.weights = {"weight": scale.reshape(-1, 1, 1), "bias": shift}
             continue  # else left for the quantizer to refuse by name
         _absorb(graph, before, bn)
     return graph

@@ -23,6 +23,7 @@ from mcuq.frontend.onnx_import import LAYOUT_OPS
 from mcuq.ops import onnx_types
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
+from mcuq.verify import verify
 
 # the cases that pass today: a floor, so that a change that loses one fails here
 MIN_PASSING = 150
@@ -123,3 +124,28 @@ def test_onnx_node_cases(tmp_path):
     assert all(r == "pass" or r.startswith(("McuqError: ", "not run: "))
                for r in results.values())
     assert len(passing) >= MIN_PASSING, passing
+
+
+def _op_types() -> list[str]:
+    return sorted({c.model.graph.node[0].op_type for c in claimed_cases()})
+
+
+@pytest.mark.parametrize("op_type", _op_types())
+def test_passing_cases_are_bit_exact_on_the_host(tmp_path, op_type):
+    """Every case of the op that passes in fp32-ref exports at int8 and at fp16, and the C
+    built for the host gives the simulator's bytes on every item."""
+    checked = 0
+    for case in [c for c in claimed_cases() if c.model.graph.node[0].op_type == op_type]:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        if run_case(case, folder) != "pass":
+            continue
+        data = np.load(folder / "x.npy")
+        for precision in ("int8", "fp16"):
+            out = folder / precision
+            export(folder / "m.onnx", folder / "x.npy", out, precision=precision)
+            frames = data[0] if QGraph.load(out).meta["recurrent"] else data
+            summary = verify(out, "host", frames, cores=2)
+            assert summary["bit_exact"] and summary["mismatched_bytes"] == 0, (case.name, precision, summary)
+        checked += 1
+    print(f"{op_type}: {checked} cases bit-exact at int8 and fp16")

@@ -15,6 +15,8 @@ and C contiguous weights. Weight layout: [ky][kx][c].
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from mcuq import fixedpoint as fx
@@ -38,8 +40,23 @@ def identity_kernel(scale: np.ndarray, shift: np.ndarray) -> tuple:
             (1, 1))
 
 
+def _image(shape) -> tuple[int, int, int]:
+    """A vector of C features is a 1x1 image of C channels (the same bytes in C): a
+    per-feature scale that folds into nothing runs as a 1x1 depthwise layer."""
+    return tuple(shape) if len(shape) == 3 else (shape[0], 1, 1)
+
+
 def output_shape(layer: Layer, shapes):
+    if len(shapes[0]) == 1:
+        return tuple(shapes[0])
     return (shapes[0][0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
+
+
+def _on_images(fn, x: np.ndarray, *args) -> np.ndarray:
+    """fn on (batch, C, H, W); a batch of vectors goes through as 1x1 images."""
+    if x.ndim == 2:
+        return fn(x.reshape(x.shape[0], x.shape[1], 1, 1), *args).reshape(x.shape[0], -1)
+    return fn(x, *args)
 
 
 def taps(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
@@ -55,19 +72,31 @@ def to_image(y: np.ndarray) -> np.ndarray:
 
 # -- float and quantized -----------------------------------------------------
 def run_float(layer: Layer, xs, state) -> np.ndarray:
+    return _on_images(_float_images, xs[0], layer)
+
+
+def _float_images(x: np.ndarray, layer: Layer) -> np.ndarray:
     w = layer.weights["weight"]  # (C, kh, kw)
-    t = taps(xs[0], _conv.window_of(layer.attrs), 0.0)
+    t = taps(x, _conv.window_of(layer.attrs), 0.0)
     y = np.einsum("bhwtc,ct->bhwc", t, w.reshape(w.shape[0], -1)) + layer.weights["bias"]
     return to_image(activation.run_float(y, layer.attrs)).astype(np.float32)
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
     w = layer.weights["weight"]
-    return _conv.quantize_rows(layer, qins[0], stats, precision,
-                               w.reshape(w.shape[0], -1))  # [c][ky * kx]
+    qin = qins[0]
+    image = dataclasses.replace(qin, shape=_image(qin.shape))
+    qlayer, qout = _conv.quantize_rows(layer, image, stats, precision,
+                                       w.reshape(w.shape[0], -1))  # [c][ky * kx]
+    return qlayer, dataclasses.replace(qout, shape=output_shape(layer, [qin.shape]))
 
 
 def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
+    return _on_images(_device_images, xs[0], qlayer)
+
+
+def _device_images(x: np.ndarray, qlayer: QLayer) -> np.ndarray:
+    xs = [x]
     a, p = qlayer.arrays, qlayer.params
     g = _conv.window_of(p)
     if p["precision"] == "fp16":

@@ -1,6 +1,6 @@
 """BatchNormalization: imported as its own float layer, folded into the Linear before it
 by the pass fold_batchnorm (float outputs unchanged, checked against ONNX Runtime), then
-deployed bit-exact; refused by name where nothing can absorb it."""
+deployed bit-exact; where nothing can absorb it, a 1x1 depthwise layer of its own."""
 import numpy as np
 import pytest
 from onnx import helper
@@ -53,17 +53,21 @@ def test_batchnorm_folded_model_deploys(tmp_path):
     assert qgraph.layers[0].params["activation"] == "relu"
 
 
-def test_batchnorm_with_nothing_to_fold_into_is_refused():
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_batchnorm_with_nothing_to_fold_into_is_a_1x1_depthwise_layer(tmp_path, precision):
+    """A BatchNorm on the model input (a vector's features): it runs as a 1x1 depthwise
+    layer over the features, a 1x1 image's channels."""
+    import onnx
+
+    from optest import export_and_verify, frame_data
     model = onnx_model([helper.make_node("BatchNormalization", ["x", "gamma", "beta", "mean",
                                                                 "var"], ["n"], name="bn0"),
-                        helper.make_node("Relu", ["n"], ["y"], name="relu")], INITS, [1, 7])
-    graph = run_passes(import_onnx(model))
-    from mcuq.quantize import quantize_graph
-    from mcuq.calibrate import calibrate_minmax
-
-    stats = calibrate_minmax(graph, [np.ones((2, 3, 7), np.float32)])
-    with pytest.raises(McuqError, match=r"batchnorm0 .*'bn0'.*could not be folded"):
-        quantize_graph(graph, stats)
+                        helper.make_node("Tanh", ["n"], ["y"], name="tanh")], INITS, [1, 7])
+    onnx.save(model, tmp_path / "m.onnx")
+    data = frame_data(9, (7,), 2)
+    qgraph = export_and_verify(tmp_path, tmp_path / "m.onnx", data, data, "depthwise_conv2d", precision)
+    assert [q.kind for q in qgraph.layers] == ["depthwise_conv2d", "tanh"]
+    assert qgraph.tensors[qgraph.layers[0].outputs[0]].shape == (7,)
 
 
 class ScaleLayers(__import__("torch").nn.Module):
@@ -92,13 +96,22 @@ def test_per_channel_scale_layers_fold_and_deploy(tmp_path, precision):
     assert [q.kind for q in qgraph.layers] == ["conv2d", "flatten", "linear"]
 
 
-def test_a_per_channel_scale_with_nothing_before_it_is_refused():
-    model = onnx_model([helper.make_node("Mul", ["x", "s"], ["y"], name="normalise")],
-                       {"s": RNG.uniform(0.5, 2, 7)}, [1, 7])
-    graph = run_passes(import_onnx(model))
-    from mcuq.calibrate import calibrate_minmax
-    from mcuq.quantize import quantize_graph
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_an_input_normalisation_is_a_1x1_depthwise_layer(tmp_path, precision):
+    """(x - mean) / std per channel on the input image, as vision models start: nothing
+    before it to fold into, so it is a layer of its own."""
+    import torch
 
-    stats = calibrate_minmax(graph, [np.ones((2, 3, 7), np.float32)])
-    with pytest.raises(McuqError, match=r"'normalise'.*could not be folded"):
-        quantize_graph(graph, stats)
+    class Normalise(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).reshape(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).reshape(1, 3, 1, 1))
+            self.pool = torch.nn.MaxPool2d(2)
+
+        def forward(self, x):
+            return self.pool((x - self.mean) / self.std)
+
+    qgraph = check_op(tmp_path, Normalise(), "depthwise_conv2d", precision, shape=(3, 6, 5),
+                      items=4, exporter="onnx_legacy")
+    assert [q.kind for q in qgraph.layers] == ["depthwise_conv2d", "maxpool"]
