@@ -142,6 +142,38 @@ def simulate(out_dir, input_path, output_path, raw):
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path),
+              help="Where to write the QDQ .onnx model.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Float frames (items, *input shape) to compare ONNX Runtime on the QDQ "
+              "model with the simulator.")
+def qdq(out_dir, output_path, input_path):
+    """Write the export as an ONNX QDQ model (QuantizeLinear/DequantizeLinear with mcuq's
+    scales and zero points), for ONNX Runtime and model viewers."""
+    from mcuq import qdq as qdq_model
+    from mcuq.data import as_sequences, load_array
+    from mcuq.files import check_output_file
+    from mcuq.qgraph import QGraph
+
+    qgraph = QGraph.load(out_dir)
+    check_output_file(output_path)
+    frames = None
+    if input_path is not None:
+        shape = qgraph.input_tensor.shape
+        frames = as_sequences(load_array(input_path, "input"), shape, qgraph.meta["recurrent"],
+                              "input")[:, 0]
+    model = qdq_model.build(qgraph)
+    qdq_model.write(model, output_path)
+    click.echo(f"wrote {output_path}: {len(model.graph.node)} ONNX nodes")
+    if frames is not None:
+        c = qdq_model.compare(model, qgraph, frames)
+        click.echo(f"ONNX Runtime on it vs the simulator over {c['frames']} frames: SQNR "
+                   f"{c['sqnr_db']:.1f} dB, largest difference {c['max_difference_steps']:g} "
+                   "output steps")
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--target", type=click.Choice(["host", "qemu", "rtl"]), default="host",
               show_default=True, help="host: gcc; qemu: RV32 under QEMU; rtl: the CV32E40P "
               "core's RTL under Verilator (int8 layers only; cycle-accurate).")

@@ -104,6 +104,18 @@ def run_device(qlayer, xs, state) -> np.ndarray:
     return fx.saturate(y, -128, 127).astype(np.int8)
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Add of the dequantized inputs (a constant b as stored)."""
+    if len(xs) == 1:
+        c, p = qlayer.arrays["b"], qlayer.params
+        if c.dtype == np.int8:  # s_b from its multiplier: M_b = s_b / s_y 2^16
+            s_y = b.qgraph.tensors[qlayer.outputs[0]].scale
+            s_b = p["b_mult"] * 2.0 ** -p["b_shift"] * s_y / 2.0 ** FRACTION_BITS
+            c = (c.astype(np.float32) - p["b_zero_point"]) * np.float32(s_b)
+        return b.node("Add", [xs[0], b.const("b", np.asarray(c, np.float32)[None])])
+    return b.node("Add", xs)
+
+
 def c_arrays(qlayer, isa: str) -> dict:
     """A constant b in C memory order (an image's HWC)."""
     return {k: to_c_order(a, a.shape) for k, a in qlayer.arrays.items()}

@@ -48,6 +48,12 @@ def import_window(ctx, node, x, g: dict) -> list:
     return [x.with_frame_shape(out, ctx.tensors[out].shape)]
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    g = _conv.window_of(qlayer.params)
+    return b.node("AveragePool", xs, kernel_shape=g["kernel"], strides=g["stride"],
+                  pads=list(g["pads"]), count_include_pad=int(qlayer.params["count_include_pad"]))
+
+
 def output_shape(layer: Layer, shapes):
     return (shapes[0][0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 

@@ -22,6 +22,8 @@ Optional (defaults below):
   c_scratch(qlayer, isa)  per-layer scratch C buffers: [(name, dtype, count)]
   c_arrays(qlayer, isa)   the constant arrays as the ISA's kernels read them (layout)
   c_values(qlayer)        further values its template formats (e.g. a float literal)
+  onnx_nodes(qlayer, builder, inputs)  its ONNX form between QDQ pairs (mcuq.qdq); an op
+                          without it has no QDQ export
   TEMPLATE             templates/ops/<TEMPLATE>.c.j2 (macros params_<sfx>, call_<sfx>)
   HEADER               firmware/kernels/mcuq_<kind>.h: its struct and prototypes
   kernel(qlayer)       the C function: mcuq_<kind>_s8 or mcuq_<kind>_f16, in the

@@ -153,6 +153,22 @@ def run_device(qlayer, xs, state) -> np.ndarray:
     return np.concatenate(parts, axis=axis).astype(np.int8)
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Concat, constant parts as their stored values."""
+    p, a = qlayer.params, qlayer.arrays
+    out = b.qgraph.tensors[qlayer.outputs[0]]
+    parts = []
+    for s in _sources(p):
+        if s.startswith("i"):
+            parts.append(xs[int(s[1:])])
+            continue
+        c = a[s].astype(np.float32)
+        if a[s].dtype == np.int8:  # codes in the output's format
+            c = (c - out.zero_point) * np.float32(out.scale)
+        parts.append(b.const(s, c[None]))
+    return b.node("Concat", parts, axis=p["axis"] + 1)
+
+
 def c_arrays(qlayer, isa: str) -> dict:
     """The constant parts in C memory order (an image's HWC), as the kernel copies them."""
     return {key: to_c_order(a, a.shape) if key.startswith("part") else a

@@ -134,6 +134,18 @@ def import_transposed(ctx, node) -> list:
     return [x.with_frame_shape(out, ctx.tensors[out].shape)]
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Conv with the dequantized weights ([out][ky][kx][ci] back to
+    [out][ci][ky][kx]), then the fused clamp."""
+    p = qlayer.params
+    g = _conv.window_of(p)
+    weight = qlayer.arrays["weight"].reshape(-1, g["kernel"][0], g["kernel"][1], p["in_channels"])
+    w, bias = b.weights(qlayer, weight.transpose(0, 3, 1, 2))
+    y = b.node("Conv", [xs[0], w, bias], kernel_shape=g["kernel"], strides=g["stride"],
+               pads=[g["pads"][0], g["pads"][1], g["pads"][2], g["pads"][3]])
+    return b.activation(y, p)
+
+
 def output_shape(layer: Layer, shapes):
     return (layer.weights["weight"].shape[0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 

@@ -112,6 +112,21 @@ def _device_images(x: np.ndarray, qlayer: QLayer) -> np.ndarray:
     return to_image(fx.saturate(y, p["act_min"], p["act_max"]).astype(np.int8))
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): a grouped Conv (a vector runs as a 1x1 image), then the clamp."""
+    p = qlayer.params
+    g = _conv.window_of(p)
+    c = p["in_channels"]
+    weight = qlayer.arrays["weight"].reshape(c, 1, g["kernel"][0], g["kernel"][1])
+    w, bias = b.weights(qlayer, weight)
+    vector = len(b.qgraph.tensors[qlayer.inputs[0]].shape) == 1
+    x = b.node("Reshape", [xs[0], b.const("shape", np.array([1, c, 1, 1], np.int64))]) if vector else xs[0]
+    y = b.node("Conv", [x, w, bias], kernel_shape=g["kernel"], strides=g["stride"],
+               pads=list(g["pads"]), group=c)
+    y = b.activation(y, p)
+    return b.node("Reshape", [y, b.const("shape", np.array([1, c], np.int64))]) if vector else y
+
+
 # -- device ------------------------------------------------------------------
 def macs(qlayer: QLayer) -> int:
     p = qlayer.params

@@ -20,6 +20,10 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "flatten"
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    return b.node("Flatten", xs, axis=1)
+
+
 def output_shape(layer: Layer, shapes):
     return (int(np.prod(shapes[0])),)
 

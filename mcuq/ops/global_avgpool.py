@@ -43,6 +43,13 @@ def import_onnx(ctx, node) -> list:
     return [Act(out, x.roles[:-2], x.shape[:-2])]
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    y = b.node("GlobalAveragePool", xs)
+    if qlayer.params["keepdims"]:
+        return y
+    return b.node("Flatten", [y], axis=1)
+
+
 def output_shape(layer: Layer, shapes):
     return (shapes[0][0], 1, 1) if layer.attrs["keepdims"] else (shapes[0][0],)
 

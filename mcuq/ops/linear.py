@@ -59,6 +59,12 @@ def import_onnx(ctx, node) -> list:
     return [x.with_frame_shape(out, (n_out,))]
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Gemm with the dequantized weights, then the fused clamp."""
+    w, bias = b.weights(qlayer, qlayer.arrays["weight"])
+    return b.activation(b.node("Gemm", [xs[0], w, bias], transB=1), qlayer.params)
+
+
 def absorb_bias(ctx, node, x: Act, c: np.ndarray) -> bool:
     """Fold Add(x, c) into the bias of the MatMul that produced x, when it has none."""
     layer = ctx.layers[-1] if ctx.layers else None

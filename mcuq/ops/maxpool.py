@@ -50,6 +50,11 @@ def global_max(ctx, node, x: Act) -> list:
     return [ctx.flatten(node, pooled, list(pooled.shape[:-3]) + [pooled.frame_shape[0]])]
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    g = _conv.window_of(qlayer.params)
+    return b.node("MaxPool", xs, kernel_shape=g["kernel"], strides=g["stride"], pads=list(g["pads"]))
+
+
 def output_shape(layer: Layer, shapes):
     return (shapes[0][0], *_conv.out_size(shapes[0], _conv.window_of(layer.attrs)))
 

@@ -140,6 +140,19 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     return fx.saturate(y, -128, 127).astype(np.int8)
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Mul of the dequantized operands (a constant as stored)."""
+    if len(xs) == 2:
+        return b.node("Mul", xs)
+    c, p = qlayer.arrays["b"], qlayer.params
+    if c.dtype == np.int8:  # s_b from the multiplier: M = s_a s_b / s_y
+        qa = b.qgraph.tensors[qlayer.inputs[0]]
+        s_y = b.qgraph.tensors[qlayer.outputs[0]].scale
+        s_b = p["mult"] * 2.0 ** -p["shift"] * s_y / qa.scale
+        c = (c.astype(np.float32) - p["b_zero_point"]) * np.float32(s_b)
+    return b.node("Mul", [xs[0], b.const("b", np.asarray(c, np.float32)[None])])
+
+
 def macs(qlayer: QLayer) -> int:
     return qlayer.params["size"]
 

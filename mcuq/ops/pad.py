@@ -69,6 +69,17 @@ def strides(a: dict) -> tuple[int, int]:
     return a.get("stride_h", 1), a.get("stride_w", 1)
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Pad (a border only: ONNX has no padding between pixels)."""
+    p = qlayer.params
+    if strides(p) != (1, 1):
+        raise McuqError(f"layer {qlayer.name} (pad) spreads its image out (a transposed "
+                        "convolution), which ONNX's Pad cannot express")
+    pads = np.array([0, 0, p["pad_top"], p["pad_left"], 0, 0, p["pad_bottom"], p["pad_right"]],
+                    np.int64)
+    return b.node("Pad", [xs[0], b.const("pads", pads), b.const("value", np.float32(p["value"]))])
+
+
 def output_shape(layer: Layer, shapes):
     c, h, w = shapes[0]
     a = layer.attrs

@@ -181,6 +181,25 @@ def quantize(layer, qins, stats, precision):
     return qlayer, qout
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): the exact function as ONNX ops (int8: instead of mcuq's table)."""
+    p = qlayer.params
+    f, a, c = p["function"], p["a"], p["b"]
+    x = xs[0]
+    if f == "clip":
+        lo = b.const("lo", np.float32(-np.inf if a is None else a))
+        hi = b.const("hi", np.float32(np.inf if c is None else c))
+        return b.node("Clip", [x, lo, hi])
+    if f == "leaky_relu":
+        return b.node("LeakyRelu", [x], alpha=float(a))
+    if f in ("hard_sigmoid", "hard_swish"):
+        gate = b.node("HardSigmoid", [x], alpha=float(a), beta=float(c))
+        return gate if f == "hard_sigmoid" else b.node("Mul", [x, gate])
+    value = b.const("c", np.float32(a if f in ("mul", "div") else c))
+    return {"mul": lambda: b.node("Mul", [x, value]), "div": lambda: b.node("Div", [x, value]),
+            "add": lambda: b.node("Add", [x, value]), "sub_from": lambda: b.node("Sub", [value, x])}[f]()
+
+
 def constants(params: dict) -> tuple[F16, F16]:
     """a and b in fp16; an absent one is the clip's open bound (-inf, inf) or 0."""
     clip = params["function"] == "clip"

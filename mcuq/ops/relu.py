@@ -20,6 +20,10 @@ def import_onnx(ctx, node) -> list:
     return ctx.elementwise(node, KIND)
 
 
+def onnx_nodes(qlayer, b, xs: list) -> str:
+    return b.node("Relu", xs)
+
+
 def run_float(layer, xs, state) -> np.ndarray:
     return np.maximum(xs[0], 0).astype(np.float32)
 

@@ -66,6 +66,11 @@ def import_onnx(ctx, node) -> list:
     return [x.with_frame_shape(out, x.frame_shape)]
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): the exact Softmax (int8: instead of mcuq's exponential table)."""
+    return b.node("Softmax", xs, axis=qlayer.params["axis"] + 1)
+
+
 def rows(shape, axis: int) -> tuple[int, int]:
     """(rows, length) in C memory: a vector is one row, an image one row per pixel, other
     frames one row per value of the axes before the last."""

@@ -49,6 +49,13 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
     return apply(xs[0], *geometry(layer.attrs))
 
 
+def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
+    """QDQ (mcuq.qdq): Transpose of the frame's axes, then Reshape to the new frame."""
+    perm, shape = geometry(qlayer.params)
+    y = b.node("Transpose", xs, perm=[0] + [q + 1 for q in perm])
+    return b.node("Reshape", [y, b.const("shape", np.array([1, *shape], np.int64))])
+
+
 def walk(in_shape, perm, shape) -> list[tuple[int, int]]:
     """(extent, stride) pairs, outermost first, such that the output's element j in C
     memory order is the input's element at sum_k i_k stride_k in C memory order, (i_k)
