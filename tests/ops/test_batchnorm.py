@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from mcuq.errors import McuqError
 from mcuq.frontend import import_onnx
-from mcuq.passes import fold_batchnorm, run_passes
+from mcuq.passes import fold_batchnorm
 from optest import check_op
 from passtest import check_pass, onnx_model
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from mcuq.errors import McuqError
 from mcuq.frontend import import_onnx
 from mcuq.passes import remove_identities, run_passes
 from passtest import check_pass, float_frames, onnx_model, ort_frames
