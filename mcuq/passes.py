@@ -64,8 +64,7 @@ def fold_batchnorm(graph: Graph) -> Graph:
     """A BatchNorm (or a Mul, Div, Add, Sub by a scalar or per-channel constant) whose
     input comes only from a layer that declares fold_affine is folded into that layer's
     weights (y' = scale y + shift per output channel); a scalar one that stays becomes a
-    pointwise layer, a per-channel one a 1x1 depthwise convolution (a vector's features
-    are the channels of a 1x1 image)."""
+    pointwise layer."""
     for bn in [lay for lay in graph.layers if lay.kind == "batchnorm"]:
         before = graph.producer(bn.inputs[0])
         if (before is None or not hasattr(op(before.kind), "fold_affine")
@@ -74,12 +73,7 @@ def fold_batchnorm(graph: Graph) -> Graph:
                                                    bn.weights["shift"])):
             if "pointwise" in bn.attrs:  # a scalar Mul/Div/Add/Sub: an element-wise layer
                 bn.kind, bn.attrs, bn.weights = "pointwise", dict(bn.attrs["pointwise"]), {}
-            elif len(graph.shape(bn.inputs[0])) in (1, 3):  # its own layer: a 1x1 depthwise
-                scale, shift = bn.weights["scale"], bn.weights["shift"]
-                bn.kind, bn.attrs = "depthwise_conv2d", _conv.flat(
-                    {"kernel": [1, 1], "stride": [1, 1], "pads": [0, 0, 0, 0]})
-                bn.weights = {"weight": scale.reshape(-1, 1, 1), "bias": shift}
-            continue  # else left for the quantizer to refuse by name
+            continue  # else a layer of its own after reparameterize (batchnorm_layers)
         _absorb(graph, before, bn)
     return graph
 
@@ -197,8 +191,26 @@ def fold_pad(graph: Graph) -> Graph:
     return graph
 
 
-PIPELINE = (remove_identities, fold_batchnorm, reparameterize, fold_pad, fuse_activations,
-            remove_dead_layers)
+def batchnorm_layers(graph: Graph) -> Graph:
+    """A per-channel BatchNorm or scale that folded into nothing (an input normalisation,
+    a BatchNorm after an Add) runs as a 1x1 depthwise convolution, a vector's features
+    the channels of a 1x1 image; the ones right after it then fold into it. After
+    reparameterize, which reads a BatchNorm of an image as a branch. Frames that are
+    neither vectors nor images keep theirs, for the quantizer to refuse by name."""
+    while True:
+        bn = next((lay for lay in graph.layers if lay.kind == "batchnorm"
+                   and len(graph.shape(lay.inputs[0])) in (1, 3)), None)
+        if bn is None:
+            return graph
+        scale, shift = bn.weights["scale"], bn.weights["shift"]
+        bn.kind, bn.attrs = "depthwise_conv2d", _conv.flat(
+            {"kernel": [1, 1], "stride": [1, 1], "pads": [0, 0, 0, 0]})
+        bn.weights = {"weight": scale.reshape(-1, 1, 1), "bias": shift}
+        fold_batchnorm(graph)
+
+
+PIPELINE = (remove_identities, fold_batchnorm, reparameterize, batchnorm_layers, fold_pad,
+            fuse_activations, remove_dead_layers)
 
 
 def name_layers(graph: Graph) -> Graph:

@@ -26,7 +26,7 @@ from mcuq.simulate import Simulator
 from mcuq.verify import verify
 
 # the cases that pass today: a floor, so that a change that loses one fails here
-MIN_PASSING = 152
+MIN_PASSING = 155
 
 
 def claimed_cases():

@@ -11,14 +11,16 @@
 #include "mcuq_linear.h"
 
 /* Where a window of kernel_h x kernel_w taps lies for output pixel (oy, ox): its top-left
- * tap is input pixel (oy * stride_h - pad_top, ox * stride_w - pad_left); taps outside
- * the image are padding. */
+ * tap is input pixel (oy * stride_h - pad_top, ox * stride_w - pad_left), tap (ky, kx)
+ * is dilation_h ky rows and dilation_w kx columns from it; taps outside the image are
+ * padding. */
 typedef struct {
     int32_t in_channels, in_h, in_w;
     int32_t out_h, out_w;
     int32_t kernel_h, kernel_w;
     int32_t stride_h, stride_w;
     int32_t pad_top, pad_left;
+    int32_t dilation_h, dilation_w;
 } mcuq_window_t;
 
 typedef struct {

@@ -9,17 +9,26 @@
 
 #include "mcuq_conv2d.h"
 
-/* The taps of output pixel `pixel`'s window that lie inside the image: rows [*y0, *y1),
- * columns [*x0, *x1). */
+/* Along one axis, the taps start + t * dilation (t = 0 .. kernel - 1) inside [0, size):
+ * from *first up to *end (exclusive), a dilation apart; none when *first == *end. */
+static inline void mcuq_window_axis(int32_t start, int32_t kernel, int32_t dilation,
+                                    int32_t size, int32_t *first, int32_t *end)
+{
+    const int32_t t0 = start < 0 ? (-start + dilation - 1) / dilation : 0;
+    int32_t t1 = start < size ? (size - 1 - start) / dilation + 1 : 0;
+    t1 = t1 > kernel ? kernel : t1;
+    *first = start + t0 * dilation;
+    *end = t1 > t0 ? start + t1 * dilation : *first;
+}
+
+/* The taps of output pixel `pixel`'s window that lie inside the image: rows from *y0 to
+ * *y1 (exclusive) a dilation_h apart, columns from *x0 to *x1 a dilation_w apart. */
 static inline void mcuq_window_inside(const mcuq_window_t *g, int32_t pixel, int32_t *y0,
                                       int32_t *y1, int32_t *x0, int32_t *x1)
 {
     const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
-    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-    *y0 = iy0 < 0 ? 0 : iy0;
-    *x0 = ix0 < 0 ? 0 : ix0;
-    *y1 = iy0 + g->kernel_h > g->in_h ? g->in_h : iy0 + g->kernel_h;
-    *x1 = ix0 + g->kernel_w > g->in_w ? g->in_w : ix0 + g->kernel_w;
+    mcuq_window_axis(oy * g->stride_h - g->pad_top, g->kernel_h, g->dilation_h, g->in_h, y0, y1);
+    mcuq_window_axis(ox * g->stride_w - g->pad_left, g->kernel_w, g->dilation_w, g->in_w, x0, x1);
 }
 
 /* Max over each window's taps inside the image; int8 keeps the input's scale and zero

@@ -2,8 +2,8 @@
  * instruction set: the im2col column of one output pixel, taps in (ky, kx, c) order.
  * Works on bytes, so one function serves int8 (padding = the input zero point) and fp16
  * (padding = +0, all bytes 0). A window row that lies inside the image is one copy of
- * kernel_w * C values (the taps of a row are adjacent in HWC); only border pixels go
- * tap by tap. */
+ * kernel_w * C values (the taps of a row are adjacent in HWC, without dilation); only
+ * border pixels and dilated windows go tap by tap. */
 #ifndef MCUQ_WINDOW_H
 #define MCUQ_WINDOW_H
 
@@ -20,18 +20,18 @@ static inline const uint8_t *mcuq_im2col(const mcuq_window_t *g, const uint8_t *
     const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
     uint8_t *c = column;
     for (int32_t ky = 0; ky < g->kernel_h; ky++, c += row) {
-        const int32_t iy = iy0 + ky;
+        const int32_t iy = iy0 + ky * g->dilation_h;
         if (iy < 0 || iy >= g->in_h) {
             memset(c, pad, (size_t)row);
             continue;
         }
         const uint8_t *line = input + iy * g->in_w * pixel;
-        if (ix0 >= 0 && ix0 + g->kernel_w <= g->in_w) {
+        if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->kernel_w <= g->in_w) {
             memcpy(c, line + ix0 * pixel, (size_t)row);
             continue;
         }
         for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-            const int32_t ix = ix0 + kx;
+            const int32_t ix = ix0 + kx * g->dilation_w;
             if (ix < 0 || ix >= g->in_w)
                 memset(c + kx * pixel, pad, (size_t)pixel);
             else

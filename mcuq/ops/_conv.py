@@ -48,17 +48,18 @@ def spatial_keepdims(ctx, node, x: Act, what: str) -> bool:
 
 
 def window_attrs(node, image_shape, kernel) -> dict:
-    """{"kernel", "stride", "pads" (top, left, bottom, right)} of a Conv or pooling node
-    over an image of (C, H, W); refuses dilations and malformed attributes. ceil_mode=1
+    """{"kernel", "stride", "pads" (top, left, bottom, right), "dilation"} of a Conv or
+    pooling node over an image of (C, H, W); refuses malformed attributes. ceil_mode=1
     becomes extra bottom/right padding, which "ceil_extra" (rows, columns) also gives."""
     a = attrs(node)
     where = f"node {label(node)} ({node.op_type})"
     kernel = [int(k) for k in kernel]
     if len(kernel) != 2 or min(kernel) < 1:
         raise McuqError(f"{where} has kernel {kernel}; mcuq supports 2-D kernels")
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise McuqError(f"{where} has dilations {list(a['dilations'])}; mcuq supports "
-                        "dilation 1 only")
+    dilation = [int(d) for d in a.get("dilations", [1, 1])]
+    if len(dilation) != 2 or min(dilation) < 1:
+        raise McuqError(f"{where} has dilations {dilation}; mcuq needs two of at least 1")
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]  # the rows and columns a window covers
     stride = [int(s) for s in a.get("strides", [1, 1])]
     if len(stride) != 2 or min(stride) < 1:
         raise McuqError(f"{where} has strides {stride}; mcuq needs two strides of at least 1")
@@ -74,7 +75,7 @@ def window_attrs(node, image_shape, kernel) -> dict:
         pads = [0, 0, 0, 0]
     elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         pads = []
-        for size, k, s in ((h, kernel[0], stride[0]), (w, kernel[1], stride[1])):
+        for size, k, s in ((h, span[0], stride[0]), (w, span[1], stride[1])):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             small = total // 2
             pads.append((small, total - small) if auto_pad == "SAME_UPPER" else (total - small, small))
@@ -82,10 +83,10 @@ def window_attrs(node, image_shape, kernel) -> dict:
     else:
         raise McuqError(f"{where} has auto_pad {auto_pad!r}; mcuq supports NOTSET, VALID, "
                         "SAME_UPPER and SAME_LOWER")
-    if max(pads[0], pads[2]) >= kernel[0] or max(pads[1], pads[3]) >= kernel[1]:
+    if max(pads[0], pads[2]) >= span[0] or max(pads[1], pads[3]) >= span[1]:
         raise McuqError(f"{where} pads {pads} as wide as its kernel {kernel}; mcuq needs "
                         "pads smaller than the kernel")
-    geometry = {"kernel": kernel, "stride": stride, "pads": pads}
+    geometry = {"kernel": kernel, "stride": stride, "pads": pads, "dilation": dilation}
     out_h, out_w = out_size((1, h, w), geometry)
     if out_h < 1 or out_w < 1:
         raise McuqError(f"{where}: its kernel {kernel} does not fit the padded {h}x{w} image")
@@ -96,29 +97,37 @@ def window_attrs(node, image_shape, kernel) -> dict:
         extra = []
         for i, size in enumerate((h, w)):
             padded = size + pads[i] + pads[i + 2]
-            count = -(-(padded - kernel[i]) // stride[i]) + 1
+            count = -(-(padded - span[i]) // stride[i]) + 1
             if (count - 1) * stride[i] >= size + pads[i]:
                 count -= 1
-            extra.append(max((count - 1) * stride[i] + kernel[i] - padded, 0))
+            extra.append(max((count - 1) * stride[i] + span[i] - padded, 0))
         geometry["pads"] = [pads[0], pads[1], pads[2] + extra[0], pads[3] + extra[1]]
         geometry["ceil_extra"] = extra
     return geometry
 
 
+def spans(g: dict) -> tuple[int, int]:
+    """The rows and columns a (dilated) window covers: (k - 1) d + 1."""
+    (kh, kw), (dh, dw) = g["kernel"], g.get("dilation", [1, 1])
+    return (kh - 1) * dh + 1, (kw - 1) * dw + 1
+
+
 def out_size(image_shape, g: dict) -> tuple[int, int]:
     _, h, w = image_shape
-    (kh, kw), (sh, sw), (t, left, b, r) = g["kernel"], g["stride"], g["pads"]
+    (sh, sw), (t, left, b, r) = g["stride"], g["pads"]
+    kh, kw = spans(g)
     return (h + t + b - kh) // sh + 1, (w + left + r - kw) // sw + 1
 
 
 def windows(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
-    """(batch, C, H, W) -> (batch, out_h, out_w, kh, kw, C): every output pixel's window,
-    padded with pad_value."""
-    (kh, kw), (sh, sw), (t, left, b, r) = g["kernel"], g["stride"], g["pads"]
+    """(batch, C, H, W) -> (batch, out_h, out_w, kh, kw, C): every output pixel's window
+    (its taps a dilation apart), padded with pad_value."""
+    (sh, sw), (t, left, b, r) = g["stride"], g["pads"]
+    dh, dw = g.get("dilation", [1, 1])
     out_h, out_w = out_size(x.shape[1:], g)
     padded = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=pad_value)
-    view = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :out_h, :out_w]
-    return view.transpose(0, 2, 3, 4, 5, 1)
+    view = sliding_window_view(padded, spans(g), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :out_h, :out_w]
+    return view[..., ::dh, ::dw].transpose(0, 2, 3, 4, 5, 1)
 
 
 def columns(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
@@ -170,13 +179,16 @@ def quantize_rows(layer: Layer, qin: QTensor, stats: dict, precision: str, weigh
 def flat(g: dict) -> dict:
     """A window as scalar layer attributes (the keys window_of reads): the IR's form,
     which a float reference export keeps in model.json as it is."""
+    dilation = g.get("dilation", [1, 1])
     return {"kernel_h": g["kernel"][0], "kernel_w": g["kernel"][1], "stride_h": g["stride"][0],
             "stride_w": g["stride"][1], "pad_top": g["pads"][0], "pad_left": g["pads"][1],
-            "pad_bottom": g["pads"][2], "pad_right": g["pads"][3]}
+            "pad_bottom": g["pads"][2], "pad_right": g["pads"][3],
+            "dilation_h": dilation[0], "dilation_w": dilation[1]}
 
 
 def window_of(params: dict) -> dict:
     """The geometry back from flat() attributes or window_params()."""
     p = params
     return {"kernel": [p["kernel_h"], p["kernel_w"]], "stride": [p["stride_h"], p["stride_w"]],
-            "pads": [p["pad_top"], p["pad_left"], p["pad_bottom"], p["pad_right"]]}
+            "pads": [p["pad_top"], p["pad_left"], p["pad_bottom"], p["pad_right"]],
+            "dilation": [p.get("dilation_h", 1), p.get("dilation_w", 1)]}

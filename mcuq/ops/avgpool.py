@@ -62,15 +62,18 @@ def divisors(p: dict, in_hw) -> np.ndarray:
     """(out_h, out_w) the divisor d of every output pixel."""
     g = _conv.window_of(p)
     (kh, kw), (sh, sw), (top, left, _, _) = g["kernel"], g["stride"], g["pads"]
+    dh, dw = g["dilation"]
     out_h, out_w = _conv.out_size((1, *in_hw), g)
     if p["count_include_pad"]:
         return np.full((out_h, out_w), kh * kw, np.int64)
 
-    def inside(out, stride, pad, k, size):
-        start = np.arange(out) * stride - pad
-        return np.minimum(start + k, size) - np.maximum(start, 0)
+    def inside(out, stride, pad, k, d, size):
+        """Of the taps start + t d (t < k), how many lie in [0, size)."""
+        taps = (np.arange(out) * stride - pad)[:, None] + d * np.arange(k)[None, :]
+        return ((taps >= 0) & (taps < size)).sum(axis=1)
 
-    return np.outer(inside(out_h, sh, top, kh, in_hw[0]), inside(out_w, sw, left, kw, in_hw[1]))
+    return np.outer(inside(out_h, sh, top, kh, dh, in_hw[0]),
+                    inside(out_w, sw, left, kw, dw, in_hw[1]))
 
 
 def _taps(x: np.ndarray, g: dict) -> tuple[np.ndarray, np.ndarray]:

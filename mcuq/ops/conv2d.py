@@ -62,8 +62,9 @@ def import_onnx(ctx, node) -> list:
 def import_transposed(ctx, node) -> list:
     """ConvTranspose as the convolution it equals: the input spread out to `stride` pixels
     apart with zeros between (and a zero border of k - 1 - pad, plus output_padding at the
-    bottom and right) by a pad layer, then a stride-1 convolution with the kernel flipped
-    and its input and output channels swapped:
+    bottom and right; k the kernel's span with dilation) by a pad layer, then a stride-1
+    convolution (of the same dilation) with the kernel flipped and its input and output
+    channels swapped:
         y[co, oy, ox] = b[co] + sum_{ci, ky, kx} W[ci, co, kh-1-ky, kw-1-kx] z[ci, oy+ky, ox+kx]
     (z the spread image). The zeros cost stride^2 more MACs than a direct kernel; every
     value is exact (a zero is the zero point in int8, +0 in fp16)."""
@@ -80,9 +81,10 @@ def import_transposed(ctx, node) -> list:
     kernel = [int(k) for k in a.get("kernel_shape", w.shape[2:])]
     if kernel != list(w.shape[2:]):
         raise McuqError(f"{where} has kernel_shape {kernel}, but weights of shape {list(w.shape)}")
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise McuqError(f"{where} has dilations {list(a['dilations'])}; mcuq supports "
-                        "dilation 1 only")
+    dilation = [int(d) for d in a.get("dilations", [1, 1])]
+    if len(dilation) != 2 or min(dilation) < 1:
+        raise McuqError(f"{where} has dilations {dilation}; mcuq needs two of at least 1")
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
     stride = [int(v) for v in a.get("strides", [1, 1])]
     extra = [int(v) for v in a.get("output_padding", [0, 0])]
     if len(stride) != 2 or min(stride) < 1 or len(extra) != 2 or min(extra) < 0:
@@ -94,7 +96,7 @@ def import_transposed(ctx, node) -> list:
         raise McuqError(f"{where} has auto_pad {auto_pad!r}; mcuq supports NOTSET, VALID, "
                         "SAME_UPPER and SAME_LOWER")
     sizes = (h, width)
-    natural = [stride[i] * (sizes[i] - 1) + extra[i] + kernel[i] for i in range(2)]
+    natural = [stride[i] * (sizes[i] - 1) + extra[i] + span[i] for i in range(2)]
     if "output_shape" in a or auto_pad.startswith("SAME"):
         want = [int(v) for v in a["output_shape"][-2:]] if "output_shape" in a else [
             sizes[i] * stride[i] for i in range(2)]
@@ -107,8 +109,8 @@ def import_transposed(ctx, node) -> list:
         if len(p) != 4:
             raise McuqError(f"{where} has pads {p}; mcuq needs four")
         begin, end = p[:2], p[2:]
-    border = [kernel[i] - 1 - begin[i] for i in range(2)] + [
-        kernel[i] - 1 - end[i] + extra[i] for i in range(2)]
+    border = [span[i] - 1 - begin[i] for i in range(2)] + [
+        span[i] - 1 - end[i] + extra[i] for i in range(2)]
     if min(border) < 0:
         raise McuqError(f"{where} crops its output by more than the kernel reaches (pads "
                         f"{begin + end}, kernel {kernel}); mcuq supports pads up to kernel - 1")
@@ -120,7 +122,8 @@ def import_transposed(ctx, node) -> list:
     bias = np.zeros(out_channels, np.float32)
     if len(node.input) > 2 and node.input[2]:
         bias = ctx.const(node.input[2], node).astype(np.float32).reshape(-1)
-    geometry = _conv.flat({"kernel": kernel, "stride": [1, 1], "pads": [0, 0, 0, 0]})
+    geometry = _conv.flat({"kernel": kernel, "stride": [1, 1], "pads": [0, 0, 0, 0],
+                           "dilation": dilation})
     if groups == 1:
         weight = np.ascontiguousarray(flipped.transpose(1, 0, 2, 3))
         out = ctx.add_layer(KIND, node, [spread], {"weight": weight, "bias": bias}, geometry)
@@ -180,7 +183,7 @@ def branch_kernel(layer: Layer) -> tuple | None:
     g = _conv.window_of(layer.attrs)
     k = g["kernel"][0]
     if "activation" in layer.attrs or g["kernel"] != [k, k] or k % 2 == 0 or \
-            g["pads"] != [k // 2] * 4:
+            g["pads"] != [k // 2] * 4 or g["dilation"] != [1, 1]:
         return None
     return (layer.weights["weight"].astype(np.float64), layer.weights["bias"].astype(np.float64),
             tuple(g["stride"]))

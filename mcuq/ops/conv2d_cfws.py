@@ -38,10 +38,12 @@ HEADER = "mcuq_conv2d.h"
 
 def splits(layer: Layer) -> bool:
     """Whether CFWS applies: a square odd kernel with a centre and outer taps, padded by
-    at most k // 2 on each side (so every window's centre lies inside the image)."""
+    at most k // 2 on each side (so every window's centre lies inside the image), not
+    dilated."""
     g = _conv.window_of(layer.attrs)
     k = g["kernel"]
-    return k[0] == k[1] and k[0] % 2 == 1 and k[0] >= 3 and max(g["pads"]) <= k[0] // 2
+    return (k[0] == k[1] and k[0] % 2 == 1 and k[0] >= 3 and max(g["pads"]) <= k[0] // 2
+            and g["dilation"] == [1, 1])
 
 
 def split(weight: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -61,3 +61,19 @@ def test_ceil_mode_counting_padding_beyond_the_padding_is_refused():
                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
     with pytest.raises(McuqError, match=r"node 'ap' \(AveragePool\) has ceil_mode=1 with count_include_pad=1 and padding"):
         import_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_dilation(tmp_path, precision):
+    """A dilated window (ONNX AveragePool's dilations; PyTorch has none): its taps a
+    dilation apart, the divisor the taps inside."""
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 3], strides=[1, 2],
+                            pads=[1, 1, 1, 1], dilations=[2, 2])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 7, 8])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), tmp_path / "m.onnx")
+    from optest import export_and_verify
+    data = frame_data(4, (3, 7, 8), 3)
+    graph = float_matches_onnxruntime_on_images(tmp_path / "m.onnx", data)
+    assert graph.layers[0].attrs["dilation_h"] == 2
+    export_and_verify(tmp_path, tmp_path / "m.onnx", data, data, "avgpool", precision)

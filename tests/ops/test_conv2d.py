@@ -73,7 +73,7 @@ def test_same_upper_and_asymmetric_pads(tmp_path):
 
 
 @pytest.mark.parametrize("attrs,inits,why", [
-    ({"dilations": [2, 2]}, {}, "dilations [2, 2]"),
+    ({"dilations": [0, 1]}, {}, "dilations [0, 1]"),
     ({"group": 2}, {"w": np.ones((4, 2, 3, 3))}, "2 groups"),
     ({"auto_pad": "SAME"}, {}, "auto_pad 'SAME'"),
 ])
@@ -87,3 +87,18 @@ def test_refusals_name_the_node(attrs, inits, why):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     with pytest.raises(McuqError, match=re.escape(f"node 'c7' (Conv) has {why}")):
         import_onnx(model)
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+@pytest.mark.parametrize("groups", [1, 4])
+def test_dilated_convolution(tmp_path, precision, groups):
+    """Dilated 3x3 (a TCN's or DeepLab's), dense and depthwise: the taps a dilation apart
+    in the im2col and in the depthwise kernel; float equal to ONNX Runtime."""
+    torch.manual_seed(7 + groups)
+    conv = torch.nn.Conv2d(4, 4 if groups > 1 else 6, 3, padding=(2, 3), dilation=(2, 3), groups=groups)
+    kind = "depthwise_conv2d" if groups > 1 else "conv2d"
+    qgraph = check_op(tmp_path, conv, kind, precision, shape=(4, 9, 8), items=4, exporter="onnx_dynamo")
+    assert qgraph.output_tensor.shape == tuple(conv(torch.zeros(1, 4, 9, 8)).shape[1:])
+    assert (qgraph.layers[0].params["dilation_h"], qgraph.layers[0].params["dilation_w"]) == (2, 3)
+    path = save_model(conv.eval(), torch.zeros(1, 4, 9, 8), "onnx_legacy", tmp_path / "f", dynamic_time=False)
+    float_matches_onnxruntime_on_images(path, frame_data(3, (4, 9, 8), seed=2))

@@ -49,6 +49,15 @@ def _pool_model(outputs, **attrs):
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_dilation(tmp_path, precision):
+    pool = torch.nn.MaxPool2d(3, stride=1, padding=1, dilation=2)
+    qgraph = check_op(tmp_path, pool, "maxpool", precision, shape=(3, 7, 6), items=4,
+                      exporter="onnx_legacy")
+    assert qgraph.output_tensor.shape == tuple(pool(torch.zeros(1, 3, 7, 6)).shape[1:])
+    assert qgraph.layers[0].params["dilation_h"] == 2
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
 def test_ceil_mode(tmp_path, precision):
     pool = torch.nn.MaxPool2d(3, stride=2, ceil_mode=True)
     qgraph = check_op(tmp_path, pool, "maxpool", precision, shape=(3, 8, 6), items=4,
@@ -57,8 +66,8 @@ def test_ceil_mode(tmp_path, precision):
 
 
 def test_refusals_name_the_node():
-    with pytest.raises(McuqError, match=re.escape("node 'mp' (MaxPool) has dilations [2, 2]")):
-        import_onnx(_pool_model(["y"], strides=[2, 2], dilations=[2, 2]))
+    with pytest.raises(McuqError, match=re.escape("node 'mp' (MaxPool) has dilations [0, 2]")):
+        import_onnx(_pool_model(["y"], strides=[2, 2], dilations=[0, 2]))
     with pytest.raises(McuqError, match="Indices output of node 'mp'"):
         import_onnx(_pool_model(["y", "i"]))
     # ceil_mode, whatever size it gives

@@ -18,12 +18,13 @@ void mcuq_avgpool_f16(const mcuq_window_t *g, int32_t count_include_pad, const _
     for (int32_t pixel = first; pixel < last; pixel++) {
         int32_t y0, y1, x0, x1;
         mcuq_window_inside(g, pixel, &y0, &y1, &x0, &x1);
-        const int32_t d = count_include_pad ? g->kernel_h * g->kernel_w : (y1 - y0) * (x1 - x0);
+        const int32_t inside = (y1 - y0) / g->dilation_h * ((x1 - x0) / g->dilation_w);
+        const int32_t d = count_include_pad ? g->kernel_h * g->kernel_w : inside;
         _Float16 *y = output + pixel * channels;
         for (int32_t c = 0; c < channels; c++) {
             float acc = 0.0f;
-            for (int32_t iy = y0; iy < y1; iy++)
-                for (int32_t ix = x0; ix < x1; ix++)
+            for (int32_t iy = y0; iy < y1; iy += g->dilation_h)
+                for (int32_t ix = x0; ix < x1; ix += g->dilation_w)
                     acc = acc + (float)input[(iy * g->in_w + ix) * channels + c];
             y[c] = mcuq_f16_canonical((_Float16)(acc / (float)d));
         }

@@ -19,13 +19,13 @@ void mcuq_avgpool_s8(const mcuq_avgpool_s8_t *p, const int8_t *input, int8_t *ou
     for (int32_t pixel = first; pixel < last; pixel++) {
         int32_t y0, y1, x0, x1;
         mcuq_window_inside(g, pixel, &y0, &y1, &x0, &x1);
-        const int32_t inside = (y1 - y0) * (x1 - x0);
+        const int32_t inside = (y1 - y0) / g->dilation_h * ((x1 - x0) / g->dilation_w);
         const int32_t d = p->count_include_pad ? g->kernel_h * g->kernel_w : inside;
         int8_t *y = output + pixel * channels;
         for (int32_t c = 0; c < channels; c++) {
             int32_t sum = -p->in_zero_point * inside;
-            for (int32_t iy = y0; iy < y1; iy++)
-                for (int32_t ix = x0; ix < x1; ix++)
+            for (int32_t iy = y0; iy < y1; iy += g->dilation_h)
+                for (int32_t ix = x0; ix < x1; ix += g->dilation_w)
                     sum += input[(iy * g->in_w + ix) * channels + c];
             const int32_t v = mcuq_requant(sum, p->mult[d - 1], p->shift[d - 1]);
             y[c] = (int8_t)(mcuq_clamp32(v, -128 - zp, 127 - zp) + zp);

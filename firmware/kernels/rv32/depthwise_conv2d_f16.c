@@ -29,9 +29,9 @@ void mcuq_depthwise_conv2d_f16(const mcuq_depthwise_conv2d_f16_t *p, const _Floa
             acc[c] = p->bias[c];
         const _Float16 *w = p->weight;
         for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = iy0 + ky;
+            const int32_t iy = iy0 + ky * g->dilation_h;
             for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
-                const int32_t ix = ix0 + kx;
+                const int32_t ix = ix0 + kx * g->dilation_w;
                 if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
                     for (int32_t c = c0; c < c1; c++) {
                         const _Float16 product = w[c] * (_Float16)0;

@@ -28,9 +28,9 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
             acc[c] = p->bias[c];
         const int8_t *w = p->weight;
         for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = iy0 + ky;
+            const int32_t iy = iy0 + ky * g->dilation_h;
             for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
-                const int32_t ix = ix0 + kx;
+                const int32_t ix = ix0 + kx * g->dilation_w;
                 if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
                     for (int32_t c = c0; c < c1; c++)
                         acc[c] += p->in_zero_point * w[c];

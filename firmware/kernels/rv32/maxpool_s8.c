@@ -20,11 +20,11 @@ void mcuq_maxpool_s8(const mcuq_window_t *g, const int8_t *input, int8_t *output
         for (int32_t c = 0; c < channels; c++)
             m[c] = -128;
         for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = iy0 + ky;
+            const int32_t iy = iy0 + ky * g->dilation_h;
             if (iy < 0 || iy >= g->in_h)
                 continue;
             for (int32_t kx = 0; kx < g->kernel_w; kx++) {
-                const int32_t ix = ix0 + kx;
+                const int32_t ix = ix0 + kx * g->dilation_w;
                 if (ix < 0 || ix >= g->in_w)
                     continue;
                 const int8_t *x = input + (iy * g->in_w + ix) * channels;
