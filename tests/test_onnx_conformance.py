@@ -145,7 +145,7 @@ def test_passing_cases_are_bit_exact_on_the_host(tmp_path, op_type):
             out = folder / precision
             export(folder / "m.onnx", folder / "x.npy", out, precision=precision)
             frames = data[0] if QGraph.load(out).meta["recurrent"] else data
-            summary = verify(out, "host", frames, cores=2)
+            summary = verify(out, "host", frames, cores=1)
             assert summary["bit_exact"] and summary["mismatched_bytes"] == 0, (case.name, precision, summary)
         checked += 1
     print(f"{op_type}: {checked} cases bit-exact at int8 and fp16")
