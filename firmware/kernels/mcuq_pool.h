@@ -31,6 +31,13 @@ static inline void mcuq_window_inside(const mcuq_window_t *g, int32_t pixel, int
     mcuq_window_axis(ox * g->stride_w - g->pad_left, g->kernel_w, g->dilation_w, g->in_w, x0, x1);
 }
 
+/* How many taps mcuq_window_inside's rows and columns hold */
+static inline int32_t mcuq_window_taps(const mcuq_window_t *g, int32_t y0, int32_t y1,
+                                       int32_t x0, int32_t x1)
+{
+    return (y1 - y0) / g->dilation_h * ((x1 - x0) / g->dilation_w);
+}
+
 /* Max over each window's taps inside the image; int8 keeps the input's scale and zero
  * point. */
 void mcuq_maxpool_s8(const mcuq_window_t *window, const int8_t *input, int8_t *output);

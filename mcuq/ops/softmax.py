@@ -61,7 +61,6 @@ def import_onnx(ctx, node) -> list:
     if not moving:
         return ctx.refuse(f"op Softmax over axes of extent 1 only (node {label(node)}): its "
                           "output is 1 everywhere; remove it")
-    x = ctx.act(node.input[0], node)
     out = ctx.add_layer(KIND, node, [x.tensor], attrs_={"axis": contiguous})
     return [x.with_frame_shape(out, x.frame_shape)]
 

@@ -34,6 +34,12 @@ def _conv_bn(cin: int, cout: int, k: int, stride: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout))
 
 
+def _folded(weight: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    std = (bn.running_var + bn.eps).sqrt()
+    scale = bn.weight / std
+    return weight * scale.reshape(-1, *([1] * (weight.dim() - 1))), bn.bias - bn.running_mean * scale
+
+
 class RepVGGBlock(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int):
         super().__init__()
@@ -51,17 +57,13 @@ class RepVGGBlock(nn.Module):
         return torch.relu(y)
 
     def fuse(self) -> None:
-        def folded(weight, bn):
-            std = (bn.running_var + bn.eps).sqrt()
-            return weight * (bn.weight / std).reshape(-1, 1, 1, 1), \
-                bn.bias - bn.running_mean * bn.weight / std
-        w, b = folded(self.dense[0].weight, self.dense[1])
-        w1, b1 = folded(self.pointwise[0].weight, self.pointwise[1])
+        w, b = _folded(self.dense[0].weight, self.dense[1])
+        w1, b1 = _folded(self.pointwise[0].weight, self.pointwise[1])
         w, b = w + nn.functional.pad(w1, [1, 1, 1, 1]), b + b1
         if self.identity is not None:
             eye = torch.zeros_like(w)
             eye[torch.arange(w.shape[0]), torch.arange(w.shape[0]), 1, 1] = 1.0
-            wi, bi = folded(eye, self.identity)
+            wi, bi = _folded(eye, self.identity)
             w, b = w + wi, b + bi
         self.fused = nn.Conv2d(w.shape[1], w.shape[0], 3, self.dense[0].stride, 1)
         self.fused.weight.data, self.fused.bias.data = w.detach(), b.detach()
@@ -95,12 +97,6 @@ class RepVGG(nn.Module):
 
 S0_DEPTHS = (1, 2, 8, 10, 1)
 S0_WIDTHS = (48, 48, 128, 256, 1024)
-
-
-def _folded(weight: torch.Tensor, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    std = (bn.running_var + bn.eps).sqrt()
-    scale = bn.weight / std
-    return weight * scale.reshape(-1, *([1] * (weight.dim() - 1))), bn.bias - bn.running_mean * scale
 
 
 class MobileOneStage(nn.Module):

@@ -18,7 +18,7 @@ void mcuq_avgpool_f16(const mcuq_window_t *g, int32_t count_include_pad, const _
     for (int32_t pixel = first; pixel < last; pixel++) {
         int32_t y0, y1, x0, x1;
         mcuq_window_inside(g, pixel, &y0, &y1, &x0, &x1);
-        const int32_t inside = (y1 - y0) / g->dilation_h * ((x1 - x0) / g->dilation_w);
+        const int32_t inside = mcuq_window_taps(g, y0, y1, x0, x1);
         const int32_t d = count_include_pad ? g->kernel_h * g->kernel_w : inside;
         _Float16 *y = output + pixel * channels;
         for (int32_t c = 0; c < channels; c++) {

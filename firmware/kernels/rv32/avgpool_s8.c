@@ -19,7 +19,7 @@ void mcuq_avgpool_s8(const mcuq_avgpool_s8_t *p, const int8_t *input, int8_t *ou
     for (int32_t pixel = first; pixel < last; pixel++) {
         int32_t y0, y1, x0, x1;
         mcuq_window_inside(g, pixel, &y0, &y1, &x0, &x1);
-        const int32_t inside = (y1 - y0) / g->dilation_h * ((x1 - x0) / g->dilation_w);
+        const int32_t inside = mcuq_window_taps(g, y0, y1, x0, x1);
         const int32_t d = p->count_include_pad ? g->kernel_h * g->kernel_w : inside;
         int8_t *y = output + pixel * channels;
         for (int32_t c = 0; c < channels; c++) {
