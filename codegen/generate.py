@@ -34,6 +34,9 @@ class Binding:
     output_bytes: int
     state: dict[str, str] = field(default_factory=dict)  # buffer name -> C expression
     scratch: dict[str, str] = field(default_factory=dict)
+    # a sequence program: the output's first frame, and the frame index of loop step k
+    output_first: str = ""
+    frame: str = "k"
 
     def __getattr__(self, name):  # name, kernel, arrays, params, values of the layer
         return getattr(self.layer, name)
@@ -84,12 +87,15 @@ def bind(program: Program) -> tuple[list[Binding], ArenaPlan]:
     state, buffers = lifetimes(program)
     plan = plan_arena(state, buffers)
     exprs = pointers(program, plan)
+    first = pointers(program, plan, frame="0")
     bindings = [Binding(layer=layer, inputs=[exprs[t] for t in layer.inputs],
                         output=exprs[layer.output],
                         output_bytes=program.tensors[layer.output].bytes,
                         state={s.name: exprs[buffer_key(layer.name, s.name)] for s in layer.state},
                         scratch={s.name: exprs[buffer_key(layer.name, s.name)]
-                                 for s in layer.scratch})
+                                 for s in layer.scratch},
+                        output_first=first[layer.output],
+                        frame="frames - 1 - k" if layer.reverse else "k")
                 for layer in program.layers]
     return bindings, plan
 
@@ -117,10 +123,12 @@ def generate_c(program: Program, out_dir: Path) -> dict:
     (out_dir / f"{name}.h").write_text(env.get_template("model.h.j2").render(
         guard=f"{macro}_H", input=tensor(program.tensors[program.input]), cores=program.cores,
         output=tensor(program.tensors[program.output]), arena=arena,
-        weight_bytes=program.weight_bytes, **common))
+        weight_bytes=program.weight_bytes, frames=program.frames,
+        output_final=program.output_final, **common))
     (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
         bindings=bindings, arrays=arrays, arena=arena, params=[p for p in params if p.strip()],
-        calls=calls, isa=isa, headers=sorted({b.header for b in bindings}), **common))
+        calls=calls, isa=isa, headers=sorted({b.header for b in bindings}),
+        frames=program.frames, **common))
     (out_dir / f"{name}_weights.c").write_text(env.get_template("weights.c.j2").render(
         arrays=arrays, **common))
 
@@ -142,7 +150,8 @@ def generate_c(program: Program, out_dir: Path) -> dict:
     (out_dir / f"{name}.mk").write_text(env.get_template("model.mk.j2").render(
         kernel_sources=kernel_sources, tables_source=TABLES_SOURCE, isa=isa, **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
-            "weight_bytes": program.weight_bytes, "layers": len(bindings)}
+            "weight_bytes": program.weight_bytes, "layers": len(bindings),
+            "api": "sequence" if program.frames else "frame"}
 
 
 def write_tables(path: Path, tables: dict, version: str) -> None:
@@ -153,10 +162,11 @@ def write_tables(path: Path, tables: dict, version: str) -> None:
 
 
 def render_verify_data(name: str, version: str, frames: np.ndarray, output_bytes: int,
-                       path: Path) -> None:
+                       path: Path, sequence: bool = False) -> None:
     """The verification input (frames, bytes per frame in C memory order) as C, for the
-    test harness."""
+    test harness; a sequence model gets all frames in one run_sequence call."""
     data = np.ascontiguousarray(frames).view(np.uint8).reshape(frames.shape[0], -1)
     path.write_text(environment().get_template("verify_data.c.j2").render(
         name=name, macro=name.upper(), version=version, frames=int(data.shape[0]),
-        input=data, frame_bytes=int(data.shape[1]), output_bytes=output_bytes))
+        input=data, frame_bytes=int(data.shape[1]), output_bytes=output_bytes,
+        sequence=sequence))

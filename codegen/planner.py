@@ -10,6 +10,10 @@
    planner). A layer's inputs, scratch and output are alive together, so they never
    share bytes.
 3. `pointers(program, plan)`: the C expression of every tensor and buffer.
+
+A sequence program (Program.frames > 0) runs each layer over every frame before the next
+(mcuq.schedule): its tensors hold all frames, so they are `frames` times larger and
+their expressions point at the frame being computed.
 """
 from __future__ import annotations
 
@@ -54,10 +58,11 @@ def lifetimes(program: Program) -> tuple[list[tuple[str, int]], list[Buffer]]:
         for tensor in layer.inputs:
             last_read[tensor] = index
     buffers = []
+    frames = max(program.frames, 1)  # a sequence program keeps every frame of a tensor
     for index, layer in enumerate(program.layers):
         if layer.output != program.output:
-            buffers.append(Buffer(layer.output, program.tensors[layer.output].bytes, index,
-                                  last_read.get(layer.output, index)))
+            buffers.append(Buffer(layer.output, program.tensors[layer.output].bytes * frames,
+                                  index, last_read.get(layer.output, index)))
         buffers += [Buffer(buffer_key(layer.name, s.name), s.bytes, index, index)
                     for s in layer.scratch]
     return state, buffers
@@ -87,13 +92,20 @@ def plan_arena(state: list[tuple[str, int]], buffers: list[Buffer]) -> ArenaPlan
     return ArenaPlan(bytes=max(end, ALIGN), state_bytes=state_bytes, offsets=offsets)
 
 
-def pointers(program: Program, plan: ArenaPlan) -> dict[str, str]:
-    """C expressions: tensors by name, layer buffers by buffer_key(layer, buffer)."""
+def pointers(program: Program, plan: ArenaPlan, frame: str | None = None) -> dict[str, str]:
+    """C expressions: tensors by name, layer buffers by buffer_key(layer, buffer). In a
+    sequence program a tensor holds every frame, and its expression points at the frame
+    that the C expression `frame` names (default: the one being computed)."""
     prefix = program.name
     exprs = {program.input: f"{prefix}_input", program.output: f"{prefix}_output"}
     for name, tensor in program.tensors.items():
         if name not in exprs and name in plan.offsets:
             exprs[name] = f"({tensor.ctype} *)({prefix}_arena + {plan.offsets[name]})"
+    if program.frames:
+        frame = frame or f"{prefix}_frame"
+        for name in list(exprs):
+            if frame != "0":
+                exprs[name] = f"({exprs[name]} + {frame} * {program.tensors[name].size})"
     for layer in program.layers:
         for buf in layer.state + layer.scratch:
             key = buffer_key(layer.name, buf.name)

@@ -69,6 +69,7 @@ class CLayer:
     values: dict = field(default_factory=dict)  # further values the op formats (literals)
     state: list[CBuffer] = field(default_factory=list)  # in kernel argument order
     scratch: list[CBuffer] = field(default_factory=list)
+    reverse: bool = False  # a sequence program runs it from the last frame to the first
 
 
 @dataclass
@@ -86,6 +87,11 @@ class Program:
     # firmware/kernels/<folder>/ copied into the export's kernels/<isa>/ in order, later
     # files winning (default: the isa's own folder)
     isa_folders: tuple = ()
+    # 0: a streaming program (run_frame, frame by frame); N: a sequence program
+    # (run_sequence over at most N frames, layer by layer: mcuq.schedule), whose arena
+    # holds N frames of every tensor
+    frames: int = 0
+    output_final: bool = False  # the output that counts is the last frame's (Y_h)
 
     @property
     def weight_bytes(self) -> int:

@@ -88,6 +88,7 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     check_toolchain("qemu")
     qgraph = QGraph.load(out_dir)
     qgraph.require_c("mcuq bench")
+    qgraph.require_streaming("mcuq bench")
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     expected = sim.run_device(frames_q)[0]
@@ -172,6 +173,7 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     check_toolchain("rtl")
     qgraph = QGraph.load(out_dir)
     qgraph.require_c("mcuq bench")
+    qgraph.require_streaming("mcuq bench")
     require_integer(qgraph, "mcuq bench")
     isa = qgraph.meta.get("isa", "rv32")
     sim = Simulator(qgraph)

@@ -62,12 +62,11 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
 
     frames = 0
     for batch in batches:
-        model.reset(batch.shape[0])
         for t in range(batch.shape[1]):
             tensors[graph.input].update(batch[:, t])
             if histograms:
                 hists[graph.input].update(batch[:, t])
-            model.step(batch[:, t], observe)
+        model.run(batch, observe)
         frames += batch.shape[0] * batch.shape[1]
     for layer in graph.layers:
         m = tensors.get(layer.outputs[0])

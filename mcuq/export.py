@@ -60,6 +60,8 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:
         report_data = calib
+    if qgraph.sequence:  # its arena holds the longest sequence it was given
+        qgraph.meta["max_frames"] = int(max(calib.shape[1], report_data.shape[1]))
     layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
     warnings = unused_options(qgraph, weight_bits, cfws) + warnings
 

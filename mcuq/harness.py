@@ -51,7 +51,8 @@ def built(out_dir: Path, qgraph: QGraph, target: str, frames_q: np.ndarray, trac
     (build_dir / "out").mkdir()
     frames = to_c_order(np.asarray(frames_q, qgraph.input_tensor.dtype), qgraph.input_tensor.shape)
     render_verify_data(qgraph.name, __version__, frames.reshape(frames.shape[0], -1),
-                       qgraph.tensor_bytes(qgraph.output), build_dir / "verify_data.c")
+                       qgraph.tensor_bytes(qgraph.output), build_dir / "verify_data.c",
+                       sequence=qgraph.sequence)
     cmd = ["make", "--no-print-directory", "-s", "-f", "firmware/harness/Makefile",
            f"TARGET={target}", f"MODEL={qgraph.name}", f"MODEL_MK=model/{qgraph.name}.mk",
            "VERIFY_DATA=verify_data.c", "BUILD=out", f"TRACE={int(trace)}",

@@ -46,10 +46,13 @@ class Graph:
     tensors: dict[str, Tensor]
     layers: list[Layer]
     # axis roles of the source model's input and output, e.g. ("1", "T", "F"):
-    # T = time, F = a per-frame axis, 1 = a singleton (batch, direction) axis
+    # T = time, F = a per-frame axis, 1 = a singleton (batch, direction) axis, N = a batch
+    # of independent sequences
     input_roles: tuple[str, ...] = ("T", "F")
     output_roles: tuple[str, ...] = ("T", "F")
     source_input_name: str = "input"
+    # the model's output is its value at the last frame (an RNN's final state, Y_h)
+    output_final: bool = False
     passes: list[str] = field(default_factory=list)  # graph passes run, in order
 
     def shape(self, tensor: str) -> tuple[int, ...]:

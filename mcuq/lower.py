@@ -65,7 +65,8 @@ def lower_layer(prefix: str, layer: QLayer, isa: str) -> CLayer:
                   suffix=SUFFIX[layer.params["precision"]], kernel=spec.kernel(layer),
                   kernel_file=spec.kernel_file(layer), header=spec.HEADER, inputs=list(layer.inputs),
                   output=layer.outputs[0], arrays=arrays, params=dict(layer.params),
-                  values=spec.c_values(layer), state=state, scratch=scratch)
+                  values=spec.c_values(layer), state=state, scratch=scratch,
+                  reverse=bool(layer.params.get("reverse", 0)))
 
 
 def lower(qgraph: QGraph, isa: str, source: str) -> Program:
@@ -79,4 +80,15 @@ def lower(qgraph: QGraph, isa: str, source: str) -> Program:
                    cores=int(qgraph.meta.get("cores", 1)), input=qgraph.input,
                    output=qgraph.output, tensors=tensors,
                    layers=[lower_layer(qgraph.name, layer, isa) for layer in qgraph.layers],
-                   tables=TABLES)
+                   tables=TABLES, frames=max_frames(qgraph) if qgraph.sequence else 0,
+                   output_final=bool(qgraph.meta.get("output_final", False)))
+
+
+def max_frames(qgraph: QGraph) -> int:
+    """The longest sequence a sequence program takes: its arena holds that many frames of
+    every tensor (the export's calibration sequences, unless set)."""
+    frames = qgraph.meta.get("max_frames")
+    if not isinstance(frames, int) or frames < 1:
+        raise McuqError("this model reads its sequences backwards (a reverse or bidirectional "
+                        "layer) and needs its longest sequence: meta.max_frames is missing")
+    return frames

@@ -97,9 +97,20 @@ class QGraph:
         return t.size * np.dtype(t.dtype).itemsize
 
     @property
+    def sequence(self) -> bool:
+        """A model with a reverse layer: it runs over whole sequences (mcuq.schedule)."""
+        return any(layer.params.get("reverse", 0) for layer in self.layers)
+
+    @property
     def reference(self) -> bool:
         """An fp32-ref export: the float model for the simulator, no C."""
         return self.meta.get("precision") == "fp32-ref"
+
+    def require_streaming(self, what: str) -> None:
+        if self.sequence:
+            raise McuqError(f"{what} measures a streaming model frame by frame, and this one "
+                            "reads its sequences backwards (a reverse or bidirectional "
+                            "layer): it runs whole sequences; use mcuq verify")
 
     def require_c(self, what: str) -> None:
         if self.reference:

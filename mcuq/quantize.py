@@ -125,6 +125,7 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
     meta = {"input_roles": list(graph.input_roles), "output_roles": list(graph.output_roles),
             "source_input_name": graph.source_input_name, "calibration_frames": stats["frames"],
             "parameters": graph.parameter_count(), "recurrent": graph.recurrent,
+            "output_final": graph.output_final,
             "passes": list(graph.passes), "precisions": precisions, **recipe}
     return QGraph(name=name, input=graph.input, output=graph.output, tensors=tensors,
                   layers=layers, meta=meta)
@@ -144,12 +145,7 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
     """Per layer: SQNR of the quantized model's output (errors accumulated from the input
     on) against the float model's, and the share of its values that saturate, on
     `sequences` (batch, time, *input shape); and the saturation warnings of the run."""
-    float_out: dict[str, list] = {}
-    model = FloatModel(graph)
-    model.reset(sequences.shape[0])
-    for t in range(sequences.shape[1]):
-        model.step(sequences[:, t],
-                   lambda layer, y, state: float_out.setdefault(layer.name, []).append(y.copy()))
+    float_out = FloatModel(graph).run_all(sequences)
     sim = Simulator(qgraph, graph)
     trace: dict = {}
     sim.run(sequences, trace)
@@ -159,7 +155,7 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
         if qlayer.kind == "convert":
             continue
         t = qgraph.tensors[qlayer.outputs[0]]
-        ref = np.stack(float_out[qlayer.name], axis=1)
+        ref = float_out[qlayer.outputs[0]]
         got = decode(trace[qlayer.name], t)
         rows.append({"layer": qlayer.name, "kind": qlayer.kind, "source": qlayer.source,
                      "precision": qlayer.params["precision"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fixedpoint as fx
+from mcuq import schedule
 from mcuq.ir import Graph, Layer
 from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer, QTensor
@@ -95,24 +96,20 @@ class Simulator:
         if self.float_model is not None:
             self.float_model.reset(batch)
 
-    def step(self, x_q: np.ndarray, trace: dict | None = None,
-             x_float: np.ndarray | None = None) -> np.ndarray:
-        """One frame of device-format input (batch, *input shape) -> device-format output;
-        `trace` collects every layer's output (layer name -> array); `x_float`, the same
-        frame in float, runs the float model beside it to count clipping."""
+    def _layer(self, layer: QLayer, xs) -> np.ndarray:
+        state = self.state[layer.name]
+        if layer.name in self.floats:
+            return op(layer.kind).run_float(self.floats[layer.name], xs, state)
+        return op(layer.kind).run_device(layer, xs, state)
+
+    def step(self, x_q: np.ndarray) -> np.ndarray:
+        """One frame of a streaming model, device-format input (batch, *input shape) ->
+        device-format output, keeping the state."""
+        if self.qgraph.sequence:
+            raise ValueError("a model with reverse layers runs over whole sequences")
         values = {self.qgraph.input: np.asarray(x_q, self.qgraph.input_tensor.dtype)}
         for layer in self.qgraph.layers:
-            xs, state = [values[t] for t in layer.inputs], self.state[layer.name]
-            if layer.name in self.floats:
-                y = op(layer.kind).run_float(self.floats[layer.name], xs, state)
-            else:
-                y = op(layer.kind).run_device(layer, xs, state)
-            values[layer.outputs[0]] = y
-            if trace is not None:
-                trace.setdefault(layer.name, []).append(y.copy())
-        if x_float is not None and self.float_model is not None:
-            self.float_model.step(x_float, lambda layer, y, state: self._count(
-                self.output_of.get(layer.name, ""), y))
+            values[layer.outputs[0]] = self._layer(layer, [values[t] for t in layer.inputs])
         return values[self.qgraph.output]
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
@@ -124,15 +121,22 @@ class Simulator:
 
     def run_device(self, x_q: np.ndarray, trace: dict | None = None,
                    x_float: np.ndarray | None = None) -> np.ndarray:
-        """Device-format (batch, time, *input shape) -> (batch, time, *output shape), from reset;
-        `x_float`, the same input in float, counts clipping (see step)."""
+        """Device-format (batch, time, *input shape) -> (batch, time, *output shape), from
+        reset, layer by layer (mcuq.schedule); `trace` collects every layer's output (layer
+        name -> (batch, time, *shape)); `x_float`, the same input in float, runs the float
+        model beside it to count clipping."""
         self.reset(x_q.shape[0])
-        out = np.stack([self.step(x_q[:, t], trace, None if x_float is None else x_float[:, t])
-                        for t in range(x_q.shape[1])], axis=1)
+        x_q = np.asarray(x_q, self.qgraph.input_tensor.dtype)
+        values = schedule.run_layer_major(
+            self.qgraph.layers, self.qgraph.input, x_q,
+            lambda layer, xs, t: self._layer(layer, xs),
+            keep=None if trace is not None else self.qgraph.output)
         if trace is not None:
-            for name in trace:
-                trace[name] = np.stack(trace[name], axis=1)
-        return out
+            trace.update({layer.name: values[layer.outputs[0]] for layer in self.qgraph.layers})
+        if x_float is not None and self.float_model is not None:
+            self.float_model.run(x_float, lambda layer, y, state: self._count(
+                self.output_of.get(layer.name, ""), y))
+        return values[self.qgraph.output]
 
     def run(self, x: np.ndarray, trace: dict | None = None) -> np.ndarray:
         """float (batch, time, *input shape) -> dequantized float output."""

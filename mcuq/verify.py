@@ -43,6 +43,11 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     if sanitize and target != "host":
         raise McuqError("--sanitize builds the host harness with AddressSanitizer; use it "
                         "with --target host")
+    if qgraph.sequence and frames_input.shape[0] > qgraph.meta.get("max_frames", 0):
+        raise McuqError(f"the input has {frames_input.shape[0]} frames, and this model (it "
+                        "reads its sequences backwards) takes at most "
+                        f"{qgraph.meta.get('max_frames')}: its arena holds the longest "
+                        "sequence of the export; export with longer calibration sequences")
     sim = Simulator(qgraph)
     frames_q = sim.quantize_input(frames_input[None])
     trace: dict = {}

@@ -111,23 +111,26 @@ class FinalState(torch.nn.Module):
         return h
 
 
-def test_final_state_output_is_refused_with_reason(tmp_path):
+def test_final_state_output_is_the_last_frame(tmp_path):
+    """h_n as the output: the GRU's output after the last frame (the model streams)."""
     path = save_model(FinalState().eval(), torch.zeros(1, 5, 4), "onnx_legacy", tmp_path / "fs")
-    with pytest.raises(McuqError, match="final state"):
-        load_model(path)
+    _, graph = load_model(path)
+    assert graph.output_final and [layer.kind for layer in graph.layers] == ["gru"]
 
 
-def test_bidirectional_is_refused(tmp_path):
-    class Bi(torch.nn.Module):
+def test_a_final_state_read_as_a_sequence_is_refused(tmp_path):
+    """A recurrent layer fed the final state of another would need it at every frame."""
+    class Chained(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.gru = torch.nn.GRU(4, 3, batch_first=True, bidirectional=True)
+            self.a, self.b = torch.nn.GRU(4, 3), torch.nn.GRU(3, 2)
 
         def forward(self, x):
-            return self.gru(x)[0]
+            return self.b(self.a(x)[1])[0]
 
-    path = save_model(Bi().eval(), torch.zeros(1, 5, 4), "onnx_legacy", tmp_path / "bi")
-    with pytest.raises(McuqError, match="bidirectional|direction"):
+    path = save_model(Chained().eval(), torch.zeros(5, 1, 4), "onnx_legacy", tmp_path / "ch",
+                      dynamic_time=False)
+    with pytest.raises(McuqError, match="final state as a sequence"):
         load_model(path)
 
 

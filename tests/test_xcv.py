@@ -118,20 +118,23 @@ def test_xcv_kernels_are_bit_exact_on_the_rtl(tmp_path, name, options):
         assert summary["compared_bytes"] > 0 and summary["mismatched_bytes"] == 0, summary
 
 
-def test_gru_reset_first_and_lstm_peepholes_on_the_rtl(tmp_path):
-    """The GRU form that needs the n row apart (mcuq_dot_row_s8) and the LSTM with
-    peepholes, hand-written ONNX, hidden sizes 7 and 9."""
+def test_recurrent_forms_on_the_rtl(tmp_path):
+    """The GRU form that needs the n row apart (mcuq_dot_row_s8), the LSTM with
+    peepholes, the vanilla RNN (a Linear's SIMD layout) and a bidirectional GRU (a
+    sequence model: run_sequence), hand-written ONNX, odd hidden sizes."""
     import onnx
 
     from tests.ops.optest import onnx_rnn
 
-    for op_type, kw in (("GRU", {"linear_before_reset": 0}), ("LSTM", {"peepholes": True})):
-        onnx.save(onnx_rnn(op_type, 5, 7 if op_type == "GRU" else 9, seed=3, **kw),
-                  tmp_path / "m.onnx")
+    forms = (("GRU", 7, {"linear_before_reset": 0}, (1, 8)),
+             ("LSTM", 9, {"peepholes": True}, (1, 8)), ("RNN", 11, {}, (1, 8)),
+             ("GRU", 6, {"direction": "bidirectional", "linear_before_reset": 1}, (8,)))
+    for index, (op_type, hidden, kw, core_counts) in enumerate(forms):
+        onnx.save(onnx_rnn(op_type, 5, hidden, seed=3, **kw), tmp_path / "m.onnx")
         np.save(tmp_path / "calib.npy", random_sequences(4, 9, 5, 5))
-        out = tmp_path / op_type
+        out = tmp_path / f"{op_type}{index}"
         export(tmp_path / "m.onnx", tmp_path / "calib.npy", out, precision="int8", isa="xcv")
-        for cores in (1, 8):
+        for cores in core_counts:
             summary = verify(out, "rtl", random_sequences(1, 9, 5, 6)[0], cores=cores)
             assert summary["mismatched_bytes"] == 0 and summary["compared_bytes"] > 0, summary
 

@@ -1,5 +1,6 @@
-/* mcuq verify: run every frame of the verification input through the model and print
- * each output frame (and, in a per-layer build, each layer's output) as hex lines:
+/* mcuq verify: run every frame of the verification input through the model (a sequence
+ * model: all of them in one run_sequence call) and print each output frame (and, in a
+ * per-layer build, each layer's output) as hex lines:
  *   F <frame> <instructions> <hex>     model output of one frame
  *   L <frame> <layer> <hex>            one layer's output (trace builds)
  *   END <frames>
@@ -73,9 +74,39 @@ void mcuq_trace(int layer, const char *name, const void *data, int bytes)
     (void)bytes;
     MARK_LAYER();
 #else
+    if (mcuq_verify_sequence) { /* the layer's whole sequence: one line per frame */
+        const int32_t per_frame = bytes / mcuq_verify_frames;
+        for (int32_t f = 0; f < mcuq_verify_frames; f++) {
+            printf("L %ld %d ", (long)f, layer);
+            print_hex((const uint8_t *)data + f * per_frame, per_frame);
+        }
+        return;
+    }
     printf("L %ld %d ", (long)current_frame, layer);
     print_hex((const uint8_t *)data, bytes);
 #endif
+}
+
+/* a sequence model: every frame in one call; the instructions are shared out evenly */
+static int run_sequence(void)
+{
+    if (mcuq_verify_output_bytes * mcuq_verify_frames > MAX_OUTPUT) {
+        printf("ERROR the sequence's output is larger than the harness buffer\n");
+        return 2;
+    }
+    MARK_FRAME();
+    const uint32_t start = mcuq_port_instructions();
+    if (mcuq_verify_run_sequence(mcuq_verify_input, mcuq_verify_frames, output) != 0) {
+        printf("ERROR run_sequence refused %ld frames\n", (long)mcuq_verify_frames);
+        return 2;
+    }
+    const uint32_t used = mcuq_port_instructions() - start;
+    for (current_frame = 0; current_frame < mcuq_verify_frames; current_frame++) {
+        printf("F %ld %lu ", (long)current_frame, (unsigned long)(used / mcuq_verify_frames));
+        print_hex(output + current_frame * mcuq_verify_output_bytes, mcuq_verify_output_bytes);
+    }
+    printf("END %ld\n", (long)mcuq_verify_frames);
+    return 0;
 }
 
 int main(void)
@@ -86,6 +117,8 @@ int main(void)
     }
     mcuq_port_init();
     mcuq_verify_init();
+    if (mcuq_verify_sequence)
+        return run_sequence();
     for (current_frame = 0; current_frame < mcuq_verify_frames; current_frame++) {
         const uint8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_bytes;
         MARK_FRAME();

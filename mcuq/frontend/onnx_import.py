@@ -15,6 +15,8 @@ clean-up) are graph passes (mcuq.passes), not the importer's business.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -27,6 +29,14 @@ from mcuq.ir import Graph, Layer, Tensor
 from mcuq.ops import onnx_op, onnx_types, op
 
 LAYOUT_OPS = ("Transpose", "Squeeze", "Unsqueeze", "Reshape", "Flatten")
+# window ops that also slide over a 1-D signal (1, C, L): as over an image of height 1
+WINDOW_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+              "GlobalMaxPool", "ReduceMean", "ReduceMax")
+# ops that read a 1-D signal's image as it is (element-wise, per channel); any other
+# reader gets the signal as its (C, L) frame
+SIGNAL_READERS = ("Relu", "Sigmoid", "Tanh", "BatchNormalization", "Clip", "LeakyRelu",
+                  "HardSigmoid", "HardSwish", "Identity", "Dropout", "Add")
+MAX_REPORTED = 6  # unsupported nodes named in the error; the rest are counted
 MAX_FRAME_RANK = 4  # a frame is a vector, an image (C, H, W), or a row-major 2-D or 4-D array
 # probe lengths for a dynamic time axis: primes unlikely to equal a feature size
 _PROBE_T = (29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
@@ -47,6 +57,7 @@ class _Importer:
         self.tensors: dict[str, Tensor] = {}
         self.unsupported: list[str] = []
         self.kind_count: dict[str, int] = {}
+        self.signal_images: dict[str, str] = {}  # a (C, L) frame's tensor -> its image's
         self.stateful = any(onnx_op(node.op_type) is not None and onnx_op(node.op_type).STATEFUL
                             for node in self.graph.node)
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
@@ -119,13 +130,18 @@ class _Importer:
             self.visit(node)
 
         if self.unsupported:
-            raise McuqError("unsupported: " + "; ".join(self.unsupported)
+            shown = self.unsupported[:MAX_REPORTED]
+            more = len(self.unsupported) - len(shown)
+            raise McuqError("unsupported: " + "; ".join(shown)
+                            + (f"; and {more} more" if more else "")
                             + f". mcuq supports {supported_ops()}")
         if len(self.graph.output) != 1:
             names = ", ".join(o.name for o in self.graph.output)
             raise McuqError(f"mcuq needs a model with exactly one output; this one has "
                             f"{len(self.graph.output)} ({names}); return only the network output")
         out = self.values.get(self.graph.output[0].name)
+        if isinstance(out, Act) and out.signal:
+            out = self.signal_frame(self.graph.node[-1], out)
         if isinstance(out, Unusable):
             raise McuqError(f"the model output {out.why}")
         if isinstance(out, Act) and out.tensor == in_tensor:
@@ -137,7 +153,7 @@ class _Importer:
             raise McuqError("the model output does not depend on its input through any layer")
         return Graph(input=in_tensor, output=out.tensor, tensors=self.tensors,
                      layers=self.layers, input_roles=roles, output_roles=out.roles,
-                     source_input_name=model_input.name)
+                     source_input_name=model_input.name, output_final=out.final)
 
     def input_layout(self, value_info, time_steps):
         dims = []
@@ -175,6 +191,12 @@ class _Importer:
         elif n == 2:
             # (batch, features) when the leading axis is a fixed 1, else (time, features)
             roles = ("1", "F") if dims[0] == 1 else ("T", "F")
+        elif n == 3 and self.recurrent_axes(value_info.name) is not None:
+            # the input of a GRU/LSTM/RNN node, whose layout says where time is
+            time, batch = self.recurrent_axes(value_info.name)
+            wide = isinstance(dims[batch], int) and dims[batch] > 1
+            roles = tuple("T" if i == time else ("N" if wide else "1") if i == batch else "F"
+                          for i in range(3))
         elif n == 3:
             roles = _guess_time_axis(dims)
         elif n == 4 and (dims[0] == 1 or _is_batch_name(dims[0])) and all(
@@ -194,6 +216,22 @@ class _Importer:
             else:
                 shape.append(d if isinstance(d, int) else time_steps or self.probe_time_steps())
         return tuple(roles), tuple(shape)
+
+    def recurrent_axes(self, name: str, depth: int = 0) -> tuple[int, int] | None:
+        """(time axis, batch axis) of 3-D tensor `name` when a GRU, LSTM or RNN node reads
+        it as its X, directly or through Transposes (a batch-first model's), from that
+        node's layout attribute; None otherwise."""
+        for node in self.graph.node:
+            if not node.input or node.input[0] != name:
+                continue
+            if node.op_type in ("GRU", "LSTM", "RNN"):
+                return (0, 1) if int(attrs(node).get("layout", 0)) == 0 else (1, 0)
+            if node.op_type == "Transpose" and depth < 4:
+                perm = list(attrs(node).get("perm", [2, 1, 0]))
+                inner = self.recurrent_axes(node.output[0], depth + 1)
+                if inner is not None and sorted(perm) == [0, 1, 2]:
+                    return perm[inner[0]], perm[inner[1]]
+        return None
 
     def read_transposed(self, name: str) -> bool:
         """Whether a Gemm with transA=1 reads tensor `name` as its A."""
@@ -217,22 +255,50 @@ class _Importer:
         if node.op_type == "Shape" and isinstance(ins[0], Act):
             self.set_outputs(node, [self.fold_shape(node, ins[0])])
             return
+        if node.op_type in WINDOW_OPS and self.signal_window(node, ins[0]):
+            self.set_outputs(node, self.window_1d(node, ins[0]))
+            return
+        acts = [v for v in present if isinstance(v, Act)]
+        if any(v.signal for v in acts) and not (
+                node.op_type in SIGNAL_READERS and all(v.signal for v in acts)
+                and len(acts) == len(present)):
+            for name in node.input:  # this reader needs the (C, L) frames
+                v = self.values.get(name) if name else None
+                if isinstance(v, Act) and v.signal:
+                    self.values[name] = self.signal_frame(node, v)
+            ins = [self.values.get(i) if i else None for i in node.input]
         if all(isinstance(v, np.ndarray) for v in present):
             self.set_outputs(node, self.fold(node))
             return
         layout = getattr(self, "op_" + node.op_type, None) if node.op_type in LAYOUT_OPS else None
+        if node.op_type == "Gather" and isinstance(ins[0], Act):
+            layout = self.op_Gather  # of a singleton axis: h_n[-1], a layout op
         if layout is not None:
             self.set_outputs(node, layout(node))
             return
         handler = onnx_op(node.op_type)
         if handler is None:
-            self.unsupported.append(f"op {node.op_type} (node {label(node)})")
+            self.unsupported.append(f"op {node.op_type} (node {label(node)})"
+                                    + self.time_cut_hint(node, ins))
             return
+        if any(isinstance(v, Act) and v.final for v in present):
+            acts = [v for v in present if isinstance(v, Act)]
+            if handler.STATEFUL or not all(v.final for v in acts):
+                self.unsupported.append(
+                    f"node {label(node)} ({node.op_type}) reads a recurrent layer's final "
+                    "state" + (" beside per-frame values" if not handler.STATEFUL else
+                               " as a sequence") + ": mcuq computes it as that layer's output "
+                    "at the last frame, which only stateless layers after it can use")
+                return
         self.set_outputs(node, handler.import_onnx(self, node))
 
     def set_outputs(self, node, values):
+        final = any(isinstance(self.values.get(i), Act) and self.values[i].final
+                    for i in node.input if i)
         for name, value in zip(node.output, values):
             if name:
+                if final and isinstance(value, Act) and not value.final:
+                    value = dataclasses.replace(value, final=True)
                 self.values[name] = value
 
     def fold(self, node):
@@ -272,6 +338,122 @@ class _Importer:
         out = self.add_layer("transpose", node, [x.tensor],
                              attrs_=op("transpose").attrs_of(frame_perm, frame))
         return [Act(out, roles, shape)]
+
+    def op_Gather(self, node):
+        """Gather of index 0 (or -1) on an axis of extent 1 (an RNN's direction axis in
+        h_n[-1]): a Squeeze of that axis (a scalar index) or nothing (one index)."""
+        x = self.act(node.input[0], node)
+        axis = attrs(node).get("axis", 0) % len(x.shape)
+        index = self.values.get(node.input[1])
+        if not isinstance(index, np.ndarray) or index.size != 1 or x.shape[axis] != 1 or \
+                int(index.reshape(-1)[0]) not in (0, -1) or x.roles[axis] == "T":
+            self.unsupported.append(
+                f"op Gather on axis {axis} of shape {list(x.shape)} (node {label(node)}): mcuq "
+                "gathers only index 0 of an axis of extent 1 (h_n[-1] of a one-direction, "
+                "one-layer RNN)")
+            return [None]
+        if index.ndim == 1:
+            return [x]
+        keep = [i for i in range(len(x.shape)) if i != axis]
+        return [dataclasses.replace(x, roles=tuple(x.roles[i] for i in keep),
+                                    shape=tuple(x.shape[i] for i in keep))]
+
+    # -- 1-D windows: a signal (1, C, L) as an image (C, 1, L) ---------------------
+    def signal_window(self, node, x) -> bool:
+        """Whether a window node slides over a 1-D signal: its input is one (C, L) frame
+        (or a signal) and its kernel has one axis (Conv: a 3-D weight)."""
+        if not isinstance(x, Act) or len(x.roles) != 3 or x.roles[0] == "F" or \
+                x.roles[1:] != ("F", "F"):
+            return False
+        if node.op_type.startswith("Global"):
+            return True
+        if node.op_type.startswith("Reduce"):  # over the length axis only
+            return self.reduced_axes(node) == [2]
+        kernel = attrs(node).get("kernel_shape")
+        if kernel is None and len(node.input) > 1:
+            w = self.values.get(node.input[1])
+            return isinstance(w, np.ndarray) and w.ndim == 3
+        return kernel is not None and len(kernel) == 1
+
+    def reduced_axes(self, node) -> list[int] | None:
+        """The axes a ReduceMean/ReduceMax of a 3-D tensor reduces (attribute or input)."""
+        if len(node.input) > 1 and node.input[1]:
+            axes = self.values.get(node.input[1])
+            if not isinstance(axes, np.ndarray):
+                return None
+            axes = [int(v) for v in axes.reshape(-1)]
+        else:
+            axes = [int(v) for v in attrs(node).get("axes", [])]
+        return sorted(v % 3 for v in axes) if axes else None
+
+    def signal_image(self, node, x: Act) -> Act:
+        """The 4-D image Act (.., C, 1, L) of signal or (C, L) frame `x`; a (C, L) frame
+        is moved into the image by a transpose layer (its values change order in C)."""
+        c, length = x.shape[1], x.shape[2]
+        tensor = x.tensor
+        if not x.signal:
+            tensor = self.signal_images.get(x.tensor) or self.add_layer(
+                "transpose", node, [x.tensor], attrs_=op("transpose").attrs_of([0, 1], (c, 1, length)))
+            self.signal_images[x.tensor] = tensor
+        return Act(tensor, (x.roles[0], "F", "F", "F"), (x.shape[0], c, 1, length))
+
+    def signal_frame(self, node, x: Act) -> Act:
+        """Signal `x` as its (C, L) frame, for a reader that is no window or per-channel op."""
+        c, length = x.shape[1], x.shape[2]
+        frame = self.add_layer("transpose", node, [x.tensor],
+                               attrs_=op("transpose").attrs_of([0, 1, 2], (c, length)))
+        self.signal_images[frame] = x.tensor
+        return dataclasses.replace(x, tensor=frame, signal=False)
+
+    def window_1d(self, node, x: Act) -> list:
+        """A window op over a 1-D signal, as the same op over an image of height 1: the
+        node's attributes and weights get a leading axis of extent 1 (kernel (1, k),
+        pads (0, begin, 0, end), ...), its handler runs on that node, and its image output
+        is a signal again."""
+        a = attrs(node)
+        widen = {"kernel_shape": [1], "strides": [1], "dilations": [1],
+                 "output_padding": [0], "output_shape": [1]}
+        new_attrs = {}
+        for key, value in a.items():
+            if key in widen:
+                value = widen[key] + list(value)
+            elif key == "pads":
+                value = [0, value[0], 0, value[1]] if len(value) == 2 else list(value)
+            new_attrs[key] = value
+        image_name = f"{node.input[0]}@image"
+        self.values[image_name] = self.signal_image(node, x)
+        inputs = [image_name]
+        if len(node.input) > 1 and node.input[1]:
+            w = self.values.get(node.input[1])
+            if isinstance(w, np.ndarray) and w.ndim == 3:
+                self.values[f"{node.input[1]}@image"] = w[:, :, None, :]
+                inputs.append(f"{node.input[1]}@image")
+            else:
+                inputs.append(node.input[1])
+        if node.op_type.startswith("Reduce"):  # the length axis is the image's width
+            if "axes" in new_attrs:
+                new_attrs["axes"] = [2, 3]
+            else:
+                self.values[f"{node.input[1]}@image"] = np.array([2, 3], np.int64)
+                inputs[1] = f"{node.input[1]}@image"
+        inputs += list(node.input[2:])
+        image_node = onnx.helper.make_node(node.op_type, inputs, list(node.output),
+                                           name=node.name, **new_attrs)
+        outs = onnx_op(node.op_type).import_onnx(self, image_node)
+        return [Act(v.tensor, v.roles[:-3] + ("F", "F"), v.shape[:-3] + (v.shape[-3], v.shape[-1]),
+                    signal=True)
+                if isinstance(v, Act) and len(v.shape) == 4 and v.shape[-2] == 1 else v
+                for v in outs]
+
+    def time_cut_hint(self, node, ins) -> str:
+        """Why a Slice or Split of the time axis is refused, and the usual cause."""
+        if node.op_type not in ("Slice", "Split") or not isinstance(ins[0], Act) or \
+                "T" not in ins[0].roles or any("cuts the sequence" in u for u in self.unsupported):
+            return ""
+        return (": it cuts the sequence along time, which mcuq streams frame by frame; an "
+                "exporter that unrolls a recurrent layer over time does this "
+                "(torch.onnx.export(dynamo=True) and torch.export unroll nn.RNN): export it "
+                "with torch.onnx.export(..., dynamo=False)")
 
     def op_Squeeze(self, node):
         x = self.act(node.input[0], node)

@@ -3,7 +3,10 @@
 Every ONNX value is one of
   * a constant (numpy array), folded from initializers and constant subgraphs;
   * an activation (`Act`): an IR tensor plus the source layout around it, one role
-    per source axis: T time, F a per-frame axis, 1 a singleton (batch, direction);
+    per source axis: T time, F a per-frame axis, 1 a singleton (batch, direction),
+    N a batch of independent sequences (a recurrent model's file with a batch above 1);
+    `final` marks a value that exists at the last frame only (a recurrent layer's final
+    state, ONNX's Y_h): the layer's per-frame output, read after the last frame;
   * unusable (`Unusable`): an output mcuq cannot stream, e.g. an RNN's final state.
 """
 from __future__ import annotations
@@ -19,6 +22,10 @@ class Act:
     tensor: str  # the IR tensor holding this value, one frame at a time
     roles: tuple[str, ...]
     shape: tuple[int, ...]
+    final: bool = False  # the value after the last frame only
+    # a 1-D signal (.., C, L) whose IR tensor is the image (C, 1, L) that the window ops
+    # (Conv1d, pools) read; every other reader gets its (C, L) frame (onnx_import)
+    signal: bool = False
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -35,7 +42,7 @@ class Act:
         axes as this one)."""
         it = iter(frame_shape)
         shape = tuple(next(it) if r == "F" else s for r, s in zip(self.roles, self.shape))
-        return Act(tensor, self.roles, shape)
+        return Act(tensor, self.roles, shape, self.final, self.signal)
 
     def frame_axis(self, source_axis: int) -> int | None:
         """The per-frame axis of a source axis, or None when it is not an F axis."""
@@ -51,7 +58,8 @@ class Unusable:
 
 
 def label(node) -> str:
-    return f"'{node.name}'" if node.name else f"producing '{node.output[0]}'"
+    output = next((o for o in node.output if o), "")
+    return f"'{node.name}'" if node.name else f"producing '{output}'"
 
 
 def attrs(node) -> dict:

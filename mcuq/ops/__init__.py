@@ -21,6 +21,7 @@ KINDS = (
     "tanh",
     "gru",
     "lstm",
+    "rnn",
     "add",
     "mul",
     "concat",

@@ -20,23 +20,43 @@ from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
 from mcuq import layouts
+from mcuq.ops import op
 from mcuq.qgraph import QLayer, QTensor
 
-GATES = {"gru": 3, "lstm": 4}
+GATES = {"gru": 3, "lstm": 4, "rnn": 1}
+# ONNX gate order -> PyTorch gate order: GRU zrh -> rzn, LSTM iofc -> ifgo
+ONNX_ORDER = {"gru": [1, 0, 2], "lstm": [0, 2, 3, 1], "rnn": [0]}
+ACTIVATIONS = {"gru": ["sigmoid", "tanh"], "lstm": ["sigmoid", "tanh", "tanh"], "rnn": ["tanh"]}
+
+
+def _direction(node, where: str) -> tuple[str, int]:
+    direction = attrs(node).get("direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else str(direction)
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise McuqError(f"{where}: direction '{direction}' is not forward, reverse or "
+                        "bidirectional")
+    return direction, 2 if direction == "bidirectional" else 1
 
 
 def import_onnx(ctx, node, kind: str) -> list:
-    """An ONNX GRU or LSTM node: one unidirectional layer, state kept inside the model.
-    Gates are reordered to PyTorch's order (GRU r, z, n; LSTM i, f, g, o)."""
+    """An ONNX GRU, LSTM or RNN node: one layer per direction, state kept inside the model
+    (a reverse direction reads the sequence from its last frame: mcuq.schedule). Gates are
+    reordered to PyTorch's order (GRU r, z, n; LSTM i, f, g, o). Y is the layers' outputs
+    (a bidirectional node's two side by side); Y_h, the final state, is the forward
+    layer's output after the last frame."""
     where = f"node {label(node)} ({node.op_type})"
     a = attrs(node)
-    direction = a.get("direction", b"forward")
-    direction = direction.decode() if isinstance(direction, bytes) else direction
-    if direction != "forward":
-        raise McuqError(f"{where}: direction '{direction}' is not supported; mcuq streams "
-                        "frames, so recurrent layers must be unidirectional (forward)")
-    if "activations" in a or "clip" in a or a.get("input_forget", 0):
-        raise McuqError(f"{where}: custom activations, clip and input_forget are not supported")
+    direction, dirs = _direction(node, where)
+    if "activations" in a:
+        given = [v.decode().lower() if isinstance(v, bytes) else str(v).lower()
+                 for v in a["activations"]]
+        if given != ACTIVATIONS[kind] * dirs:
+            raise McuqError(f"{where}: activations {given} are not supported; mcuq's "
+                            f"{node.op_type} uses {ACTIVATIONS[kind]} (per direction)")
+    if "clip" in a or a.get("input_forget", 0) or "activation_alpha" in a or \
+            "activation_beta" in a:
+        raise McuqError(f"{where}: clip, input_forget and activation parameters are not "
+                        "supported")
     if "hidden_size" in a:
         hidden = int(a["hidden_size"])
     else:  # optional in ONNX: R is (directions, gates * hidden, hidden)
@@ -47,16 +67,17 @@ def import_onnx(ctx, node, kind: str) -> list:
         hidden = int(r.shape[-1])
     layout = a.get("layout", 0)
     x = ctx.act(node.input[0], node)
-    want = ("T", "1", "F") if layout == 0 else ("1", "T", "F")
+    batch_axis = 1 if layout == 0 else 0
+    batch_role = x.roles[batch_axis] if len(x.roles) == 3 and x.roles[batch_axis] in "1N" else "1"
+    want = ("T", batch_role, "F") if layout == 0 else (batch_role, "T", "F")
     if x.roles != want and len(x.roles) == 3 and all(
             r == w or (n == 1 and {r, w} <= {"T", "1"})
             for r, w, n in zip(x.roles, want, x.shape)):
         x = Act(x.tensor, want, x.shape)  # a time axis of extent 1 looks like a singleton
-    batch_axis = want.index("1")
     if x.roles != want and len(x.shape) == 3 and x.shape[batch_axis] > 1:
         raise McuqError(f"{where}: its input holds a batch of {x.shape[batch_axis]} sequences "
-                        f"(shape {list(x.shape)}, layout={layout}); mcuq streams one sequence: "
-                        "export the model with batch size 1")
+                        f"(shape {list(x.shape)}, layout={layout}) that are not the model "
+                        "input's batch; export the model with batch size 1")
     if x.roles != want:
         raise McuqError(f"{where}: input axes {x.roles} of shape {list(x.shape)} do not match "
                         f"layout={layout}; expected (time, batch, features) roles {want}")
@@ -77,10 +98,10 @@ def import_onnx(ctx, node, kind: str) -> list:
                             "the model is not supported; mcuq keeps the state between frames)")
 
     gates = GATES[kind]
-    features, batch = x.features, x.shape[x.roles.index("1")]
-    want = {1: (1, gates * hidden, features), 2: (1, gates * hidden, hidden),
-            3: (1, 2 * gates * hidden), 5: (1, batch, hidden), 6: (1, batch, hidden),
-            7: (1, 3 * hidden)}
+    features, batch = x.features, x.shape[batch_axis]
+    want = {1: (dirs, gates * hidden, features), 2: (dirs, gates * hidden, hidden),
+            3: (dirs, 2 * gates * hidden), 5: (dirs, batch, hidden), 6: (dirs, batch, hidden),
+            7: (dirs, 3 * hidden)}
     for i, shape in want.items():
         if opt(i) is None:
             continue
@@ -90,36 +111,55 @@ def import_onnx(ctx, node, kind: str) -> list:
             what = {1: "W", 2: "R", 3: "B", 5: "initial_h", 6: "initial_c", 7: "P"}[i]
             hint = (" (is it an LSTM with a projection, proj_size? The exporter dropped it: "
                     "ONNX's LSTM has none)" if i in (2, 5, 6) and kind == "lstm" else "")
-            raise McuqError(f"{where}: {what} has shape {list(got)}, but hidden_size={hidden} "
-                            f"and {features} input features need {list(shape)}{hint}")
-    w = ctx.const(node.input[1], node)[0]
-    r = ctx.const(node.input[2], node)[0]
-    b = ctx.const(opt(3), node)[0] if opt(3) else np.zeros(2 * gates * hidden, np.float32)
-    # ONNX gate order -> PyTorch gate order
-    order = [1, 0, 2] if kind == "gru" else [0, 2, 3, 1]  # GRU zrh->rzn, LSTM iofc->ifgo
+            raise McuqError(f"{where}: {what} has shape {list(got)}, but hidden_size={hidden}, "
+                            f"{dirs} direction(s) and {features} input features need "
+                            f"{list(shape)}{hint}")
 
     def reorder(m):
         blocks = np.split(np.asarray(m, np.float32), gates, axis=0)
-        return np.ascontiguousarray(np.concatenate([blocks[k] for k in order], axis=0))
+        return np.ascontiguousarray(np.concatenate([blocks[k] for k in ONNX_ORDER[kind]], axis=0))
 
-    weights = {"w_ih": reorder(w), "w_hh": reorder(r),
-               "b_ih": reorder(b[: gates * hidden]), "b_hh": reorder(b[gates * hidden:])}
-    if kind == "lstm" and opt(7) is not None:  # peepholes, ONNX order (i, o, f)
-        p_i, p_o, p_f = np.split(np.asarray(ctx.const(opt(7), node)[0], np.float32), 3)
-        weights["peephole"] = np.ascontiguousarray(np.stack([p_i, p_f, p_o]))  # (i, f, o)
-    if weights["w_ih"].shape[1] != x.features:
-        raise McuqError(f"{where}: weights expect {weights['w_ih'].shape[1]} input features, "
-                        f"the input has {x.features}")
-    attrs_ = {"hidden": hidden}
-    if kind == "gru":  # 1: PyTorch's GRU; 0 (the ONNX default): Keras reset_after=False
-        attrs_["linear_before_reset"] = int(a.get("linear_before_reset", 0))
-    out = ctx.add_layer(kind, node, [x.tensor], weights, attrs_)
+    w_all, r_all = ctx.const(node.input[1], node), ctx.const(node.input[2], node)
+    b_all = ctx.const(opt(3), node) if opt(3) else np.zeros((dirs, 2 * gates * hidden), np.float32)
+    outs = []
+    for d in range(dirs):
+        w, r, b = w_all[d], r_all[d], b_all[d]
+        weights = {"w_ih": reorder(w), "w_hh": reorder(r),
+                   "b_ih": reorder(b[: gates * hidden]), "b_hh": reorder(b[gates * hidden:])}
+        if kind == "lstm" and opt(7) is not None:  # peepholes, ONNX order (i, o, f)
+            p_i, p_o, p_f = np.split(np.asarray(ctx.const(opt(7), node)[d], np.float32), 3)
+            weights["peephole"] = np.ascontiguousarray(np.stack([p_i, p_f, p_o]))  # (i, f, o)
+        if weights["w_ih"].shape[1] != x.features:
+            raise McuqError(f"{where}: weights expect {weights['w_ih'].shape[1]} input "
+                            f"features, the input has {x.features}")
+        attrs_ = {"hidden": hidden}
+        if kind == "gru":  # 1: PyTorch's GRU; 0 (the ONNX default): Keras reset_after=False
+            attrs_["linear_before_reset"] = int(a.get("linear_before_reset", 0))
+        if direction == "reverse" or d == 1:
+            attrs_["reverse"] = 1
+        outs.append(ctx.add_layer(kind, node, [x.tensor], weights, attrs_))
+    if dirs == 2:  # Y's (direction, hidden) frame: both outputs side by side, row-major
+        both = ctx.add_layer("concat", node, outs, {}, {"axis": 0, "sources": "i0,i1"})
+        out = ctx.add_layer("transpose", node, [both],
+                            attrs_=op("transpose").attrs_of([0], (2, hidden)))
+    else:
+        out = outs[0]
     t = x.shape[x.roles.index("T")]
-    y_roles = ("T", "1", "1", "F") if layout == 0 else ("1", "T", "1", "F")
-    y_shape = (t, 1, 1, hidden) if layout == 0 else (1, t, 1, hidden)
-    final = Unusable(f"is the final state of {where}: mcuq keeps the recurrent state inside "
-                     "the model; use the per-frame output Y instead")
-    return [Act(out, y_roles, y_shape), final, final]
+    dir_role = "F" if dirs == 2 else "1"
+    if layout == 0:
+        y = Act(out, ("T", dir_role, batch_role, "F"), (t, dirs, batch, hidden))
+    else:
+        y = Act(out, (batch_role, "T", dir_role, "F"), (batch, t, dirs, hidden))
+    if direction != "forward":
+        y_h = Unusable(f"is the final state of {where}, whose reverse direction ends at "
+                       "the first frame; use the per-frame output Y instead")
+    elif layout == 0:
+        y_h = Act(out, ("1", batch_role, "F"), (1, batch, hidden), final=True)
+    else:
+        y_h = Act(out, (batch_role, "1", "F"), (batch, 1, hidden), final=True)
+    y_c = Unusable(f"is the final cell state of {where}: mcuq keeps the cell state inside "
+                   "the model; use the per-frame output Y or the final state Y_h")
+    return [y, y_h, y_c]
 
 
 def output_shape(layer: Layer, shapes):
@@ -168,6 +208,9 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 
 def layer_of(layer: Layer, arrays: dict, params: dict) -> QLayer:
+    """The quantized layer; a reverse layer keeps `reverse` (mcuq.schedule)."""
+    if layer.attrs.get("reverse"):
+        params = {**params, "reverse": 1}
     return QLayer(kind=layer.kind, name=layer.name, inputs=list(layer.inputs),
                   outputs=list(layer.outputs), arrays=arrays, params=params, source=layer.source)
 

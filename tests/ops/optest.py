@@ -76,15 +76,17 @@ def export_and_verify(tmp_path: Path, path: Path, data: np.ndarray, frames: np.n
 
 def onnx_rnn(op_type: str, features: int, hidden: int, seed: int, peepholes: bool = False,
              **attrs):
-    """A single ONNX GRU or LSTM written by hand (for the forms PyTorch does not export:
-    linear_before_reset=0, peepholes), (time, 1, features) -> (time, 1, hidden)."""
+    """A single ONNX GRU, LSTM or RNN written by hand (for the forms PyTorch does not
+    export: linear_before_reset=0, peepholes), (time, 1, features) -> (time, 1, hidden),
+    or bidirectional (time, 2, hidden)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    gates = 3 if op_type == "GRU" else 4
+    gates = {"GRU": 3, "LSTM": 4, "RNN": 1}[op_type]
+    dirs = 2 if attrs.get("direction") == "bidirectional" else 1
     rng = np.random.default_rng(seed)
-    inits = {"W": rng.standard_normal((1, gates * hidden, features)) * 0.6,
-             "R": rng.standard_normal((1, gates * hidden, hidden)) * 0.6,
-             "B": rng.standard_normal((1, 2 * gates * hidden)) * 0.3}
+    inits = {"W": rng.standard_normal((dirs, gates * hidden, features)) * 0.6,
+             "R": rng.standard_normal((dirs, gates * hidden, hidden)) * 0.6,
+             "B": rng.standard_normal((dirs, 2 * gates * hidden)) * 0.3}
     inputs = ["x", "W", "R", "B"]
     if peepholes:
         inits["P"] = rng.standard_normal((1, 3 * hidden)) * 0.8
@@ -94,9 +96,9 @@ def onnx_rnn(op_type: str, features: int, hidden: int, seed: int, peepholes: boo
     graph = helper.make_graph(
         [node, squeeze], "rnn",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["time", 1, features])],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["time", 1, hidden])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["time", dirs, hidden])],
         [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()]
-        + [numpy_helper.from_array(np.array([1], np.int64), "axes")])
+        + [numpy_helper.from_array(np.array([dirs], np.int64), "axes")])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
