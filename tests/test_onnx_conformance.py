@@ -26,7 +26,7 @@ from mcuq.simulate import Simulator
 from mcuq.verify import verify
 
 # the cases that pass today: a floor, so that a change that loses one fails here
-MIN_PASSING = 169
+MIN_PASSING = 172
 
 
 def claimed_cases():
