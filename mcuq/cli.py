@@ -79,10 +79,14 @@ def cli():
 @click.option("--weight-bits", default=8, show_default=True, type=int,
               help="Bits of the int8 layers' weights (2 to 8, stored in int8), to measure "
                    "low-bit weights.")
+@click.option("--weight-range", default="max", show_default=True,
+              help="How each int8 weight row's range is chosen: max, mse (least squared "
+                   "error), percentile[=P] of |w| (99.9), or clip=W_MAX; a precision file "
+                   "may set it per layer (docs/calibration.md).")
 @click.option("--cfws", is_flag=True,
               help="Coarse & fine weight splitting of int8 3x3 convolutions (docs/cfws.md).")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
-           calib_method, percentile, headroom_db, weight_bits, cfws):
+           calib_method, percentile, headroom_db, weight_bits, weight_range, cfws):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
@@ -90,11 +94,14 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     if percentile is not None and calib_method != "percentile":
         raise McuqError(f"--percentile applies to --calib-method percentile, not {calib_method}")
     percentile = 99.99 if percentile is None else percentile
+    from mcuq.options import QuantOptions
+
+    options = QuantOptions(precision=precision, overrides=load_overrides(precision_file),
+                           calib_method=calib_method, percentile=percentile,
+                           headroom_db=headroom_db, weight_bits=weight_bits,
+                           weight_range=weight_range, cfws=cfws)
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
-                        cores=cores, precision=precision,
-                        overrides=load_overrides(precision_file), isa=isa,
-                        calib_method=calib_method, percentile=percentile,
-                        weight_bits=weight_bits, cfws=cfws, headroom_db=headroom_db)
+                        cores=cores, isa=isa, options=options)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
@@ -371,10 +378,15 @@ def _verify_line(summary: dict) -> str:
 
 
 def _layer_lines(layers) -> list[str]:
-    lines = [f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}"]
+    lines = [f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}"
+             f"  {'weight range':<14} {'clipped':>8} {'w SQNR dB':>9}"]
     for row in layers:
+        weights = ""
+        if "weight_range" in row:
+            weights = (f"  {row['weight_range']:<14} {100 * row['weights_clipped']:>7.2f}% "
+                       f"{row['weight_sqnr_db']:>9.2f}")
         lines.append(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
-                     f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}")
+                     f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}{weights}")
     return lines
 
 

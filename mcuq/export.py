@@ -12,14 +12,14 @@ import numpy as np
 import onnx
 
 from codegen.generate import generate_c
-from mcuq.calibrate import DEFAULT_METHOD, dead_tensors
+from mcuq.calibrate import dead_tensors
 from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
 from mcuq.files import atomic_directory, prepare_output
 from mcuq.inputs import read_json
-from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.lower import check_isa, check_name, lower
+from mcuq.options import QuantOptions, weight_report
 from mcuq.pipeline import import_model, quantize_model, sequences_for, unused_options
 from mcuq.qgraph import c_manifest
 from mcuq.quantize import layer_report
@@ -28,33 +28,36 @@ REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
 
 
 def load_overrides(path: Path | None) -> dict | None:
-    """A per-layer precision file: JSON {"<layer name or kind>": "int8" | "fp16", ...}."""
+    """A per-layer precision file: JSON {"<layer name or kind>": "int8" | "fp16" | {"precision":
+    ..., "weight_range": ...}, ...}."""
     if path is None:
         return None
     doc = read_json(path, "precision override")
-    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+    if not isinstance(doc, dict) or not all(
+            isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str)
+                                                               for x in v.values()))
+            for v in doc.values()):
         raise McuqError(f"precision override file {path} must map layer names or kinds to "
-                        '"int8" or "fp16", e.g. {"lstm0": "int8", "linear": "fp16"}')
+                        '"int8" or "fp16", or to {"precision": ..., "weight_range": ...}, e.g. '
+                        '{"lstm0": "int8", "conv0": {"weight_range": "mse"}}')
     return doc
 
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False, test_path: Path | None = None, cores: int = 1,
-           precision: str = "int8", overrides: dict | None = None, isa: str = "rv32",
-           calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
-           weight_bits: int = 8, cfws: bool = False, headroom_db: float = 0.0) -> dict:
+           isa: str = "rv32", options: QuantOptions | None = None, **quant) -> dict:
+    """`options` (or its fields as keywords: precision, overrides, calib_method, ...)
+    say how to quantize (mcuq.options)."""
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
+    options = (options or QuantOptions(**quant)).checked()
     check_name(name)
     check_cores(cores)
     check_isa(isa)
-    if weight_bits not in WEIGHT_BITS:
-        raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
     prepare_output(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
     calib = sequences_for(graph, raw, "calibration data")
-    qgraph, stats = quantize_model(graph, calib, name, precision, overrides, calib_method,
-                                   percentile, weight_bits, cfws, headroom_db)
+    qgraph, stats = quantize_model(graph, calib, name, options)
     qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
     if test_path is not None:
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
@@ -62,8 +65,9 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
         report_data = calib
     if qgraph.sequence:  # its arena holds the longest sequence it was given
         qgraph.meta["max_frames"] = int(max(calib.shape[1], report_data.shape[1]))
-    layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS])
-    warnings = unused_options(qgraph, weight_bits, cfws) + warnings
+    layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS],
+                                    lambda layer: weight_report(layer, options.recipe(layer)))
+    warnings = unused_options(qgraph, options) + warnings
 
     with atomic_directory(out_dir, force) as tmp:
         if qgraph.reference:  # the float model for the simulator only
@@ -79,9 +83,11 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calibration_items": int(calib.shape[0]),
                   "calibration_frames": int(stats["frames"]),
                   "parameters": graph.parameter_count(), **c_summary,
-                  "precision": precision, "precisions": qgraph.meta["precisions"],
-                  "calib_method": calib_method, "calib_headroom_db": headroom_db,
-                  "weight_bits": weight_bits, "cfws": cfws,
+                  "precision": options.precision, "precisions": qgraph.meta["precisions"],
+                  "calib_method": options.calib_method,
+                  "calib_headroom_db": options.headroom_db,
+                  "weight_bits": options.weight_bits, "weight_range": options.weight_range,
+                  "cfws": options.cfws,
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),

@@ -166,14 +166,91 @@ def symmetric_scale(max_abs: float) -> float:
 WEIGHT_BITS = range(2, 9)  # --weight-bits: stored in int8 with a narrower range
 
 
-def quantize_weights_per_channel(w: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric per output row with `bits` bits, codes in +-(2^(bits-1) - 1) stored as
-    int8: (q int8 [rows, cols], scale float64 [rows])."""
+# --weight-range: how each output row's range [-r, r] is chosen before its codes are
+# rounded (values beyond r clip to the last code)
+WEIGHT_RANGES = ("max", "mse", "percentile", "clip")
+WEIGHT_PERCENTILE = 99.9  # "percentile" without a value
+MSE_STEPS = 64  # candidate ranges of "mse", from MSE_LOWEST to 1 times the row's max |w|
+MSE_LOWEST = 0.2
+
+
+def parse_weight_range(text: str) -> tuple[str, float | None]:
+    """"max", "mse", "percentile", "percentile=<p>" or "clip=<w_max>" -> (rule, value)."""
+    rule, _, value = str(text).partition("=")
+    if rule not in WEIGHT_RANGES or (rule in ("max", "mse") and value):
+        raise McuqError(f"weight range '{text}': use max, mse, percentile[=<p>] or "
+                        "clip=<w_max>")
+    if rule in ("max", "mse"):
+        return rule, None
+    if rule == "percentile" and not value:
+        return rule, WEIGHT_PERCENTILE
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if rule == "percentile" and not (math.isfinite(number) and 50.0 < number <= 100.0):
+        raise McuqError(f"weight range '{text}': the percentile must be above 50 and at "
+                        "most 100 (e.g. percentile=99.9)")
+    if rule == "clip" and not (math.isfinite(number) and number > 0):
+        raise McuqError(f"weight range '{text}': the bound must be a number above 0 "
+                        "(e.g. clip=0.1)")
+    return rule, number
+
+
+def _round_codes(w: np.ndarray, scale: np.ndarray, top: int) -> np.ndarray:
+    return np.clip(np.floor(w / scale[..., None] + 0.5), -top, top)
+
+
+def weight_range(w: np.ndarray, bits: int = 8, rule: str = "max") -> np.ndarray:
+    """Each row's range r (float64 [rows]) under a --weight-range rule: its max |w|; the
+    given percentile of its |w|; min(max |w|, w_max) for clip=<w_max>; or for mse the r
+    among MSE_STEPS candidates from MSE_LOWEST to 1 times max |w| whose codes reconstruct
+    the row with the least squared error (the largest of equals). A rule never widens a
+    range beyond max |w| nor narrows a non-zero row to 0."""
+    name, value = parse_weight_range(rule)
+    a = np.abs(np.asarray(w, np.float64))
+    max_abs = a.max(axis=1)
+    if name == "max":
+        return max_abs
+    if name == "clip":
+        r = np.minimum(max_abs, value)
+    elif name == "percentile":
+        r = np.percentile(a, value, axis=1)
+    else:
+        top = 2 ** (bits - 1) - 1
+        alphas = np.linspace(MSE_LOWEST, 1.0, MSE_STEPS)
+        candidates = max_abs[:, None] * alphas[None, :]  # [rows, steps]
+        scale = np.where(candidates > 0, candidates / top, 1.0)
+        wq = _round_codes(np.asarray(w, np.float64)[:, None, :], scale, top) * scale[..., None]
+        err = ((wq - np.asarray(w, np.float64)[:, None, :]) ** 2).sum(axis=2)
+        best = err.shape[1] - 1 - np.argmin(err[:, ::-1], axis=1)  # the largest of equals
+        r = candidates[np.arange(len(best)), best]
+    return np.where(r > 0, r, max_abs)
+
+
+def quantize_weights_per_channel(w: np.ndarray, bits: int = 8, rule: str = "max"
+                                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per output row with `bits` bits over the row's range under `rule`
+    (weight_range), codes in +-(2^(bits-1) - 1) stored as int8: (q int8 [rows, cols],
+    scale float64 [rows])."""
     top = 2 ** (bits - 1) - 1
-    max_abs = np.abs(w).max(axis=1).astype(np.float64)
-    scale = np.where(max_abs > 0, max_abs / top, 1.0)
-    q = np.clip(np.floor(w / scale[:, None] + 0.5), -top, top).astype(np.int8)
+    r = weight_range(w, bits, rule)
+    scale = np.where(r > 0, r / top, 1.0)
+    q = _round_codes(w, scale, top).astype(np.int8)
     return q, scale
+
+
+def weight_quality(w: np.ndarray, bits: int = 8, rule: str = "max") -> tuple[float, float]:
+    """(share of the weights beyond their row's range, SQNR in dB of the dequantized
+    weights) of quantize_weights_per_channel: what a range rule trades."""
+    w = np.asarray(w, np.float64).reshape(len(w), -1)
+    q, scale = quantize_weights_per_channel(w, bits, rule)
+    r = weight_range(w, bits, rule)
+    clipped = float(np.mean(np.abs(w) > r[:, None] * (1 + 1e-12)))
+    noise = float(((q * scale[:, None] - w) ** 2).sum())
+    signal = float((w ** 2).sum())
+    sqnr = float("inf") if noise == 0 else 10.0 * math.log10(max(signal, 1e-30) / noise)
+    return clipped, sqnr
 
 
 def quantize_bias(bias: np.ndarray, scale: np.ndarray, what: str) -> np.ndarray:

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from mcuq.calibrate import DEFAULT_METHOD, calibrate
+from mcuq.calibrate import calibrate
 from mcuq.data import as_sequences, batches
 from mcuq.errors import McuqError
-from mcuq.fixedpoint import WEIGHT_BITS
 from mcuq.frontend import load_model
-from mcuq.ir import Graph
+from mcuq.ir import Graph, Layer
+from mcuq.options import QuantOptions
 from mcuq.qgraph import QGraph
 from mcuq.quantize import assign_precisions, quantize_graph
 
@@ -32,35 +32,36 @@ def sequences_for(graph: Graph, raw: np.ndarray, what: str) -> np.ndarray:
 
 
 def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
-                   precision: str = "int8", overrides: dict | None = None,
-                   calib_method: str = DEFAULT_METHOD, percentile: float = 99.99,
-                   weight_bits: int = 8, cfws: bool = False, headroom_db: float = 0.0
-                   ) -> tuple[QGraph, dict]:
-    """Calibrate on `calib` (items, time, *input shape) by `calib_method` and quantize
-    by the recipe."""
-    stats = calibrate(graph, batches(calib), calib_method, percentile=percentile,
-                      headroom_db=headroom_db)
-    if weight_bits not in WEIGHT_BITS:
-        raise McuqError(f"--weight-bits {weight_bits}: use 2 to 8")
-    qgraph = quantize_graph(graph, stats, name, assign_precisions(graph, precision, overrides),
-                            {"weight_bits": int(weight_bits), "cfws": bool(cfws)})
-    qgraph.meta["precision"] = precision
-    qgraph.meta["calib_method"] = calib_method
+                   options: QuantOptions | None = None) -> tuple[QGraph, dict]:
+    """Calibrate on `calib` (items, time, *input shape) by the options' method and quantize
+    by their recipe."""
+    options = (options or QuantOptions()).checked()
+    options.check_layers(graph)
+    stats = calibrate(graph, batches(calib), options.calib_method,
+                      percentile=options.percentile, headroom_db=options.headroom_db)
+    base = options.recipe(Layer(kind="", name="", inputs=[], outputs=[]))
+    qgraph = quantize_graph(graph, stats, name,
+                            assign_precisions(graph, options.precision, options.precisions()),
+                            base, layer_recipe=options.recipe)
+    qgraph.meta["precision"] = options.precision
+    qgraph.meta["calib_method"] = options.calib_method
     return qgraph, stats
 
 
-def unused_options(qgraph: QGraph, weight_bits: int, cfws: bool) -> list[str]:
+def unused_options(qgraph: QGraph, options: QuantOptions) -> list[str]:
     """Options that change nothing in this model, said as warnings rather than ignored in
     silence (a sweep may apply one set of options to many models)."""
     lines = []
-    if cfws and not any(layer.kind == "conv2d_cfws" for layer in qgraph.layers):
+    if options.cfws and not any(layer.kind == "conv2d_cfws" for layer in qgraph.layers):
         lines.append("--cfws changed nothing: it splits int8 square convolutions of kernel 3 "
                      "or more, and this model has none at int8")
     weighted = [layer for layer in qgraph.layers if layer.params.get("precision") == "int8"
                 and any(a.dtype == np.int8 and a.ndim >= 2 for a in layer.arrays.values())]
-    if weight_bits != 8 and not weighted:
-        lines.append(f"--weight-bits {weight_bits} changed nothing: it applies to int8 layers "
-                     "with weights, and this model has none at int8")
+    for option, default, flag in ((options.weight_bits, 8, "--weight-bits"),
+                                  (options.weight_range, "max", "--weight-range")):
+        if option != default and not weighted:
+            lines.append(f"{flag} {option} changed nothing: it applies to int8 layers with "
+                         "weights, and this model has none at int8")
     return lines
 
 

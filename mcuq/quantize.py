@@ -74,13 +74,15 @@ def _tensor_for(stats: dict, shape: tuple, precision: str) -> QTensor:
 
 
 def quantize_graph(graph: Graph, stats: dict, name: str = "model",
-                   precisions: dict[str, str] | None = None, recipe: dict | None = None
-                   ) -> QGraph:
+                   precisions: dict[str, str] | None = None, recipe: dict | None = None,
+                   layer_recipe=None) -> QGraph:
     """Quantize every layer at its precision, with a convert layer wherever a tensor
     crosses between int8 and fp16 (one per tensor and precision, shared by its readers).
 
     `recipe` holds the run's quantization options that ops may read from their layer's
-    attrs: "weight_bits" (2-8) and "cfws" (coarse & fine weight splitting)."""
+    attrs: "weight_bits" (2-8), "weight_range" and "cfws" (coarse & fine weight
+    splitting); `layer_recipe(layer)`, when given, gives each layer's own (a precision
+    file's per-layer weight range: mcuq.options)."""
     recipe = dict(recipe or {})
     precisions = precisions or assign_precisions(graph)
     if "fp32" not in precisions.values():
@@ -107,7 +109,8 @@ def quantize_graph(graph: Graph, stats: dict, name: str = "model",
                     converted[key] = out
                 source = converted[key]
             inputs.append(source)
-        layer = replace(layer, inputs=inputs, attrs={**layer.attrs, **recipe})
+        own = layer_recipe(layer) if layer_recipe is not None else recipe
+        layer = replace(layer, inputs=inputs, attrs={**layer.attrs, **own})
         if precision == "fp32":
             qlayer = reference_layer(layer)
             qout = _tensor_for(tensor_stats[layer.outputs[0]], graph.shape(layer.outputs[0]),
@@ -140,11 +143,13 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray) -> float:
     return 10.0 * np.log10(max(signal, 1e-30) / noise)
 
 
-def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
+def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_info=None
                  ) -> tuple[list[dict], list[str]]:
     """Per layer: SQNR of the quantized model's output (errors accumulated from the input
     on) against the float model's, and the share of its values that saturate, on
-    `sequences` (batch, time, *input shape); and the saturation warnings of the run."""
+    `sequences` (batch, time, *input shape); and the saturation warnings of the run.
+    `weight_info(float layer)` adds what an int8 layer's weight quantization costs."""
+    float_layers = {layer.name: layer for layer in graph.layers}
     float_out = FloatModel(graph).run_all(sequences)
     sim = Simulator(qgraph, graph)
     trace: dict = {}
@@ -163,4 +168,7 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray
                      "weight_bytes": int(sum(a.nbytes for a in qlayer.arrays.values())),
                      "out_scale": t.scale, "out_zero_point": t.zero_point,
                      "saturated": round(saturated.get(qlayer.outputs[0], 0.0), 6)})
+        if weight_info is not None and qlayer.params["precision"] == "int8" and \
+                qlayer.name in float_layers:
+            rows[-1].update(weight_info(float_layers[qlayer.name]))
     return rows, saturation_warnings(qgraph, sim.saturation)

@@ -19,11 +19,12 @@ from mcuq.ops import _activation as activation
 
 
 def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero_point: int,
-                  stats: dict, attrs: dict, what: str, weight_bits: int = 8
-                  ) -> tuple[dict, dict, float]:
+                  stats: dict, attrs: dict, what: str, weight_bits: int = 8,
+                  weight_range: str = "max") -> tuple[dict, dict, float]:
     """(arrays, params, out_scale) of an int8 matvec with weights [rows][k] of
-    `weight_bits` bits; `attrs` name its fused activation."""
-    wq, w_scale = fx.quantize_weights_per_channel(weight, weight_bits)
+    `weight_bits` bits over each row's range under `weight_range` (fixedpoint.weight_range);
+    `attrs` name its fused activation."""
+    wq, w_scale = fx.quantize_weights_per_channel(weight, weight_bits, weight_range)
     acc_scale = in_scale * w_scale
     # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
     out_scale, out_zp = fx.activation_qparams(*activation.out_range(stats, attrs),

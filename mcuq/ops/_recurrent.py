@@ -217,8 +217,9 @@ def layer_of(layer: Layer, arrays: dict, params: dict) -> QLayer:
 
 def quantize_gates(layer: Layer, qin: QTensor, h_scale: float) -> dict[str, np.ndarray]:
     w = layer.weights
-    w_ih, s_ih = fx.quantize_weights_per_channel(w["w_ih"])
-    w_hh, s_hh = fx.quantize_weights_per_channel(w["w_hh"])
+    bits, rule = layer.attrs.get("weight_bits", 8), layer.attrs.get("weight_range", "max")
+    w_ih, s_ih = fx.quantize_weights_per_channel(w["w_ih"], bits, rule)
+    w_hh, s_hh = fx.quantize_weights_per_channel(w["w_hh"], bits, rule)
     b_ih = fx.quantize_bias(w["b_ih"], qin.scale * s_ih, f"layer {layer.name}")
     b_ih -= qin.zero_point * w_ih.astype(np.int64).sum(axis=1)
     b_hh = fx.quantize_bias(w["b_hh"], h_scale * s_hh, f"layer {layer.name}")

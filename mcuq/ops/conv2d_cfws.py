@@ -46,12 +46,14 @@ def splits(layer: Layer) -> bool:
             and g["dilation"] == [1, 1])
 
 
-def split(weight: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split(weight: np.ndarray, bits: int, rule: str = "max"
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Cq [out][in], s_c [out], F [out][in][k][k] float): the coarse centre codes and
-    scales, and the fine kernel (outer taps plus the centre's rounding residual)."""
+    scales, and the fine kernel (outer taps plus the centre's rounding residual); the
+    centre's range follows the weight range rule `rule` (so does the fine part's)."""
     c = weight.shape[2] // 2
     centre = weight[:, :, c, c].astype(np.float64)
-    coarse, coarse_scale = fx.quantize_weights_per_channel(centre, bits)
+    coarse, coarse_scale = fx.quantize_weights_per_channel(centre, bits, rule)
     fine = weight.astype(np.float64).copy()
     fine[:, :, c, c] = centre - coarse * coarse_scale[:, None]
     return coarse, coarse_scale, fine
@@ -62,14 +64,15 @@ def run_float(layer: Layer, xs, state) -> np.ndarray:
 
 
 def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTensor]:
-    bits = layer.attrs.get("weight_bits", 8)
+    bits, rule = layer.attrs.get("weight_bits", 8), layer.attrs.get("weight_range", "max")
     act = activation.params(layer.attrs)
     what = f"layer {layer.name}"
-    coarse, coarse_scale, fine = split(layer.weights["weight"], bits)
+    coarse, coarse_scale, fine = split(layer.weights["weight"], bits, rule)
     fine_matrix = conv2d.matrix(fine)
-    fine_scale = fx.quantize_weights_per_channel(fine_matrix, bits)[1]
+    fine_scale = fx.quantize_weights_per_channel(fine_matrix, bits, rule)[1]
     arrays, qparams, out_scale = _matvec.quantize_int8(
-        fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what, bits)
+        fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what, bits,
+        rule)
     coarse_bias = -qin.zero_point * coarse.astype(np.int64).sum(axis=1)
     ratio = coarse_scale / fine_scale
     coarse_mult, coarse_shift = fx.quantize_multipliers(ratio)

@@ -121,7 +121,8 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
         return qlayer, fp16.tensor((weight.shape[0],))
     arrays, params, out_scale = _matvec.quantize_int8(
         layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, act,
-        f"layer {layer.name}", layer.attrs.get("weight_bits", 8))
+        f"layer {layer.name}", layer.attrs.get("weight_bits", 8),
+        layer.attrs.get("weight_range", "max"))
     rows, k = arrays["weight"].shape
     qout = QTensor(shape=(rows,), scale=out_scale, zero_point=params["out_zero_point"])
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", "in_features": int(k),

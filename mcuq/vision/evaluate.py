@@ -21,6 +21,7 @@ import numpy as np
 
 from mcuq.calibrate import DEFAULT_METHOD
 from mcuq.errors import McuqError
+from mcuq.options import QuantOptions
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
@@ -73,9 +74,9 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
     warnings: dict[str, list[str]] = {}
     for spec in specs:
         start = time.perf_counter()
-        qgraph, _ = quantize_model(graph, calib_seq, "model", spec["precision"], None,
-                                   spec["calib_method"], weight_bits=spec["weight_bits"],
-                                   cfws=spec["cfws"])
+        qgraph, _ = quantize_model(graph, calib_seq, "model", QuantOptions(
+            precision=spec["precision"], calib_method=spec["calib_method"],
+            weight_bits=spec["weight_bits"], cfws=spec["cfws"]))
         seconds = time.perf_counter() - start
         sim = Simulator(qgraph, graph)
         logits = sim.run(test_seq).reshape(len(images), -1)
