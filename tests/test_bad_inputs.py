@@ -247,7 +247,7 @@ CASES = [
     ("state dict", ["export", "{w}/state_dict.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "state_dict"),
     ("pickled module", ["export", "{w}/pickled_module.pt", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "would run code"),
     ("unsupported op", ["export", "{w}/softmax.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "op Erf (node 'erf1')"),
-    ("conv 1-d", ["export", "{w}/conv1d.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "node 'conv1' (Conv) needs an image"),
+    ("conv 1-d, other data", ["export", "{w}/conv1d.onnx", "--calib", "{w}/calib.npy", "-o", "{t}/o"], "the model input has [1, 9]"),
     ("conv dilated", ["export", "{w}/dilated.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'conv2' (Conv) has dilations [0, 2]; mcuq needs two of at least 1"),
     ("conv groups", ["export", "{w}/grouped.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'conv2' (Conv) has 2 groups"),
     ("maxpool dilated", ["export", "{w}/pool_dilated.onnx", "--calib", "{w}/images.npy", "-o", "{t}/o"], "node 'pool1' (MaxPool) has dilations [1, 0]"),

@@ -8,8 +8,8 @@ bit-exact simulator (what the C code computes). For each configuration the table
 - logit SQNR against the float logits;
 - calibration time and weight bytes.
 
-A configuration is written precision[+method][+cfws][+wN]. Examples: `int8`,
-`int8+kl-improved+cfws`, `int8+mse+w4`, `fp16`.
+A configuration is written precision[+method][+cfws][+wN][+range=RULE]. Examples: `int8`,
+`int8+kl-improved+cfws`, `int8+mse+w4`, `int8+w4+range=mse`, `fp16`.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcuq import fixedpoint as fx
 from mcuq.calibrate import DEFAULT_METHOD
 from mcuq.errors import McuqError
 from mcuq.options import QuantOptions
@@ -33,7 +34,7 @@ DEFAULT_CONFIGS = "int8,int8+kl-improved,int8+kl-improved+cfws,fp16"
 def parse_config(spec: str) -> dict:
     parts = spec.strip().split("+")
     config = {"name": spec.strip(), "precision": parts[0], "calib_method": DEFAULT_METHOD,
-              "cfws": False, "weight_bits": 8}
+              "cfws": False, "weight_bits": 8, "weight_range": "max"}
     if parts[0] not in ("int8", "fp16", "mixed"):
         raise McuqError(f"configuration '{spec}': start with int8, fp16 or mixed")
     for part in parts[1:]:
@@ -43,9 +44,12 @@ def parse_config(spec: str) -> dict:
             config["cfws"] = True
         elif part[:1] == "w" and part[1:].isdigit() and 2 <= int(part[1:]) <= 8:
             config["weight_bits"] = int(part[1:])
+        elif part.startswith("range="):
+            config["weight_range"] = part[len("range="):]
+            fx.parse_weight_range(config["weight_range"])  # a bad rule is refused here
         else:
             raise McuqError(f"configuration '{spec}': '{part}' is not a calibration method "
-                            f"({', '.join(METHODS)}), cfws or w2..w8")
+                            f"({', '.join(METHODS)}), cfws, w2..w8 or range=<weight range>")
     return config
 
 
@@ -76,7 +80,8 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
         start = time.perf_counter()
         qgraph, _ = quantize_model(graph, calib_seq, "model", QuantOptions(
             precision=spec["precision"], calib_method=spec["calib_method"],
-            weight_bits=spec["weight_bits"], cfws=spec["cfws"]))
+            weight_bits=spec["weight_bits"], cfws=spec["cfws"],
+            weight_range=spec["weight_range"]))
         seconds = time.perf_counter() - start
         sim = Simulator(qgraph, graph)
         logits = sim.run(test_seq).reshape(len(images), -1)
