@@ -85,8 +85,11 @@ def cli():
                    "may set it per layer (docs/calibration.md).")
 @click.option("--cfws", is_flag=True,
               help="Coarse & fine weight splitting of int8 3x3 convolutions (docs/cfws.md).")
+@click.option("--equalize", is_flag=True,
+              help="Cross-layer equalization: balance each channel's range between a Linear "
+                   "or Conv and the layer it feeds (the float model is unchanged).")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
-           calib_method, percentile, headroom_db, weight_bits, weight_range, cfws):
+           calib_method, percentile, headroom_db, weight_bits, weight_range, cfws, equalize):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
@@ -99,7 +102,7 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     options = QuantOptions(precision=precision, overrides=load_overrides(precision_file),
                            calib_method=calib_method, percentile=percentile,
                            headroom_db=headroom_db, weight_bits=weight_bits,
-                           weight_range=weight_range, cfws=cfws)
+                           weight_range=weight_range, cfws=cfws, equalize=equalize)
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, isa=isa, options=options)
     arena = ("no C (float reference)" if report["arena_bytes"] is None

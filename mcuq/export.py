@@ -20,7 +20,8 @@ from mcuq.files import atomic_directory, prepare_output
 from mcuq.inputs import read_json
 from mcuq.lower import check_isa, check_name, lower
 from mcuq.options import QuantOptions, weight_report
-from mcuq.pipeline import import_model, quantize_model, sequences_for, unused_options
+from mcuq.pipeline import (import_model, prepared, quantize_model, sequences_for,
+                           unused_options)
 from mcuq.qgraph import c_manifest
 from mcuq.quantize import layer_report
 
@@ -56,6 +57,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     prepare_output(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
+    graph = prepared(graph, options)
     calib = sequences_for(graph, raw, "calibration data")
     qgraph, stats = quantize_model(graph, calib, name, options)
     qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
@@ -87,7 +89,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calib_method": options.calib_method,
                   "calib_headroom_db": options.headroom_db,
                   "weight_bits": options.weight_bits, "weight_range": options.weight_range,
-                  "cfws": options.cfws,
+                  "cfws": options.cfws, "equalize": options.equalize,
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),

@@ -27,6 +27,7 @@ class QuantOptions:
     weight_bits: int = 8
     weight_range: str = "max"  # fixedpoint.parse_weight_range
     cfws: bool = False
+    equalize: bool = False  # cross-layer equalization before calibration (mcuq.passes)
 
     def checked(self) -> "QuantOptions":
         if self.weight_bits not in fx.WEIGHT_BITS:

@@ -209,6 +209,53 @@ def batchnorm_layers(graph: Graph) -> Graph:
         fold_batchnorm(graph)
 
 
+EQUALIZE_MIN = 1e-3  # s_i is kept within [EQUALIZE_MIN, 1 / EQUALIZE_MIN]
+EQUALIZE_ROUNDS = 20  # a layer in two pairs (B of one, A of the next): repeat to converge
+EQUALIZE_TOLERANCE = 1e-4  # until every s_i is within this of 1
+
+
+def equalize(graph: Graph) -> Graph:
+    """Cross-layer equalization (Nagel et al. 2019, data-free quantization), run by
+    `--equalize` after the pipeline: for a layer A that declares `scale_out_channels`
+    (Linear, Conv; after it at most a ReLU) read only by a layer B that declares
+    `scale_in_channels` (Linear, Conv, a GRU/LSTM/RNN's input projection), channel i of
+    A's output is divided by s_i and B's weights that read it multiplied by s_i, with
+    s_i = sqrt(r_A[i] / r_B[i]) from the channel's weight ranges in A (its output row)
+    and B (its input column): both become sqrt(r_A r_B), and A's output channel, which
+    int8 holds at one scale with the others, no longer dwarfs them. A layer in two pairs
+    is balanced again after its second pair moved it, round after round, until no s_i
+    moves by more than EQUALIZE_TOLERANCE (at most EQUALIZE_ROUNDS). The float model is
+    unchanged."""
+    for _ in range(EQUALIZE_ROUNDS):
+        if _equalize_round(graph) <= EQUALIZE_TOLERANCE:
+            break
+    return graph
+
+
+def _equalize_round(graph: Graph) -> float:
+    """One pass over the pairs; returns the largest |log s_i| applied."""
+    moved = 0.0
+    for a in graph.layers:
+        readers = graph.consumers(a.outputs[0])
+        if not hasattr(op(a.kind), "scale_out_channels") or len(readers) != 1 or \
+                a.outputs[0] == graph.output:
+            continue
+        b = readers[0]
+        if not hasattr(op(b.kind), "scale_in_channels") or b.inputs != [a.outputs[0]]:
+            continue
+        r_a = np.abs(op(a.kind).out_channels(a)).max(axis=1).astype(np.float64)
+        r_b = np.abs(op(b.kind).in_channels(b)).max(axis=1).astype(np.float64)
+        if r_a.shape != r_b.shape:
+            continue  # B reads A's channels in another grouping (a flattened image)
+        s = np.ones_like(r_a)
+        live = (r_a > 0) & (r_b > 0)
+        s[live] = np.clip(np.sqrt(r_a[live] / r_b[live]), EQUALIZE_MIN, 1 / EQUALIZE_MIN)
+        if op(a.kind).scale_out_channels(a, s):
+            op(b.kind).scale_in_channels(b, s)
+            moved = max(moved, float(np.max(np.abs(np.log(s)))))
+    return moved
+
+
 PIPELINE = (remove_identities, fold_batchnorm, reparameterize, batchnorm_layers, fold_pad,
             fuse_activations, remove_dead_layers)
 

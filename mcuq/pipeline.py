@@ -2,6 +2,7 @@
 model file -> IR (import + graph passes) -> calibration -> quantized graph."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from mcuq.errors import McuqError
 from mcuq.frontend import load_model
 from mcuq.ir import Graph, Layer
 from mcuq.options import QuantOptions
+from mcuq.passes import equalize
 from mcuq.qgraph import QGraph
 from mcuq.quantize import assign_precisions, quantize_graph
 
@@ -29,6 +31,16 @@ def import_model(model_path: Path, calib_raw: np.ndarray) -> tuple[onnx.ModelPro
 def sequences_for(graph: Graph, raw: np.ndarray, what: str) -> np.ndarray:
     """Data as (items, time, *input shape) float32, checked against the model input."""
     return as_sequences(raw, graph.input_shape, graph.recurrent, what)
+
+
+def prepared(graph: Graph, options: QuantOptions) -> Graph:
+    """The graph the options quantize: with --equalize a copy, equalized (the float
+    function unchanged); else the graph itself."""
+    if not options.equalize:
+        return graph
+    graph = equalize(copy.deepcopy(graph))
+    graph.passes.append("equalize")
+    return graph
 
 
 def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
@@ -77,4 +89,5 @@ def export_float_graph(out_dir: Path, qgraph: QGraph) -> Graph | None:
     names = {layer.name for layer in qgraph.layers if layer.kind != "convert"}
     if names != {layer.name for layer in graph.layers}:
         return None
-    return graph
+    # the float values the quantized tensors hold: equalized ones where the export was
+    return prepared(graph, QuantOptions(equalize="equalize" in qgraph.meta.get("passes", [])))

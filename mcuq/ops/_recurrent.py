@@ -20,7 +20,7 @@ from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, Unusable, attrs, label
 from mcuq.ir import Layer
 from mcuq import layouts
-from mcuq.ops import op
+from mcuq.ops import _equalize, op
 from mcuq.qgraph import QLayer, QTensor
 
 GATES = {"gru": 3, "lstm": 4, "rnn": 1}
@@ -269,3 +269,12 @@ def gate_sum(gx, gh) -> np.ndarray:
 def output_qparams(stats: dict, size: int) -> QTensor:
     max_abs = max(abs(stats["min"]), abs(stats["max"]))
     return QTensor(shape=(size,), scale=fx.symmetric_scale(max_abs), zero_point=0)
+
+
+def in_channels(layer: Layer) -> np.ndarray:
+    """The input projection read per input feature (cross-layer equalization)."""
+    return _equalize.inputs_of(layer, "w_ih")
+
+
+def scale_in_channels(layer: Layer, s: np.ndarray) -> None:
+    _equalize.scale_inputs(layer, "w_ih", s)

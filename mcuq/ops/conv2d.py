@@ -23,6 +23,7 @@ from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
 from mcuq.ir import Layer
 from mcuq.ops import _activation as activation
+from mcuq.ops import _equalize
 from mcuq.ops import _conv, _matvec, op
 from mcuq.qgraph import QLayer, QTensor
 
@@ -172,6 +173,23 @@ def fold_pad(layer: Layer, border: dict) -> bool:
 
 def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
     return activation.fuse(layer, lo, hi)
+
+
+# -- cross-layer equalization (mcuq.passes.equalize) ------------------------------------
+def out_channels(layer: Layer) -> np.ndarray:
+    return _equalize.outputs_of(layer)
+
+
+def scale_out_channels(layer: Layer, s: np.ndarray) -> bool:
+    return _equalize.scale_outputs(layer, s)
+
+
+def in_channels(layer: Layer) -> np.ndarray:
+    return _equalize.inputs_of(layer, "weight")
+
+
+def scale_in_channels(layer: Layer, s: np.ndarray) -> None:
+    _equalize.scale_inputs(layer, "weight", s)
 
 
 # -- re-parameterization (mcuq.passes.reparameterize) --------------------------------

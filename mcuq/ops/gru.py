@@ -38,6 +38,7 @@ KIND = "gru"
 ONNX_TYPES = ("GRU",)
 STATEFUL = True
 output_shape, macs = recurrent.output_shape, recurrent.macs
+in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

@@ -14,6 +14,7 @@ from mcuq import fp16
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, is_bias, label
 from mcuq.ops import _activation as activation
+from mcuq.ops import _equalize
 from mcuq.ops import _matvec
 from mcuq.ir import Layer
 from mcuq import layouts
@@ -99,6 +100,23 @@ def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
 
 def output_shape(layer: Layer, shapes):
     return (layer.weights["weight"].shape[0],)
+
+
+# -- cross-layer equalization (mcuq.passes.equalize) ------------------------------------
+def out_channels(layer: Layer) -> np.ndarray:
+    return _equalize.outputs_of(layer)
+
+
+def scale_out_channels(layer: Layer, s: np.ndarray) -> bool:
+    return _equalize.scale_outputs(layer, s)
+
+
+def in_channels(layer: Layer) -> np.ndarray:
+    return _equalize.inputs_of(layer, "weight")
+
+
+def scale_in_channels(layer: Layer, s: np.ndarray) -> None:
+    _equalize.scale_inputs(layer, "weight", s)
 
 
 # -- float and quantized -----------------------------------------------------

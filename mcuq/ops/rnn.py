@@ -26,6 +26,7 @@ KIND = "rnn"
 ONNX_TYPES = ("RNN",)
 STATEFUL = True
 output_shape, macs = recurrent.output_shape, recurrent.macs
+in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 
 
 def import_onnx(ctx, node) -> list:
