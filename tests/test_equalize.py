@@ -4,7 +4,6 @@ a model with one channel scaled up (its reader's column scaled down: the same fl
 function) gets its int8 quality back. The kernels are unchanged: one host check."""
 import numpy as np
 import onnxruntime as ort
-import pytest
 import torch
 from torch import nn
 
