@@ -34,7 +34,8 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
     """Per-tensor {"min", "max" (the chosen range), "seen_min", "seen_max"} and
     per-layer {"state_max_abs": {...}} statistics, and the method used. `headroom_db`
     widens every chosen activation range by 10^(dB/20), for data louder or brighter
-    than the calibration set.
+    than the calibration set, but not beyond the bounds of what its op can output (a
+    tanh, a sigmoid, a GRU/LSTM/RNN state: OUTPUT_BOUNDS).
 
     `batches` yields float arrays (batch, time, *input shape)."""
     if method not in METHODS:
@@ -74,6 +75,7 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
             raise McuqError(f"on the calibration data the float output of layer {layer.name} "
                             f"(from node {layer.source}) overflows float32 or is NaN; check "
                             "the scale of the calibration data")
+    bounds = {layer.outputs[0]: op(layer.kind).OUTPUT_BOUNDS for layer in graph.layers}
     stats = {}
     for name, m in tensors.items():
         # the model output keeps its whole range: clipping it changes the answer the
@@ -83,7 +85,11 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
         lo, hi = choose_range(hists[name], method, percentile=percentile) if clip else (
             m.min, m.max)
         widen = 10.0 ** (headroom_db / 20.0)
-        stats[name] = {"min": lo * widen, "max": hi * widen, "seen_min": m.min,
+        bound_lo, bound_hi = bounds.get(name) or (-np.inf, np.inf)
+        # headroom never widens a range beyond what its op can output (tanh, a GRU state)
+        lo_w = min(lo, max(lo * widen, bound_lo))
+        hi_w = max(hi, min(hi * widen, bound_hi))
+        stats[name] = {"min": lo_w, "max": hi_w, "seen_min": m.min,
                        "seen_max": m.max}
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})

@@ -157,6 +157,30 @@ def test_the_model_output_keeps_its_whole_range(tmp_path):
     assert inner["max"] < inner["seen_max"]  # the input is clipped by the method
 
 
+def test_headroom_stops_at_what_an_op_can_output(tmp_path):
+    """--calib-headroom widens a Linear's range 10^(dB/20) times, but a GRU state and a
+    tanh only up to +-1: values they cannot reach need no codes."""
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.fc, self.gru = torch.nn.Linear(5, 6), torch.nn.GRU(6, 4, batch_first=True)
+
+        def forward(self, x):
+            return torch.tanh(self.gru(self.fc(x))[0] * 3.0)
+
+    path = save_model(Net().eval(), torch.zeros(1, 9, 5), "onnx_legacy", tmp_path / "m")
+    graph = load_model(path)[1]
+    data = RNG.standard_normal((4, 9, 5)).astype(np.float32)
+    plain = calibrate(graph, [data], "minmax")["tensors"]
+    wide = calibrate(graph, [data], "minmax", headroom_db=10.0)["tensors"]
+    fc, gru = graph.layers[0].outputs[0], graph.layers[1].outputs[0]
+    assert wide[fc]["max"] == pytest.approx(plain[fc]["max"] * 10 ** 0.5)
+    for name in (gru, graph.output):
+        assert plain[name]["max"] < wide[name]["max"] <= 1.0
+        assert -1.0 <= wide[name]["min"] < plain[name]["min"]
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_exports_bit_exact(tmp_path, method):
     torch.manual_seed(5)

@@ -15,6 +15,8 @@ Optional (defaults below):
                      that a graph pass always removes (identity, batchnorm)
   STATEFUL           keeps state between frames (recurrent)
   CALIBRATED_STATE   state keys whose max |.| calibration records
+  OUTPUT_BOUNDS      (lo, hi) its float output never leaves (tanh: (-1, 1)); calibration
+                     headroom widens a range up to these bounds only
   output_shape(layer, shapes)           per-frame output shape from the input shapes
   init_float_state / init_device_state  per-layer state of a batch
   macs(qlayer)                          multiply-accumulates per frame
@@ -66,6 +68,7 @@ DEFAULTS = {
     "PRECISIONS": ("int8", "fp16"),
     "STATEFUL": False,
     "CALIBRATED_STATE": (),
+    "OUTPUT_BOUNDS": None,
     "output_shape": _same_shape,
     "init_float_state": _no_state,
     "init_device_state": _no_state,

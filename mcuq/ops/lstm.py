@@ -34,6 +34,7 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "lstm"
 ONNX_TYPES = ("LSTM",)
 STATEFUL = True
+OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
 CALIBRATED_STATE = ("c",)  # besides the output: max |c| sets the cell format
 output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels

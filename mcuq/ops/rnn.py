@@ -25,6 +25,7 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "rnn"
 ONNX_TYPES = ("RNN",)
 STATEFUL = True
+OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
 output_shape, macs = recurrent.output_shape, recurrent.macs
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 

@@ -14,6 +14,7 @@ from mcuq.ops import _lookup as lookup
 
 KIND = "sigmoid"
 ONNX_TYPES = ("Sigmoid",)
+OUTPUT_BOUNDS = (0.0, 1.0)  # headroom stops here
 OUTPUT_QPARAMS = (1.0 / 256.0, -128)  # the whole range [0, 1), no calibration
 
 

@@ -29,6 +29,7 @@ from mcuq.qgraph import QLayer, QTensor
 
 KIND = "softmax"
 ONNX_TYPES = ("Softmax",)
+OUTPUT_BOUNDS = (0.0, 1.0)  # headroom stops here
 OUTPUT_QPARAMS = (1.0 / 256.0, -128)
 Q_EXP = 15
 MAX_ROW = 1 << 15  # 2^9 e <= 2^24 and 2 S < 2^31 hold for rows below this

@@ -14,6 +14,7 @@ from mcuq.ops import _lookup as lookup
 
 KIND = "tanh"
 ONNX_TYPES = ("Tanh",)
+OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
 OUTPUT_QPARAMS = (1.0 / 128.0, 0)  # the whole range (-1, 1), no calibration
 
 
