@@ -21,7 +21,7 @@ from mcuq.export import export
 from mcuq.ranges import METHODS
 from mcuq.verify import verify
 
-MODELS = 70  # a fresh set every run (the seed is the time), so coverage adds up over runs
+MODELS = 50  # a fresh set every run (the seed is the time), so coverage adds up over runs
 ON_QEMU = 10
 BASE_SEED = int(os.environ.get("MCUQ_TEST_SEED", int(time.time()) % 1_000_000))
 PRECISIONS = ("int8", "fp16", "mixed")
