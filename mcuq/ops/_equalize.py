@@ -40,3 +40,12 @@ def inputs_of(layer, key: str) -> np.ndarray:
     """Weights `key` as [input channel][...]."""
     w = np.moveaxis(layer.weights[key], 1, 0)
     return w.reshape(len(w), -1)
+
+
+def dense_inputs_of(layer) -> np.ndarray:
+    """A Linear's or Conv's weight as [input channel][...]."""
+    return inputs_of(layer, "weight")
+
+
+def scale_dense_inputs(layer, s: np.ndarray) -> None:
+    scale_inputs(layer, "weight", s)

@@ -174,22 +174,9 @@ def fold_pad(layer: Layer, border: dict) -> bool:
 def fuse_clip(layer: Layer, lo: float | None, hi: float | None) -> bool:
     return activation.fuse(layer, lo, hi)
 
-
-# -- cross-layer equalization (mcuq.passes.equalize) ------------------------------------
-def out_channels(layer: Layer) -> np.ndarray:
-    return _equalize.outputs_of(layer)
-
-
-def scale_out_channels(layer: Layer, s: np.ndarray) -> bool:
-    return _equalize.scale_outputs(layer, s)
-
-
-def in_channels(layer: Layer) -> np.ndarray:
-    return _equalize.inputs_of(layer, "weight")
-
-
-def scale_in_channels(layer: Layer, s: np.ndarray) -> None:
-    _equalize.scale_inputs(layer, "weight", s)
+# cross-layer equalization (mcuq.passes.equalize): its weight's channels, both sides
+out_channels, scale_out_channels = _equalize.outputs_of, _equalize.scale_outputs
+in_channels, scale_in_channels = _equalize.dense_inputs_of, _equalize.scale_dense_inputs
 
 
 # -- re-parameterization (mcuq.passes.reparameterize) --------------------------------
