@@ -278,3 +278,14 @@ def in_channels(layer: Layer) -> np.ndarray:
 
 def scale_in_channels(layer: Layer, s: np.ndarray) -> None:
     _equalize.scale_inputs(layer, "w_ih", s)
+
+
+def h_state(qlayer: QLayer) -> list:
+    """The one persistent C buffer of a GRU or RNN: h, between frames."""
+    dtype = "float16" if qlayer.params["precision"] == "fp16" else "int8"
+    return [("h", dtype, qlayer.params["hidden"])]
+
+
+def init_h(qlayer: QLayer, batch: int) -> dict:
+    dtype = np.float16 if qlayer.params["precision"] == "fp16" else np.int8
+    return {"h": np.zeros((batch, qlayer.params["hidden"]), dtype)}

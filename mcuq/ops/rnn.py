@@ -69,15 +69,7 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     return arrays
 
 
-def c_state(qlayer: QLayer) -> list:
-    """h persists between frames."""
-    dtype = "float16" if qlayer.params["precision"] == "fp16" else "int8"
-    return [("h", dtype, qlayer.params["hidden"])]
-
-
-def init_device_state(qlayer: QLayer, batch: int) -> dict:
-    dtype = np.float16 if qlayer.params["precision"] == "fp16" else np.int8
-    return {"h": np.zeros((batch, qlayer.params["hidden"]), dtype)}
+c_state, init_device_state = recurrent.h_state, recurrent.init_h  # h between frames
 
 
 def run_device(qlayer: QLayer, xs, state: dict) -> np.ndarray:
