@@ -26,6 +26,7 @@ import torch
 
 from mcuq.speech.data import calibration_array, training_spectra
 from mcuq.speech.models import SpeechMaskNet
+from mcuq.vision.train import clip_weights
 
 CHUNK = 100
 
@@ -57,6 +58,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="stop after this many steps")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--w-max", type=float, default=None,
+                    help="clip every weight matrix to [-W_MAX, W_MAX] after each step "
+                         "(training-time weight clipping, for bit error robustness)")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -66,6 +70,8 @@ def main() -> None:
     clips = training_spectra(args.data, "train")
     model = SpeechMaskNet(args.kind, fc=args.fc, hidden=args.hidden, layers=args.layers,
                           fc_out=args.fc_out)
+    if args.w_max is not None:
+        clip_weights(model, args.w_max)
     params = sum(p.numel() for p in model.parameters())
     print(f"{args.kind}: {params} parameters, {len(clips)} training clips")
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -77,6 +83,8 @@ def main() -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if args.w_max is not None:
+            clip_weights(model, args.w_max)
         running = float(loss) if running is None else 0.98 * running + 0.02 * float(loss)
         step += 1
         if step % 100 == 0:

@@ -337,6 +337,90 @@ def report(out_dir):
     click.echo("\n".join(lines))
 
 
+@cli.command()
+@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", help="Evaluation data: labelled images (any source `mcuq images` "
+              "reads) for a classifier, or a speech corpus folder for a speech model.")
+@click.option("--split", default="test", show_default=True, help="The corpus split (speech).")
+@click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N items.")
+@click.option("--ber", "rates", default="1e-4,1e-3,1e-2", show_default=True,
+              help="Comma-separated bit error rates: the probability that a stored weight "
+                   "bit flips, each in (0, 0.5].")
+@click.option("--patterns", default=20, show_default=True, type=int,
+              help="Bit error patterns per rate (seeded, reproducible).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@click.option("--metric", type=click.Choice(["top1-error", "pesq", "stoi", "si-sdr"]),
+              help="The score [default: top1-error for images, pesq for speech].")
+@click.option("--jobs", type=click.IntRange(1), help="Parallel runs [default: the cores].")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Where results.json, results.md and curve.png go; with --write-firmware "
+                   "the new export directory.")
+@click.option("--write-firmware", "pattern", type=click.IntRange(0),
+              help="Instead of evaluating, write pattern N at the one --ber rate as a new "
+                   "export (C included) that `mcuq verify` proves.")
+@click.option("--force", is_flag=True, help="With --write-firmware: replace the output.")
+def robustness(exports, data, split, limit, rates, patterns, seed, metric, jobs, out_dir,
+               pattern, force):
+    """The task metric of each EXPORT under random bit errors in its stored weights:
+    mean and spread over seeded patterns per bit error rate (docs/robustness.md)."""
+    import shlex
+
+    from mcuq import robustness as rb
+    from mcuq.qgraph import QGraph
+
+    rate_list = rb.bit_errors.parse_rates(rates)
+    if pattern is not None:
+        if len(exports) != 1 or len(rate_list) != 1:
+            raise McuqError("--write-firmware writes one flipped model: give one export and "
+                            "one --ber rate")
+        count = rb.write_flipped_export(exports[0], out_dir, rate_list[0], pattern, seed, force)
+        click.echo(f"wrote {out_dir}: {exports[0]} with {count} weight bits flipped (rate "
+                   f"{rate_list[0]:g}, pattern {pattern}, seed {seed}); prove it with "
+                   f"`mcuq verify {out_dir}`")
+        return
+    if patterns < 1:
+        raise McuqError(f"--patterns {patterns}: run at least one bit error pattern")
+    if force:
+        raise McuqError("--force applies to --write-firmware; results files are replaced "
+                        "whole")
+    models = {}
+    for path in exports:
+        qgraph = QGraph.load(path)
+        qgraph.require_c("robustness")
+        rb.bit_errors.sites(qgraph)  # says when there is nothing to flip
+        label = Path(path).name
+        while label in models:
+            label += "'"
+        models[label] = (qgraph, _robustness_task(qgraph, data, split, limit, metric))
+    command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result = rb.sweep(models, rate_list, patterns, seed, jobs)
+    rb.write_results(result, out_dir, command)
+    click.echo(rb.markdown(result, command))
+
+
+def _robustness_task(qgraph, data: str | None, split: str, limit: int | None,
+                     metric: str | None):
+    """The task the evaluation data calls for (a speech corpus folder, or labelled
+    images), with the metric checked against it."""
+    from mcuq.speech.robustness import METRICS, Enhancement
+    from mcuq.vision.robustness import Classification
+
+    if data is None:
+        raise McuqError("robustness needs evaluation data: --data <labelled images> for a "
+                        "classifier, --data <speech corpus folder> for a speech model")
+    root = Path(data)
+    if root.is_dir() and (root / f"noisy_{split}set_wav").is_dir():
+        metric = metric or "pesq"
+        if metric not in METRICS:
+            raise McuqError(f"--metric {metric} does not score speech; use one of "
+                            f"{', '.join(METRICS)}")
+        return Enhancement(qgraph, root, split, limit, metric)
+    if metric not in (None, "top1-error"):
+        raise McuqError(f"--metric {metric} scores enhanced speech, and {data} is no speech "
+                        f"corpus folder with noisy_{split}set_wav/; use top1-error for images")
+    return Classification(qgraph, data, limit)
+
+
 def _warn(lines) -> None:
     for line in lines:
         click.echo(f"warning: {line}", err=True)

@@ -22,7 +22,7 @@ from mcuq.lower import check_isa, check_name, lower
 from mcuq.options import QuantOptions, weight_report
 from mcuq.pipeline import (import_model, prepared, quantize_model, sequences_for,
                            unused_options)
-from mcuq.qgraph import c_manifest
+from mcuq.qgraph import QGraph, c_manifest
 from mcuq.quantize import layer_report
 
 REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
@@ -42,6 +42,21 @@ def load_overrides(path: Path | None) -> dict | None:
                         '"int8" or "fp16", or to {"precision": ..., "weight_range": ...}, e.g. '
                         '{"lstm0": "int8", "conv0": {"weight_range": "mse"}}')
     return doc
+
+
+def write_graph(qgraph: QGraph, directory: Path) -> dict:
+    """The quantized graph into an export directory: its C (for the ISA and source file
+    in its meta) into directory/c, then model.json and weights.npz, which record the C's
+    checksums. Returns the C's memory summary."""
+    if qgraph.reference:  # the float model for the simulator only
+        c_summary = {"arena_bytes": None, "state_bytes": None,
+                     "weight_bytes": qgraph.weight_bytes()}
+    else:
+        c_summary = generate_c(lower(qgraph, qgraph.meta["isa"], qgraph.meta["source"]),
+                               directory / "c")
+        qgraph.c_files = c_manifest(directory / "c")
+    qgraph.save(directory)
+    return c_summary
 
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
@@ -72,13 +87,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     warnings = unused_options(qgraph, options) + warnings
 
     with atomic_directory(out_dir, force) as tmp:
-        if qgraph.reference:  # the float model for the simulator only
-            c_summary = {"arena_bytes": None, "state_bytes": None,
-                         "weight_bytes": qgraph.weight_bytes()}
-        else:
-            c_summary = generate_c(lower(qgraph, isa, model_path.name), tmp / "c")
-            qgraph.c_files = c_manifest(tmp / "c")
-        qgraph.save(tmp)
+        c_summary = write_graph(qgraph, tmp)
         onnx.save(onnx_model, str(tmp / "model.onnx"))
         np.save(tmp / "verify_input.npy", calib[0])
         report = {"model": str(model_path), "calibration": str(calib_path),

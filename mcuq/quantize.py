@@ -171,4 +171,37 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_inf
         if weight_info is not None and qlayer.params["precision"] == "int8" and \
                 qlayer.name in float_layers:
             rows[-1].update(weight_info(float_layers[qlayer.name]))
-    return rows, saturation_warnings(qgraph, sim.saturation)
+    return rows, saturation_warnings(qgraph, sim.saturation) + lopsided_warnings(qgraph, float_out)
+
+
+LOPSIDED = 16.0  # widest channel / median channel: the median keeps under 8 of 127 codes
+
+
+def lopsided_warnings(qgraph: QGraph, float_out: dict) -> list[str]:
+    """One line per int8 layer output whose widest channel reaches more than LOPSIDED
+    times the median channel's magnitude: its one range per tensor leaves most channels
+    a few codes, and no calibration method helps (the range is set by the wide channel,
+    and clipping it clips that channel); cross-layer equalization moves the imbalance
+    into the weights, which have a range per channel."""
+    if "equalize" in qgraph.meta.get("passes", []):
+        return []
+    lines = []
+    for layer in qgraph.layers:
+        t = qgraph.tensors[layer.outputs[0]]
+        values = float_out.get(layer.outputs[0])
+        if values is None or t.dtype != "int8" or len(t.shape) not in (1, 3) or \
+                layer.outputs[0] == qgraph.output:  # nothing reads the output to equalize
+            continue
+        magnitude = np.abs(np.asarray(values, np.float64)).reshape(-1, *t.shape)
+        per_channel = magnitude.max(axis=(0, 2, 3) if len(t.shape) == 3 else 0)
+        median = float(np.median(per_channel))
+        if per_channel.size < 4 or median <= 0 or per_channel.max() <= LOPSIDED * median:
+            continue
+        ratio = float(per_channel.max()) / median
+        lines.append(f"layer {layer.name} (from node {layer.source}): channel "
+                     f"{int(per_channel.argmax())} of its output reaches {ratio:.0f}x the "
+                     f"median channel's magnitude, so its int8 range (one per tensor) leaves "
+                     f"the median channel about {127 / ratio:.0f} of 127 codes; export with "
+                     "--equalize to move the imbalance into per-channel weight ranges where a "
+                     "Linear, Conv or recurrent layer reads it")
+    return lines

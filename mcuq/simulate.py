@@ -144,6 +144,13 @@ class Simulator:
         return self.dequantize_output(self.run_device(self.quantize_input(x), trace, x))
 
 
+def headroom_advice(worst: float) -> int:
+    """The --calib-headroom (dB, whole) that takes a range out to `worst` times its bound."""
+    import math
+
+    return max(1, min(60, math.ceil(20.0 * math.log10(max(worst, 1.0)) + 1e-9)))
+
+
 def saturation_warnings(qgraph: QGraph, saturation: dict, limit: float = CLIP_WARN
                         ) -> list[str]:
     """One line per tensor where more than `limit` of the values are beyond its range."""
@@ -156,6 +163,8 @@ def saturation_warnings(qgraph: QGraph, saturation: dict, limit: float = CLIP_WA
             far = f", up to {worst:.3g}x the bound" if worst > 0 else ""
             lines.append(f"{100 * hits / total:.2f}% of the values of {where} are beyond its "
                          f"calibrated range ({hits} of {total}{far}) and clip: the data goes "
-                         "beyond the calibration data; calibrate on data like this, or export "
-                         "with --calib-headroom or --calib-method percentile|mse|kl")
+                         f"beyond the calibration data; calibrate on data like this, or export "
+                         f"with --calib-headroom (up to {headroom_advice(worst)} dB covers the "
+                         "farthest value; fewer keep finer steps); percentile, mse and kl "
+                         "would clip more, not less")
     return lines

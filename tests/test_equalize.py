@@ -87,6 +87,11 @@ def test_equalize_wins_back_int8_quality(tmp_path):
         report = export(path, tmp_path / "x.npy", out, equalize=flag)
         sqnr[flag] = report["layers"][-1]["sqnr_db"]
         assert ("equalize" in report["passes"]) == flag
+        lopsided = [w for w in report["warnings"] if "the median channel's magnitude" in w]
+        # the report names the wide channels and what helps, and is quiet once equalized
+        assert bool(lopsided) != flag, report["warnings"]
+        assert all("--equalize" in w for w in lopsided)
+        assert flag or any(w.startswith("layer linear0") and "channel 0 " in w for w in lopsided)
     assert sqnr[True] > sqnr[False] + 6, sqnr
     seq = random_sequences(1, 9, 6, seed=5)[0]
     assert verify(tmp_path / "outTrue", "host", seq, cores=2)["mismatched_bytes"] == 0

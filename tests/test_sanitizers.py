@@ -1,5 +1,6 @@
 """The host harness under AddressSanitizer + UBSan (`mcuq verify --sanitize`) for three
-exports that between them run every kernel: int8, fp16 and mixed, 1 and 8 cores."""
+exports that between them run every kernel: int8, fp16 and mixed, on 8 cores (and int8 on
+1, the single-core path of the runtime)."""
 import numpy as np
 import pytest
 import torch
@@ -36,6 +37,6 @@ def test_sanitized_host_build_is_clean_and_bit_exact(tmp_path, precision):
         out = tmp_path / f"out_{name}"
         export(path, tmp_path / calib, out, precision=precision)
         inputs = data if data is not None else np.load(tmp_path / calib)[0]
-        for cores in (1, 8):
+        for cores in (1, 8) if precision == "int8" else (8,):  # the kernels are the same
             summary = verify(out, "host", inputs, cores=cores, sanitize=True)
             assert summary["sanitize"] and summary["bit_exact"], summary

@@ -27,6 +27,7 @@ from mcuq.qgraph import QLayer, QTensor, to_c_order
 KIND = "add"
 ONNX_TYPES = ("Add",)
 FRACTION_BITS = 16  # of the rescaled inputs
+WEIGHTS = ("b",)  # a constant operand (a bias or shift layer)
 
 
 def import_onnx(ctx, node) -> list:

@@ -17,6 +17,8 @@ Optional (defaults below):
   CALIBRATED_STATE   state keys whose max |.| calibration records
   OUTPUT_BOUNDS      (lo, hi) its float output never leaves (tanh: (-1, 1)); calibration
                      headroom widens a range up to these bounds only
+  WEIGHTS            the arrays that hold its learned values apart from biases (what bit
+                     errors in weight memory hit: mcuq.robustness); default ("weight",)
   output_shape(layer, shapes)           per-frame output shape from the input shapes
   init_float_state / init_device_state  per-layer state of a batch
   macs(qlayer)                          multiply-accumulates per frame
@@ -69,6 +71,7 @@ DEFAULTS = {
     "STATEFUL": False,
     "CALIBRATED_STATE": (),
     "OUTPUT_BOUNDS": None,
+    "WEIGHTS": ("weight",),
     "output_shape": _same_shape,
     "init_float_state": _no_state,
     "init_device_state": _no_state,

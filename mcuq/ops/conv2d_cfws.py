@@ -34,6 +34,7 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "conv2d_cfws"
 PRECISIONS = ("int8",)
 HEADER = "mcuq_conv2d.h"
+WEIGHTS = ("weight", "coarse")  # the fine and the coarse part
 
 
 def splits(layer: Layer) -> bool:

@@ -38,6 +38,7 @@ KIND = "gru"
 ONNX_TYPES = ("GRU",)
 STATEFUL = True
 OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
+WEIGHTS = ("w_ih", "w_hh")
 output_shape, macs = recurrent.output_shape, recurrent.macs
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 

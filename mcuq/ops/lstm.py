@@ -36,6 +36,7 @@ ONNX_TYPES = ("LSTM",)
 STATEFUL = True
 OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
 CALIBRATED_STATE = ("c",)  # besides the output: max |c| sets the cell format
+WEIGHTS = ("w_ih", "w_hh", "peephole")
 output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 

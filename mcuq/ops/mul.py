@@ -26,6 +26,7 @@ from mcuq.ir import Layer
 from mcuq.qgraph import QLayer, QTensor, to_c_order
 
 KIND = "mul"
+WEIGHTS = ("b",)  # a constant operand (a scale layer)
 
 
 def import_product(ctx, node) -> list:

@@ -25,6 +25,7 @@ from mcuq.qgraph import QLayer, QTensor, to_c_order
 
 KIND = "prelu"
 ONNX_TYPES = ("PRelu",)
+WEIGHTS = ("slope",)
 
 
 def import_onnx(ctx, node) -> list:

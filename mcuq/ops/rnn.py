@@ -26,6 +26,7 @@ KIND = "rnn"
 ONNX_TYPES = ("RNN",)
 STATEFUL = True
 OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
+WEIGHTS = ("w_ih", "w_hh")
 output_shape, macs = recurrent.output_shape, recurrent.macs
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 

@@ -38,16 +38,23 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
     return float(10 * np.log10((np.sum(target ** 2) + 1e-12) / (np.sum(noise ** 2) + 1e-12)))
 
 
-def scores(clean: np.ndarray, estimate: np.ndarray) -> dict:
+def scores(clean: np.ndarray, estimate: np.ndarray, only: str | None = None) -> dict:
+    """PESQ (wide band), STOI and SI-SDR of `estimate` against `clean`; `only` one of them
+    ("pesq", "stoi" or "si_sdr")."""
     from pesq import PesqError, pesq
     from pystoi import stoi
 
-    try:
-        p = float(pesq(audio.SAMPLE_RATE, clean, estimate, "wb"))
-    except PesqError:
-        p = math.nan
-    return {"pesq": p, "stoi": float(stoi(clean, estimate, audio.SAMPLE_RATE, extended=False)),
-            "si_sdr": si_sdr(clean, estimate)}
+    out = {}
+    if only in (None, "pesq"):
+        try:
+            out["pesq"] = float(pesq(audio.SAMPLE_RATE, clean, estimate, "wb"))
+        except PesqError:
+            out["pesq"] = math.nan
+    if only in (None, "stoi"):
+        out["stoi"] = float(stoi(clean, estimate, audio.SAMPLE_RATE, extended=False))
+    if only in (None, "si_sdr"):
+        out["si_sdr"] = si_sdr(clean, estimate)
+    return out
 
 
 def run_masks(runner, feats: list[np.ndarray]) -> list[np.ndarray]:
