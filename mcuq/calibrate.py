@@ -13,7 +13,7 @@ import numpy as np
 from mcuq.errors import McuqError
 from mcuq.ir import Graph
 from mcuq.ops import op
-from mcuq.ranges import METHODS, SignedHistogram, choose_range
+from mcuq.ranges import GUARD, METHODS, SignedHistogram, guarded_range
 from mcuq.reference import FloatModel
 
 DEFAULT_METHOD = "minmax"
@@ -77,13 +77,16 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
                             "the scale of the calibration data")
     bounds = {layer.outputs[0]: op(layer.kind).OUTPUT_BOUNDS for layer in graph.layers}
     stats = {}
+    guarded = []
     for name, m in tensors.items():
         # the model output keeps its whole range: clipping it changes the answer the
         # user reads (a classifier's winning logit is its largest value), and no later
         # layer gains resolution from it
         clip = histograms and name != graph.output
-        lo, hi = choose_range(hists[name], method, percentile=percentile) if clip else (
-            m.min, m.max)
+        lo, hi, fell_back = guarded_range(hists[name], method, percentile) if clip else (
+            m.min, m.max, False)
+        if fell_back:
+            guarded.append(name)
         widen = 10.0 ** (headroom_db / 20.0)
         bound_lo, bound_hi = bounds.get(name) or (-np.inf, np.inf)
         # headroom never widens a range beyond what its op can output (tanh, a GRU state)
@@ -93,11 +96,24 @@ def calibrate(graph: Graph, batches, method: str = DEFAULT_METHOD,
                        "seen_max": m.max}
     for layer in graph.layers:
         stats[layer.outputs[0]]["state_max_abs"] = states.get(layer.name, {})
-    return {"tensors": stats, "frames": frames, "method": method, "headroom_db": headroom_db}
+    return {"tensors": stats, "frames": frames, "method": method, "headroom_db": headroom_db,
+            "guarded": guarded}
 
 
 def calibrate_minmax(graph: Graph, batches) -> dict:
     return calibrate(graph, batches, "minmax")
+
+
+def guard_notes(stats: dict) -> list[str]:
+    """One note when the kl guard replaced thresholds (mcuq.ranges.GUARD)."""
+    guarded = stats.get("guarded") or []
+    if not guarded:
+        return []
+    shown = ", ".join(guarded[:6]) + (f" and {len(guarded) - 6} more" if len(guarded) > 6 else "")
+    return [f"--calib-method {stats['method']}: {len(guarded)} of {len(stats['tensors'])} "
+            f"activation ranges ({shown}) took the mse threshold instead, because the "
+            f"{stats['method']} one would have cost more than {GUARD:g}x its squared error "
+            "(docs/calibration.md, the guard)"]
 
 
 def dead_tensors(graph: Graph, stats: dict) -> list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 
 from codegen.generate import generate_c
-from mcuq.calibrate import dead_tensors
+from mcuq.calibrate import dead_tensors, guard_notes
 from mcuq.chip import check_cores
 from mcuq.data import load_array
 from mcuq.errors import McuqError
@@ -102,7 +102,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),
-                  "notes": dead_tensors(graph, stats), "warnings": warnings, "layers": layers}
+                  "notes": guard_notes(stats) + dead_tensors(graph, stats), "warnings": warnings, "layers": layers}
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report

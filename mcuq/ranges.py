@@ -82,37 +82,58 @@ class SignedHistogram:
         self.zeros += int(np.count_nonzero(x == 0))
 
 
-def choose_range(h: SignedHistogram, method: str, percentile: float = 99.99) -> tuple[float, float]:
-    """[lo, hi] for the tensor whose values `h` holds."""
+GUARD = 2.0  # a kl threshold may cost at most this many times the least squared error
+
+
+def choose_range(h: SignedHistogram, method: str, percentile: float = 99.99,
+                 guard: bool = True) -> tuple[float, float]:
+    """[lo, hi] for the tensor whose values `h` holds. With `guard`, a kl or kl-improved
+    threshold whose expected squared error is more than GUARD times the least (the mse
+    threshold's) is replaced by the mse threshold (guarded_range says whether it was)."""
+    return guarded_range(h, method, percentile, guard)[:2]
+
+
+def guarded_range(h: SignedHistogram, method: str, percentile: float = 99.99,
+                  guard: bool = True) -> tuple[float, float, bool]:
+    """choose_range, and whether the guard replaced a threshold."""
     if method not in METHODS or method == "minmax":
         raise McuqError(f"no histogram method '{method}'; use one of {', '.join(METHODS[1:])}")
     signed = h.positive.total > 0 and h.negative.total > 0
     levels = 128 if signed else 256
-    hi = threshold(h.positive, 0 if method == "kl-improved" else h.zeros, method, levels,
-                   percentile)
-    lo = threshold(h.negative, 0, method, levels, percentile)
-    return -lo, hi
+    hi, guarded_hi = threshold(h.positive, h.zeros, method, levels, percentile, guard)
+    lo, guarded_lo = threshold(h.negative, 0, method, levels, percentile, guard)
+    return -lo, hi, guarded_hi or guarded_lo
 
 
-def threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float) -> float:
-    """The clipping threshold of one side (|x| values), `zeros` extra values in bin 0:
-    a bin edge, never beyond the largest value seen (the histogram's top may be up to
-    twice that)."""
-    return min(_threshold(side, zeros, method, levels, percentile), side.max)
+def threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float,
+              guard: bool = True) -> tuple[float, bool]:
+    """The clipping threshold of one side (|x| values; `zeros` exact zeros counted in bin
+    0, except by kl-improved's search) and whether the guard chose it: a bin edge, never
+    beyond the largest value seen (the histogram's top may be up to twice that)."""
+    t, guarded = _threshold(side, zeros, method, levels, percentile, guard)
+    return min(t, side.max), guarded
 
 
-def _threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float) -> float:
+def _threshold(side: Histogram, zeros: int, method: str, levels: int, percentile: float,
+               guard: bool) -> tuple[float, bool]:
     counts = side.counts.astype(np.float64)
     counts[0] += zeros
     if side.total == 0:
-        return 0.0
+        return 0.0, False
     width = side.top / BINS
     if method == "percentile":
         cumulative = np.cumsum(counts)
-        return float(np.searchsorted(cumulative, cumulative[-1] * percentile / 100.0) + 1) * width
+        return float(np.searchsorted(cumulative, cumulative[-1] * percentile / 100.0) + 1) * width, False
+    errors = _squared_errors(counts, levels)
     if method == "mse":
-        return float(np.argmin(_squared_errors(counts, levels)) + 1) * width
-    return float(np.argmin(kl_divergences(counts, levels)) + levels) * width
+        return float(np.argmin(errors) + 1) * width, False
+    searched = counts.copy()
+    if method == "kl-improved":  # the search on the non-zero values only
+        searched[0] -= zeros
+    bins = int(np.argmin(kl_divergences(searched, levels))) + levels
+    if guard and errors[bins - 1] > GUARD * errors.min():
+        return float(np.argmin(errors) + 1) * width, True
+    return float(bins) * width, False
 
 
 def _squared_errors(counts: np.ndarray, levels: int) -> np.ndarray:

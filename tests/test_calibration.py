@@ -106,7 +106,21 @@ def test_kl_clips_an_outlier_and_kl_improved_ignores_relu_zeros():
     positive_only = histogram(relu[relu > 0])
     assert choose_range(h, "kl-improved") == choose_range(positive_only, "kl-improved")
     # TensorRT's search sees the zeros in bin 0 and clips much lower
-    assert choose_range(h, "kl")[1] < 0.6 * choose_range(h, "kl-improved")[1]
+    assert choose_range(h, "kl", guard=False)[1] < 0.6 * choose_range(h, "kl-improved")[1]
+
+
+def test_the_guard_replaces_a_kl_threshold_that_costs_over_twice_the_least_error():
+    from mcuq.ranges import guarded_range
+
+    relu = np.maximum(RNG.standard_normal(400_000), 0.0)  # half exact zeros
+    h = histogram(relu)
+    raw, mse = choose_range(h, "kl", guard=False)[1], choose_range(h, "mse")[1]
+    assert raw < 0.6 * mse  # TensorRT's search clips the ReLU output hard
+    assert guarded_range(h, "kl") == (choose_range(h, "mse")[0], mse, True)
+    # where the kl threshold is near the least error, the guard leaves it alone
+    laplace = histogram(RNG.laplace(size=400_000))
+    assert guarded_range(laplace, "kl")[2] is False
+    assert choose_range(laplace, "kl") == choose_range(laplace, "kl", guard=False)
 
 
 def test_one_signed_tensors_get_all_levels_and_no_negative_range():
