@@ -249,15 +249,15 @@ def main() -> None:
         deploy_form(MODELS[model], deploy_path(model, args.scratch))  # once, for the children
         for config in ["ort-minmax", "ort-entropy", "ort-minmax+w4", "ort-entropy+w4",
                        "ort-minmax@train", "ort-minmax+w4@train"]:
-            rows.append(run_child(model=model, config=config, items=items, test=test))
+            rows.append(run_child(scratch=args.scratch, model=model, config=config, items=items, test=test))
         for bits in (8, 6, 4):
             for method in methods:
                 for cfws in ("", "+cfws"):
                     spec = f"int8+{method}+w{bits}{cfws}"
-                    rows.append(run_child(model=model, config=spec, items=items, test=test))
+                    rows.append(run_child(scratch=args.scratch, model=model, config=spec, items=items, test=test))
         for config in ("ort-minmax", "ort-entropy", "int8+kl-improved+cfws", "int8+kl"):
             for n in ((256, 4096) if not args.quick else (64, 512)):
-                rows.append(run_child(model=model, config=config, items=n, test=test, score=0))
+                rows.append(run_child(scratch=args.scratch, model=model, config=config, items=n, test=test, score=0))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     command = "python bench/repvgg_compare.py " + " ".join(sys.argv[1:])

@@ -52,7 +52,8 @@ def sweep(models: dict[str, tuple[QGraph, object]], rates: list[float], patterns
     work = [(m, -1, 0.0) for m in range(len(models))] + [
         (m, p, r) for m in range(len(models)) for r in rates for p in range(patterns)]
     results = []
-    bar = tqdm(total=len(work), desc="bit error patterns", unit="run", disable=not progress,
+    bar = tqdm(total=len(work), desc="bit error patterns", unit="run",
+               disable=None if progress else True,  # None: only on a terminal
                leave=False)
     try:
         if jobs == 1:
