@@ -34,7 +34,7 @@ def images(source, output_path, size, limit):
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--calib", required=True, help="Calibration images (any source `mcuq images` reads).")
 @click.option("--test", "test_source", required=True, help="Labelled test images.")
-@click.option("--configs", default="int8,int8+kl-improved,int8+kl-improved+cfws,fp16",
+@click.option("--configs", default="int8,int8+cfws,int8+kl-improved+cfws,fp16",
               show_default=True,
               help="Comma-separated precision[+method][+cfws][+wN] configurations.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N test images.")

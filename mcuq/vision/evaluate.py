@@ -28,7 +28,7 @@ from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
 from mcuq.simulate import Simulator, saturation_warnings
 
-DEFAULT_CONFIGS = "int8,int8+kl-improved,int8+kl-improved+cfws,fp16"
+DEFAULT_CONFIGS = "int8,int8+cfws,int8+kl-improved+cfws,fp16"
 
 
 def parse_config(spec: str) -> dict:
