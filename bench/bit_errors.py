@@ -31,6 +31,8 @@ REPVGG = {
     "MSE range": ("repvgg_digits.onnx", {"weight_range": "mse"}),
     "equalized": ("repvgg_digits.onnx", {"equalize": True}),
     "trained with w_max 0.1": ("repvgg_digits_clipped.onnx", {}),
+    "CFWS": ("repvgg_digits.onnx", {"cfws": True}),  # 8 bits only: the 4-bit rows have it
+    "trained with w_max 0.1, CFWS": ("repvgg_digits_clipped.onnx", {"cfws": True}),
 }
 LSTM = {
     "normal": ("lstm256.onnx", {}),
@@ -47,6 +49,8 @@ def export_all(table: dict, calib: Path, scratch: Path, four_bit: dict) -> dict:
     exports = {}
     for bits in (8, 4):
         for label, (model, options) in table.items():
+            if bits == 4 and options.get("cfws"):
+                continue
             out = scratch / f"{label.split()[0].lower()}_{len(exports)}"
             extra = {"weight_bits": 4, **four_bit} if bits == 4 else {}
             if not (MODELS / model).is_file():
