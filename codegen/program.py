@@ -14,6 +14,7 @@ import numpy as np
 
 # NumPy dtype name -> C type
 C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "uint8": "uint8_t",
+           "uint16": "uint16_t",
            "float16": "_Float16", "float32": "float"}
 
 

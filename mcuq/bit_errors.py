@@ -6,7 +6,9 @@ Accelerators"): at a low supply voltage every bit of the memory holding the weig
 flips independently with probability p. What is covered are the stored weights of every
 layer: int8 codes (at `--weight-bits` w < 8 only the w bits a packed store would hold,
 the code sign-extended again after the flip), fp16 halves (all 16 bits: an exponent flip
-can make a weight inf or NaN, as it would on the chip), both parts of a CFWS kernel and
+can make a weight inf or NaN, as it would on the chip), both parts of a CFWS kernel, the
+int16 codes of outliers kept aside (mcuq.outliers; not their positions: a flipped gap
+would send the kernel to read outside its input vector, which no simulator can say) and
 the constant operands of scale layers. Biases and requantization constants (int32
 words) are not: a flipped high bit of an int32 bias can overflow the C kernel's int32
 accumulator, which C leaves undefined, so no simulator could say what the chip computes.
@@ -52,9 +54,9 @@ def sites(qgraph: QGraph) -> list[Site]:
     for i, layer in enumerate(qgraph.layers):
         for key in op(layer.kind).WEIGHTS:
             a = layer.arrays.get(key)
-            if a is None or not a.size or str(a.dtype) not in ("int8", "float16"):
+            if a is None or not a.size or str(a.dtype) not in ("int8", "int16", "float16"):
                 continue
-            found.append(Site(i, key, 16 if a.dtype == np.float16 else bits, int(a.size)))
+            found.append(Site(i, key, bits if a.dtype == np.int8 else 16, int(a.size)))
     if not found:
         raise McuqError("the export stores no int8 or fp16 weights, so no weight bit can "
                         "flip; export the model with --precision int8, fp16 or mixed")
@@ -96,13 +98,14 @@ def positions(site_number: int, site: Site, seed: int, pattern: int, rate: float
 
 def flip_array(a: np.ndarray, bits: int, positions: np.ndarray) -> np.ndarray:
     """`a` with the bits at `positions` (value index x bits + bit) flipped, as stored:
-    fp16 as its 16-bit pattern, int8 as the low `bits` bits of the two's complement code."""
+    fp16 and int16 as their 16-bit patterns, int8 as the low `bits` bits of the two's
+    complement code."""
     flat = a.reshape(-1)
     values, bit = np.divmod(positions, bits)
-    if a.dtype == np.float16:
+    if a.dtype in (np.float16, np.int16):
         masks = np.zeros(flat.size, np.uint16)
         np.bitwise_xor.at(masks, values, np.left_shift(1, bit).astype(np.uint16))
-        return (flat.view(np.uint16) ^ masks).view(np.float16).reshape(a.shape)
+        return (flat.view(np.uint16) ^ masks).view(a.dtype).reshape(a.shape)
     masks = np.zeros(flat.size, np.int16)
     np.bitwise_xor.at(masks, values, np.left_shift(1, bit).astype(np.int16))
     codes = (flat.astype(np.int16) & ((1 << bits) - 1)) ^ masks
@@ -132,7 +135,7 @@ def flipped_bits(before: QGraph, after: QGraph, weight_sites: list[Site]) -> int
     total = 0
     for site in weight_sites:
         a, b = before.layers[site.layer].arrays[site.key], after.layers[site.layer].arrays[site.key]
-        width = np.uint16 if a.dtype == np.float16 else np.uint8
+        width = np.uint8 if a.dtype == np.int8 else np.uint16
         diff = (a.view(width) ^ b.view(width)) & ((1 << site.bits) - 1)
         total += int(np.unpackbits(diff.reshape(-1).view(np.uint8)).sum())
     return total

@@ -83,13 +83,18 @@ def cli():
               help="How each int8 weight row's range is chosen: max, mse (least squared "
                    "error), percentile[=P] of |w| (99.9), or clip=W_MAX; a precision file "
                    "may set it per layer (docs/calibration.md).")
+@click.option("--weight-outliers", default=0.0, show_default=True, type=float,
+              help="Share of each int8 linear or convolution weight row (0 to 0.1) kept "
+                   "aside: its largest |w| go to a sparse int16 side list and the range is "
+                   "chosen for the rest (docs/calibration.md).")
 @click.option("--cfws", is_flag=True,
               help="Coarse & fine weight splitting of int8 3x3 convolutions (docs/cfws.md).")
 @click.option("--equalize", is_flag=True,
               help="Cross-layer equalization: balance each channel's range between a Linear "
                    "or Conv and the layer it feeds (the float model is unchanged).")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
-           calib_method, percentile, headroom_db, weight_bits, weight_range, cfws, equalize):
+           calib_method, percentile, headroom_db, weight_bits, weight_range, weight_outliers, cfws,
+           equalize):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
@@ -102,7 +107,8 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     options = QuantOptions(precision=precision, overrides=load_overrides(precision_file),
                            calib_method=calib_method, percentile=percentile,
                            headroom_db=headroom_db, weight_bits=weight_bits,
-                           weight_range=weight_range, cfws=cfws, equalize=equalize)
+                           weight_range=weight_range, weight_outliers=weight_outliers, cfws=cfws,
+                           equalize=equalize)
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
                         cores=cores, isa=isa, options=options)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
@@ -467,11 +473,15 @@ def _verify_line(summary: dict) -> str:
 def _layer_lines(layers) -> list[str]:
     lines = [f"  {'layer':<12} {'kind':<8} {'precision':<9} {'SQNR dB':>8} {'weights B':>10}"
              f"  {'weight range':<14} {'clipped':>8} {'w SQNR dB':>9}"]
+    if any("outlier_bits_per_weight" in row for row in layers):
+        lines[0] += f" {'outliers b/w':>12}"
     for row in layers:
         weights = ""
         if "weight_range" in row:
             weights = (f"  {row['weight_range']:<14} {100 * row['weights_clipped']:>7.2f}% "
                        f"{row['weight_sqnr_db']:>9.2f}")
+        if "outlier_bits_per_weight" in row:
+            weights += f" {row['outlier_bits_per_weight']:>12.3f}"
         lines.append(f"  {row['layer']:<12} {row['kind']:<8} {row['precision']:<9} "
                      f"{row['sqnr_db']:>8.2f} {row['weight_bytes']:>10}{weights}")
     return lines

@@ -30,17 +30,21 @@ REPORT_ITEMS = 8  # calibration items the per-layer SQNR is measured on
 
 def load_overrides(path: Path | None) -> dict | None:
     """A per-layer precision file: JSON {"<layer name or kind>": "int8" | "fp16" | {"precision":
-    ..., "weight_range": ...}, ...}."""
+    ..., "weight_range": ..., "weight_outliers": <fraction>}, ...}."""
     if path is None:
         return None
     doc = read_json(path, "precision override")
+
+    def setting(x) -> bool:
+        return isinstance(x, (str, int, float)) and not isinstance(x, bool)
+
     if not isinstance(doc, dict) or not all(
-            isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str)
-                                                               for x in v.values()))
+            isinstance(v, str) or (isinstance(v, dict) and all(setting(x) for x in v.values()))
             for v in doc.values()):
         raise McuqError(f"precision override file {path} must map layer names or kinds to "
-                        '"int8" or "fp16", or to {"precision": ..., "weight_range": ...}, e.g. '
-                        '{"lstm0": "int8", "conv0": {"weight_range": "mse"}}')
+                        '"int8" or "fp16", or to {"precision": ..., "weight_range": ..., '
+                        '"weight_outliers": ...}, e.g. {"lstm0": "int8", "conv0": '
+                        '{"weight_range": "mse"}}')
     return doc
 
 
@@ -98,6 +102,7 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "calib_method": options.calib_method,
                   "calib_headroom_db": options.headroom_db,
                   "weight_bits": options.weight_bits, "weight_range": options.weight_range,
+                  "weight_outliers": options.weight_outliers,
                   "cfws": options.cfws, "equalize": options.equalize,
                   "passes": list(graph.passes), "isa": isa,
                   "report_data": str(test_path or calib_path),

@@ -18,7 +18,7 @@ from mcuq.chip import MAX_CORES
 from mcuq.errors import McuqError
 
 DTYPES = ("int8", "float16", "float32")
-ARRAY_DTYPES = ("int8", "int16", "int32", "uint8", "float16", "float32")
+ARRAY_DTYPES = ("int8", "int16", "int32", "uint8", "uint16", "float16", "float32")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 STORAGE = {"int8": "int8", "fp16": "float16", "fp32": "float32"}  # precision -> tensor dtype

@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from mcuq import outliers as outlier_list
 from mcuq.calibrate import calibrate
 from mcuq.data import as_sequences, batches
 from mcuq.errors import McuqError
 from mcuq.frontend import load_model
 from mcuq.ir import Graph, Layer
+from mcuq.ops import op
 from mcuq.options import QuantOptions
 from mcuq.passes import equalize
 from mcuq.qgraph import QGraph
@@ -69,6 +71,18 @@ def unused_options(qgraph: QGraph, options: QuantOptions) -> list[str]:
                      "or more, and this model has none at int8")
     weighted = [layer for layer in qgraph.layers if layer.params.get("precision") == "int8"
                 and any(a.dtype == np.int8 and a.ndim >= 2 for a in layer.arrays.values())]
+    if options.weight_outliers:
+        kept = [layer.name for layer in weighted if outlier_list.has_outliers(layer.arrays)]
+        left = [layer.name for layer in weighted if not op(layer.kind).OUTLIERS]
+        if not kept:
+            lines.append(f"--weight-outliers {options.weight_outliers:g} changed nothing: it "
+                         "keeps outliers aside in int8 linear and convolution layers (of at "
+                         f"least {1 / (2 * options.weight_outliers):.0f} weights per output "
+                         "channel), and this model has none")
+        elif left:
+            lines.append(f"--weight-outliers keeps no outliers aside in {', '.join(left[:6])}"
+                         f"{' ...' if len(left) > 6 else ''}: their kernels have no side list "
+                         "(only linear and convolution layers have)")
     for option, default, flag in ((options.weight_bits, 8, "--weight-bits"),
                                   (options.weight_range, "max", "--weight-range")):
         if option != default and not weighted:

@@ -25,6 +25,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from mcuq import outliers
 from mcuq.errors import McuqError
 from mcuq.ops import op
 from mcuq.qgraph import QGraph, QLayer, QTensor
@@ -65,7 +66,10 @@ class Builder:
 
     def weights(self, qlayer: QLayer, weight: np.ndarray) -> tuple[str, str]:
         """(W, B) float inputs of a matvec layer; `weight` is the stored weight in ONNX's
-        axis order (int8 codes or fp16). int8: DequantizeLinear with per-channel scales."""
+        axis order (integer codes, outliers kept aside included, or fp16). int8:
+        DequantizeLinear with per-channel scales; where outliers were kept aside (int16
+        codes, which int8 cannot hold) the dequantized weights as float, since ONNX
+        Runtime fuses a DequantizeLinear of int32 weights into kernels that refuse them."""
         a = qlayer.arrays
         if qlayer.params["precision"] == "fp16":
             return (self.const("weight", weight.astype(np.float32)),
@@ -74,13 +78,17 @@ class Builder:
         s_x, s_y = qin.scale, self.qgraph.tensors[qlayer.outputs[0]].scale
         m = a["mult"].astype(np.float64) * 2.0 ** -a["shift"].astype(np.float64)
         w_scale = np.where(m > 0, m * s_y / s_x, 1.0).astype(np.float32)
-        codes = a["weight"].reshape(len(w_scale), -1)
+        codes = np.asarray(weight).reshape(len(w_scale), -1)
         # mcuq's bias holds -zp_x sum_k W[n][k] (its kernels sum raw codes): take it out
         bias = a["bias"].astype(np.int64) + qin.zero_point * codes.astype(np.int64).sum(axis=1)
-        w = self.node("DequantizeLinear", [self.const("weight", weight.astype(np.int8)),
-                                           self.const("w_scale", w_scale),
-                                           self.const("w_zero", np.zeros(len(w_scale), np.int8))],
-                      axis=0)
+        if outliers.has_outliers(a):
+            shape = (-1,) + (1,) * (weight.ndim - 1)
+            w = self.const("weight", (weight * w_scale.reshape(shape)).astype(np.float32))
+        else:
+            w = self.node("DequantizeLinear", [self.const("weight", weight.astype(np.int8)),
+                                               self.const("w_scale", w_scale),
+                                               self.const("w_zero", np.zeros(len(w_scale), np.int8))],
+                          axis=0)
         b = self.node("DequantizeLinear", [self.const("bias", bias.astype(np.int32)),
                                            self.const("b_scale", (w_scale * np.float32(s_x)).astype(np.float32)),
                                            self.const("b_zero", np.zeros(len(w_scale), np.int32))],

@@ -7,6 +7,7 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq import outliers as outlier_list
 from mcuq.errors import McuqError
 from mcuq.ir import Graph, Layer
 from mcuq.ops import convert, op
@@ -171,6 +172,9 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_inf
         if weight_info is not None and qlayer.params["precision"] == "int8" and \
                 qlayer.name in float_layers:
             rows[-1].update(weight_info(float_layers[qlayer.name]))
+        if outlier_list.has_outliers(qlayer.arrays):
+            rows[-1]["outlier_bits_per_weight"] = round(
+                outlier_list.side_list_bits(qlayer.arrays) / qlayer.arrays["weight"].size, 4)
     return rows, saturation_warnings(qgraph, sim.saturation) + lopsided_warnings(qgraph, float_out)
 
 

@@ -17,6 +17,10 @@ typedef struct {
     int32_t out_zero_point;
     int32_t act_min;       /* the code of a fused ReLU's or Clip's lower bound, else -128 */
     int32_t act_max;       /* the code of a fused Clip's upper bound, else 127 */
+    /* outliers kept aside (mcuq/outliers.py), in row order; null pointers without */
+    const int16_t *outlier_value;   /* each entry's code, at its row's weight scale */
+    const uint8_t *outlier_gap;     /* its column minus the previous entry's in the row */
+    const uint16_t *outlier_count;  /* [out_features] entries per row */
 } mcuq_linear_s8_t;
 
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);

@@ -170,7 +170,8 @@ def quantize_rows(layer: Layer, qin: QTensor, stats: dict, precision: str, weigh
             fp16.tensor(shape)
     arrays, qparams, out_scale = _matvec.quantize_int8(
         weight, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what,
-        layer.attrs.get("weight_bits", 8), layer.attrs.get("weight_range", "max"))
+        layer.attrs.get("weight_bits", 8), layer.attrs.get("weight_range", "max"),
+        layer.attrs.get("weight_outliers", 0.0))
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", **params, **qparams,
                                            "in_zero_point": qin.zero_point}, **base)
     return qlayer, QTensor(shape=shape, scale=out_scale, zero_point=qparams["out_zero_point"])

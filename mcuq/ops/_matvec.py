@@ -2,6 +2,8 @@
 (Linear: its features; Conv2d: its output channels, x one im2col column per pixel).
 
 int8:   acc[n] = sum_k Wq[n][k] xq[k] + bq[n]      (int32; zp_x folded into bq)
+        Wq = the dense int8 codes, plus the int16 codes of a side list of outliers when
+        --weight-outliers keeps some aside (mcuq.outliers: the same sum, in two parts)
         y[n]   = clamp(zp_y + requant(acc[n], M[n]), act_min, act_max)
         Wq symmetric per row, bq = round(b / (s_x s_w[n])) - zp_x sum_k Wq[n][k],
         M[n] ~ s_x s_w[n] / s_y
@@ -15,16 +17,31 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import fp16
+from mcuq import outliers as outlier_list
 from mcuq.ops import _activation as activation
+
+
+def quantize_weights(weight: np.ndarray, bits: int = 8, rule: str = "max",
+                     outliers: float = 0.0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(codes int8 [rows][k], scale [rows], side list) of weight rows: `bits` bits over each
+    row's range under `rule` (fixedpoint.weight_range), with the `outliers` share of each
+    row kept aside in a side list (mcuq.outliers; {} without)."""
+    if outliers:
+        return outlier_list.quantize(weight, bits, rule, outliers)
+    wq, scale = fx.quantize_weights_per_channel(weight, bits, rule)
+    return wq, scale, {}
 
 
 def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero_point: int,
                   stats: dict, attrs: dict, what: str, weight_bits: int = 8,
-                  weight_range: str = "max") -> tuple[dict, dict, float]:
+                  weight_range: str = "max", outliers: float = 0.0
+                  ) -> tuple[dict, dict, float]:
     """(arrays, params, out_scale) of an int8 matvec with weights [rows][k] of
-    `weight_bits` bits over each row's range under `weight_range` (fixedpoint.weight_range);
-    `attrs` name its fused activation."""
-    wq, w_scale = fx.quantize_weights_per_channel(weight, weight_bits, weight_range)
+    `weight_bits` bits over each row's range under `weight_range` (fixedpoint.weight_range),
+    the `outliers` share of each row in a side list (mcuq.outliers); `attrs` name its
+    fused activation."""
+    dense, w_scale, side = quantize_weights(weight, weight_bits, weight_range, outliers)
+    wq = outlier_list.codes({"weight": dense, **side})  # what the accumulator sums
     acc_scale = in_scale * w_scale
     # M = acc_scale / out_scale must stay below 2^30 (mcuq.fixedpoint.quantize_multiplier)
     out_scale, out_zp = fx.activation_qparams(*activation.out_range(stats, attrs),
@@ -33,14 +50,16 @@ def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero
     bq -= in_zero_point * wq.astype(np.int64).sum(axis=1)
     fx.check_accumulator(wq, bq, what)
     mult, shift = fx.quantize_multipliers(acc_scale / out_scale)
-    arrays = {"weight": wq, "bias": bq.astype(np.int32), "mult": mult, "shift": shift}
+    arrays = {"weight": dense, **side, "bias": bq.astype(np.int32), "mult": mult,
+              "shift": shift}
     params = {"out_zero_point": out_zp, **activation.int8_limits(attrs, out_scale, out_zp)}
     return arrays, params, out_scale
 
 
 def run_int8(x: np.ndarray, weight, bias, mult, shift, out_zero_point: int,
              act_min: int, act_max: int) -> np.ndarray:
-    """x (n, k) int8, weight (rows, k) -> (n, rows) int8."""
+    """x (n, k) int8, weight (rows, k) integer codes (with a side list's outliers added:
+    mcuq.outliers.codes) -> (n, rows) int8."""
     acc = x.astype(np.int64) @ np.asarray(weight, np.int64).T + bias
     y = out_zero_point + fx.requant(acc, mult, shift)
     return fx.saturate(y, act_min, act_max).astype(np.int8)

@@ -17,6 +17,8 @@ Optional (defaults below):
   CALIBRATED_STATE   state keys whose max |.| calibration records
   OUTPUT_BOUNDS      (lo, hi) its float output never leaves (tanh: (-1, 1)); calibration
                      headroom widens a range up to these bounds only
+  OUTLIERS           its int8 weights can keep outliers aside (--weight-outliers:
+                     mcuq.outliers, the matvec kernels' side list); default False
   WEIGHTS            the arrays that hold its learned values apart from biases (what bit
                      errors in weight memory hit: mcuq.robustness); default ("weight",)
   output_shape(layer, shapes)           per-frame output shape from the input shapes
@@ -72,6 +74,7 @@ DEFAULTS = {
     "CALIBRATED_STATE": (),
     "OUTPUT_BOUNDS": None,
     "WEIGHTS": ("weight",),
+    "OUTLIERS": False,
     "output_shape": _same_shape,
     "init_float_state": _no_state,
     "init_device_state": _no_state,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import layouts
+from mcuq import outliers as outlier_list
 from mcuq.chip import MAX_CORES
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import attrs, label
@@ -29,6 +30,8 @@ from mcuq.qgraph import QLayer, QTensor
 
 KIND = "conv2d"
 ONNX_TYPES = ("Conv", "ConvTranspose")
+WEIGHTS = ("weight", "outlier_value")  # the dense codes and the outliers kept aside
+OUTLIERS = True  # --weight-outliers: the matvec core's side list
 
 
 # -- import ------------------------------------------------------------------
@@ -143,7 +146,8 @@ def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
     [out][ci][ky][kx]), then the fused clamp."""
     p = qlayer.params
     g = _conv.window_of(p)
-    weight = qlayer.arrays["weight"].reshape(-1, g["kernel"][0], g["kernel"][1], p["in_channels"])
+    weight = outlier_list.codes(qlayer.arrays).reshape(-1, g["kernel"][0], g["kernel"][1],
+                                                       p["in_channels"])
     w, bias = b.weights(qlayer, weight.transpose(0, 3, 1, 2))
     y = b.node("Conv", [xs[0], w, bias], kernel_shape=g["kernel"], strides=g["stride"],
                pads=[g["pads"][0], g["pads"][1], g["pads"][2], g["pads"][3]])
@@ -251,7 +255,7 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
         y = _matvec.run_fp16(cols, a["weight"], a["bias"], p)
     else:
         cols = _conv.columns(x, g, np.int8(p["in_zero_point"]))
-        y = _matvec.run_int8(cols, a["weight"], a["bias"], a["mult"], a["shift"],
+        y = _matvec.run_int8(cols, outlier_list.codes(a), a["bias"], a["mult"], a["shift"],
                              p["out_zero_point"], p["act_min"], p["act_max"])
     return _conv.to_image(y, x.shape[0], (p["out_h"], p["out_w"]))
 

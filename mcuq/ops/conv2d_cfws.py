@@ -7,7 +7,9 @@ float:   the convolution of mcuq/ops/conv2d.py, W = W_coarse + W_fine
 split:   C = W[:, :, c, c] (the centre taps), per output channel:
          Cq = round(C / s_c)  with s_c = max|C| / qmax          (the coarse 1x1 kernel)
          F  = W with its centre replaced by C - Cq s_c           (outer taps + residual)
-         Fq = round(F / s_f)  with s_f = max|F| / qmax          (the fine kxk kernel)
+         Fq = round(F / s_f)  with s_f = max|F| / qmax          (the fine kxk kernel;
+                                                    with --weight-outliers, its outliers
+                                                    in a side list: mcuq.outliers)
 int8:    acc_f = sum_k Fq[n][k] col[k] + bq[n]                  (the conv2d matvec, at
                                                                   scale s_x s_f[n])
          acc_c = sum_ci Cq[n][ci] x[ci] + cb[n]                 (the centre pixel, x
@@ -25,6 +27,7 @@ import numpy as np
 
 from mcuq import fixedpoint as fx
 from mcuq import layouts
+from mcuq import outliers as outlier_list
 from mcuq.errors import McuqError
 from mcuq.ir import Layer
 from mcuq.ops import _activation as activation
@@ -34,7 +37,9 @@ from mcuq.qgraph import QLayer, QTensor
 KIND = "conv2d_cfws"
 PRECISIONS = ("int8",)
 HEADER = "mcuq_conv2d.h"
-WEIGHTS = ("weight", "coarse")  # the fine and the coarse part
+WEIGHTS = ("weight", "coarse", "outlier_value")  # the fine and the coarse part, the fine
+# part's outliers kept aside (mcuq.outliers)
+OUTLIERS = True  # --weight-outliers: the matvec core's side list
 
 
 def splits(layer: Layer) -> bool:
@@ -70,15 +75,16 @@ def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTe
     what = f"layer {layer.name}"
     coarse, coarse_scale, fine = split(layer.weights["weight"], bits, rule)
     fine_matrix = conv2d.matrix(fine)
-    fine_scale = fx.quantize_weights_per_channel(fine_matrix, bits, rule)[1]
+    kept_aside = layer.attrs.get("weight_outliers", 0.0)
+    fine_scale = _matvec.quantize_weights(fine_matrix, bits, rule, kept_aside)[1]
     arrays, qparams, out_scale = _matvec.quantize_int8(
         fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what, bits,
-        rule)
+        rule, kept_aside)
     coarse_bias = -qin.zero_point * coarse.astype(np.int64).sum(axis=1)
     ratio = coarse_scale / fine_scale
     coarse_mult, coarse_shift = fx.quantize_multipliers(ratio)
     worst = (np.abs(arrays["bias"].astype(np.int64))
-             + 128 * np.abs(arrays["weight"].astype(np.int64)).sum(axis=1)
+             + 128 * np.abs(outlier_list.codes(arrays)).sum(axis=1)
              + np.ceil(ratio * (np.abs(coarse_bias) + 128 * np.abs(coarse.astype(np.int64)).sum(
                  axis=1))) + 1)
     if np.any(worst > fx.INT32_MAX):
@@ -113,7 +119,7 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     x = xs[0]
     cols = _conv.columns(x, _conv.window_of(p), np.int8(p["in_zero_point"]))
-    acc_f = cols.astype(np.int64) @ a["weight"].astype(np.int64).T + a["bias"]
+    acc_f = cols.astype(np.int64) @ outlier_list.codes(a).T + a["bias"]
     acc_c = centres(x, p).astype(np.int64) @ a["coarse"].astype(np.int64).T + a["coarse_bias"]
     acc = acc_f + fx.requant(acc_c, a["coarse_mult"], a["coarse_shift"])
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuq import fp16
+from mcuq import outliers as outlier_list
 from mcuq.errors import McuqError
 from mcuq.frontend.onnx_node import Act, attrs, is_bias, label
 from mcuq.ops import _activation as activation
@@ -22,6 +23,8 @@ from mcuq.qgraph import QLayer, QTensor
 
 KIND = "linear"
 ONNX_TYPES = ("MatMul", "Gemm")
+WEIGHTS = ("weight", "outlier_value")  # the dense codes and the outliers kept aside
+OUTLIERS = True  # --weight-outliers: the matvec core's side list
 
 
 # -- import ------------------------------------------------------------------
@@ -62,7 +65,7 @@ def import_onnx(ctx, node) -> list:
 
 def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
     """QDQ (mcuq.qdq): Gemm with the dequantized weights, then the fused clamp."""
-    w, bias = b.weights(qlayer, qlayer.arrays["weight"])
+    w, bias = b.weights(qlayer, outlier_list.codes(qlayer.arrays))
     return b.activation(b.node("Gemm", [xs[0], w, bias], transB=1), qlayer.params)
 
 
@@ -127,7 +130,7 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     arrays, params, out_scale = _matvec.quantize_int8(
         layer.weights["weight"], layer.weights["bias"], qin.scale, qin.zero_point, stats, act,
         f"layer {layer.name}", layer.attrs.get("weight_bits", 8),
-        layer.attrs.get("weight_range", "max"))
+        layer.attrs.get("weight_range", "max"), layer.attrs.get("weight_outliers", 0.0))
     rows, k = arrays["weight"].shape
     qout = QTensor(shape=(rows,), scale=out_scale, zero_point=params["out_zero_point"])
     qlayer = QLayer(arrays=arrays, params={"precision": "int8", "in_features": int(k),
@@ -140,7 +143,7 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     a, p = qlayer.arrays, qlayer.params
     if p["precision"] == "fp16":
         return _matvec.run_fp16(xs[0], a["weight"], a["bias"], p)
-    return _matvec.run_int8(xs[0], a["weight"], a["bias"], a["mult"], a["shift"],
+    return _matvec.run_int8(xs[0], outlier_list.codes(a), a["bias"], a["mult"], a["shift"],
                             p["out_zero_point"], p["act_min"], p["act_max"])
 
 

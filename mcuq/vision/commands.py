@@ -36,7 +36,8 @@ def images(source, output_path, size, limit):
 @click.option("--test", "test_source", required=True, help="Labelled test images.")
 @click.option("--configs", default="int8,int8+cfws,int8+kl-improved+cfws,fp16",
               show_default=True,
-              help="Comma-separated precision[+method][+cfws][+wN] configurations.")
+              help="Comma-separated precision[+method][+cfws][+wN][+range=R][+outliers=F] "
+                   "configurations.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N test images.")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Also write results.md and results.json here.")

@@ -23,6 +23,7 @@ from mcuq import fixedpoint as fx
 from mcuq.calibrate import DEFAULT_METHOD
 from mcuq.errors import McuqError
 from mcuq.options import QuantOptions
+from mcuq.outliers import check_fraction
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
@@ -34,7 +35,7 @@ DEFAULT_CONFIGS = "int8,int8+cfws,int8+kl-improved+cfws,fp16"
 def parse_config(spec: str) -> dict:
     parts = spec.strip().split("+")
     config = {"name": spec.strip(), "precision": parts[0], "calib_method": DEFAULT_METHOD,
-              "cfws": False, "weight_bits": 8, "weight_range": "max"}
+              "cfws": False, "weight_bits": 8, "weight_range": "max", "weight_outliers": 0.0}
     if parts[0] not in ("int8", "fp16", "mixed"):
         raise McuqError(f"configuration '{spec}': start with int8, fp16 or mixed")
     for part in parts[1:]:
@@ -47,9 +48,13 @@ def parse_config(spec: str) -> dict:
         elif part.startswith("range="):
             config["weight_range"] = part[len("range="):]
             fx.parse_weight_range(config["weight_range"])  # a bad rule is refused here
+        elif part.startswith("outliers="):
+            config["weight_outliers"] = check_fraction(part[len("outliers="):],
+                                                       f"configuration '{spec}': outliers=")
         else:
             raise McuqError(f"configuration '{spec}': '{part}' is not a calibration method "
-                            f"({', '.join(METHODS)}), cfws, w2..w8 or range=<weight range>")
+                            f"({', '.join(METHODS)}), cfws, w2..w8, range=<weight range> or "
+                            "outliers=<fraction>")
     return config
 
 
@@ -81,7 +86,7 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
         qgraph, _ = quantize_model(graph, calib_seq, "model", QuantOptions(
             precision=spec["precision"], calib_method=spec["calib_method"],
             weight_bits=spec["weight_bits"], cfws=spec["cfws"],
-            weight_range=spec["weight_range"]))
+            weight_range=spec["weight_range"], weight_outliers=spec["weight_outliers"]))
         seconds = time.perf_counter() - start
         sim = Simulator(qgraph, graph)
         logits = sim.run(test_seq).reshape(len(images), -1)

@@ -1,7 +1,8 @@
 /* Conv2d with coarse & fine weight splitting, int8 (NumPy twin: mcuq/ops/conv2d_cfws.py).
  *
  * float:  y[co] = b[co] + sum W[co][ci][ky][kx] x[ci][iy][ix],  W = coarse centre + fine
- * int8:   acc_f[co] = sum_k Fq[co][k] col[k] + bq[co]          (the conv2d column)
+ * int8:   acc_f[co] = sum_k Fq[co][k] col[k] + bq[co]          (the conv2d column; Fq's
+ *                                                               outliers from the side list)
  *         acc_c[co] = sum_ci Cq[co][ci] x_centre[ci] + cb[co]  (the window's centre pixel)
  *         acc[co]   = acc_f[co] + requant(acc_c[co], R[co])    (R: coarse / fine scale)
  *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, act_max)
@@ -34,6 +35,7 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
         const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
                                         + ox * g->stride_w + centre_x) * cin;
         int8_t *y = output + pixel * channels;
+        int32_t entry = m->outlier_count ? mcuq_outlier_entry(m->outlier_count, 4 * group_first) : 0;
         for (int32_t group = group_first; group < group_last; group += 2) {
             const int32_t n = 4 * group;
             const int32_t lanes = group_last - group < 2 ? 4 : 8;
@@ -47,6 +49,8 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
                 mcuq_dot4i_s8(m->weight + n * row, x, k, fine);
                 mcuq_dot4i_s8(p->coarse + n * crow, centre, cin, coarse);
             }
+            if (m->outlier_count)
+                mcuq_outliers_s8(m, n, rows, x, fine, &entry);
             for (int32_t r = 0; r < rows; r++) {
                 const int32_t c = mcuq_requant(coarse[r] + p->coarse_bias[n + r],
                                                p->coarse_mult[n + r], p->coarse_shift[n + r]);

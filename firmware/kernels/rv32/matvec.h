@@ -9,7 +9,8 @@
  *        y[n] = acc (or acc < 0 ? 0 : acc)
  * Channels come in groups of four, stored interleaved (the last group padded with zero
  * rows), and two groups run in one pass when there are two left: one input load feeds
- * eight MACs. */
+ * eight MACs. Outliers kept aside (mcuq/outliers.py) are int16 codes at the rows' scale,
+ * added to the same int32 sums after the dense dot products: Wq = dense + side list. */
 #ifndef MCUQ_MATVEC_H
 #define MCUQ_MATVEC_H
 
@@ -18,6 +19,33 @@
 #include "mcuq_isa.h"
 #include "mcuq_linear.h"
 #include "mcuq_runtime.h"
+
+/* The entries of the side list before row n. */
+static inline int32_t mcuq_outlier_entry(const uint16_t *count, int32_t n)
+{
+    int32_t entry = 0;
+    for (int32_t r = 0; r < n; r++)
+        entry += count[r];
+    return entry;
+}
+
+/* acc[r] += the outliers of row n + r times their inputs, for `rows` rows from the side
+ * list's entry *entry (advanced past them): col += gap; acc += value x[col]. Exact int32
+ * products, as in the dense part; a filler entry (gap 255, value 0) adds nothing. */
+static inline void mcuq_outliers_s8(const mcuq_linear_s8_t *p, int32_t n, int32_t rows,
+                                    const int8_t *x, int32_t *acc, int32_t *entry)
+{
+    int32_t e = *entry;
+    for (int32_t r = 0; r < rows; r++) {
+        int32_t col = 0, sum = 0;
+        for (int32_t end = e + p->outlier_count[n + r]; e < end; e++) {
+            col += p->outlier_gap[e];
+            sum += (int32_t)p->outlier_value[e] * x[col];
+        }
+        acc[r] += sum;
+    }
+    *entry = e;
+}
 
 static inline __attribute__((always_inline)) void
 mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
@@ -29,6 +57,7 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
     const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
     const int8_t *const weight = p->weight;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+    int32_t entry = p->outlier_count ? mcuq_outlier_entry(p->outlier_count, 4 * first) : 0;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
@@ -38,6 +67,8 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
             mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
         else
             mcuq_dot4i_s8(weight + n * row, input, k, acc);
+        if (p->outlier_count)
+            mcuq_outliers_s8(p, n, rows, input, acc, &entry);
         for (int32_t r = 0; r < rows; r++) {
             const int32_t y = mcuq_requant(bias[n + r] + acc[r], mult[n + r], shift[n + r]);
             /* clamp before adding zp so the sum cannot overflow */
