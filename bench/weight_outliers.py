@@ -52,7 +52,8 @@ def main() -> None:
              f"{calib_n} calibration and {test_n} held-out images per model, minmax "
              "activations, top-1 and logit SQNR of the bit-exact simulator against the "
              "float model (ONNX Runtime). `outliers=F` keeps round(F k) weights of each row "
-             "of k aside (int16 codes, 8-bit gaps, a 16-bit count per row) and takes the "
+             "of k aside (codes of the layer's outlier_bits, 8-bit gaps, a 16-bit count per "
+             "row, packed) and takes the "
              "row's range (max, or mse where named) over the rest; `side list` is its cost "
              "in bits per weight of all linear and convolution weights (the dense codes "
              "cost the weight bits).", ""]
@@ -62,8 +63,6 @@ def main() -> None:
         table = evaluate(path, calib, x, y, configs)
         weights = dense_weights(path, calib)
         rows = table["rows"][1:]
-        plain = {row["config"].rsplit("+", 1)[0]: row["weight_bytes"] for row in rows
-                 if row["config"].endswith("+range=max")}
         lines += [f"## {name} (FP32 top-1 {100 * table['rows'][0]['top1']:.2f}%, "
                   f"{weights:,} weights)", "",
                   "| weight bits | CFWS | rule | top-1 | logit SQNR (dB) | side list (bits/weight) |",
@@ -71,9 +70,8 @@ def main() -> None:
         for row in rows:
             parts = row["config"].split("+")
             bits, cfws = parts[1], "cfws" in parts
-            base = "+".join(parts[:3] if cfws else parts[:2])
             rule = "+".join(p for p in parts[2:] if p != "cfws")
-            extra = 8 * (row["weight_bytes"] - plain[base]) / weights
+            extra = row["side_list_bits"] / weights
             row["side_list_bits_per_weight"] = round(extra, 4)
             lines.append(f"| {bits[1:]} | {'yes' if cfws else 'no'} | {rule} | "
                          f"{100 * row['top1']:.2f}% | {row['logit_sqnr_db']} | {extra:.3f} |")

@@ -7,7 +7,8 @@ flips independently with probability p. What is covered are the stored weights o
 layer: int8 codes (at `--weight-bits` w < 8 only the w bits a packed store would hold,
 the code sign-extended again after the flip), fp16 halves (all 16 bits: an exponent flip
 can make a weight inf or NaN, as it would on the chip), both parts of a CFWS kernel, the
-int16 codes of outliers kept aside (mcuq.outliers; not their positions: a flipped gap
+int16 codes of outliers kept aside (their layer's `outlier_bits` bits, what a packed store
+holds: mcuq.outliers; not their positions: a flipped gap
 would send the kernel to read outside its input vector, which no simulator can say) and
 the constant operands of scale layers. Biases and requantization constants (int32
 words) are not: a flipped high bit of an int32 bias can overflow the C kernel's int32
@@ -56,7 +57,11 @@ def sites(qgraph: QGraph) -> list[Site]:
             a = layer.arrays.get(key)
             if a is None or not a.size or str(a.dtype) not in ("int8", "int16", "float16"):
                 continue
-            found.append(Site(i, key, bits if a.dtype == np.int8 else 16, int(a.size)))
+            if a.dtype == np.int16:  # outlier codes: the bits their layer's codes need
+                stored = int(layer.params.get("outlier_bits", 16))
+            else:
+                stored = bits if a.dtype == np.int8 else 16
+            found.append(Site(i, key, stored, int(a.size)))
     if not found:
         raise McuqError("the export stores no int8 or fp16 weights, so no weight bit can "
                         "flip; export the model with --precision int8, fp16 or mixed")
@@ -98,19 +103,19 @@ def positions(site_number: int, site: Site, seed: int, pattern: int, rate: float
 
 def flip_array(a: np.ndarray, bits: int, positions: np.ndarray) -> np.ndarray:
     """`a` with the bits at `positions` (value index x bits + bit) flipped, as stored:
-    fp16 and int16 as their 16-bit patterns, int8 as the low `bits` bits of the two's
-    complement code."""
+    fp16 as its 16-bit pattern, int8 and int16 codes as the low `bits` bits of their two's
+    complement (what a packed store of `bits` bits holds), sign-extended again."""
     flat = a.reshape(-1)
     values, bit = np.divmod(positions, bits)
-    if a.dtype in (np.float16, np.int16):
+    if a.dtype == np.float16:
         masks = np.zeros(flat.size, np.uint16)
         np.bitwise_xor.at(masks, values, np.left_shift(1, bit).astype(np.uint16))
         return (flat.view(np.uint16) ^ masks).view(a.dtype).reshape(a.shape)
-    masks = np.zeros(flat.size, np.int16)
-    np.bitwise_xor.at(masks, values, np.left_shift(1, bit).astype(np.int16))
-    codes = (flat.astype(np.int16) & ((1 << bits) - 1)) ^ masks
+    masks = np.zeros(flat.size, np.int32)
+    np.bitwise_xor.at(masks, values, np.left_shift(1, bit).astype(np.int32))
+    codes = (flat.astype(np.int32) & ((1 << bits) - 1)) ^ masks
     codes = np.where(codes >= 1 << (bits - 1), codes - (1 << bits), codes)
-    return codes.astype(np.int8).reshape(a.shape)
+    return codes.astype(a.dtype).reshape(a.shape)
 
 
 def flipped(qgraph: QGraph, weight_sites: list[Site], seed: int, pattern: int, rate: float

@@ -142,7 +142,8 @@ def check_document(doc, directory: Path) -> None:
 
 def _check_params(where: str, params: dict) -> None:
     """Quantization parameters in their domains, by name: zero points and activation
-    bounds are int8 codes, shifts 0-63, multipliers non-negative int32."""
+    bounds are int8 codes, shifts 0-63, multipliers non-negative int32, outlier code
+    widths 2-16 bits."""
     for key, v in params.items():
         if key.endswith("zero_point") or key in ("act_min", "act_max"):
             low, high = -128, 127
@@ -150,6 +151,8 @@ def _check_params(where: str, params: dict) -> None:
             low, high = 0, 63
         elif key == "mult" or key.endswith("_mult"):
             low, high = 0, 2**31 - 1
+        elif key == "outlier_bits":  # the packed width of int16 outlier codes
+            low, high = 2, 16
         else:
             continue
         if not (_is_int(v) and low <= v <= high):

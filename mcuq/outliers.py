@@ -7,7 +7,11 @@ Per row of k weights, the round(FRACTION k) largest |w| (the first of equals) ar
 outliers. The dense codes hold 0 in their places, and the row's range is chosen by the
 weight range rule over what is left. Each outlier is stored as an int16 code at the
 row's dense scale (so the kernels add it to the same int32 accumulator, exactly), and
-the row's scale grows if an outlier would not fit int16 (|w| > 32767 s).
+the row's scale grows if an outlier would not fit int16 (|w| > 32767 s). A layer's
+codes need only `outlier_bits` bits (the widest code's, sign included: value_bits),
+which is what a packed store holds, what the report counts and what bit errors hit: a
+flipped bit then moves a code by at most 2^(outlier_bits - 1), about the widest
+outlier, instead of 2^15 (bench/results/bit_errors_repvgg_outliers.md measured both).
 
 The side list, in row order (rows as the model has them, whatever the kernel layout):
   outlier_value  int16   the code of each entry
@@ -17,7 +21,7 @@ The side list, in row order (rows as the model has them, whatever the kernel lay
   outlier_count  uint16  the entries of each row, fillers included
 The C kernels (firmware/kernels/rv32/matvec.h, mcuq_outliers_s8) walk it beside the
 dense dot products: acc[n] += value[e] x[col] for the entries of row n. Its cost is
-reported as bits per weight of the layer: (16 + 8) per entry + 16 per row.
+reported as bits per weight of the layer: (outlier_bits + 8) per entry + 16 per row.
 """
 from __future__ import annotations
 
@@ -159,9 +163,15 @@ def codes(arrays: dict, key: str = "weight") -> np.ndarray:
     return w
 
 
-def side_list_bits(arrays: dict) -> int:
-    """Bits the side list stores."""
+def value_bits(values: np.ndarray) -> int:
+    """Bits of the narrowest two's complement word that holds every code of `values`."""
+    widest = int(np.abs(np.asarray(values, np.int64)).max(initial=0))
+    return max(2, widest.bit_length() + 1)
+
+
+def side_list_bits(arrays: dict, params: dict) -> int:
+    """Bits the side list of a layer (its arrays and params) holds, packed."""
     if not has_outliers(arrays):
         return 0
-    return 16 * arrays["outlier_value"].size + 8 * arrays["outlier_gap"].size \
-        + 16 * arrays["outlier_count"].size
+    return int(params["outlier_bits"]) * arrays["outlier_value"].size \
+        + 8 * arrays["outlier_gap"].size + 16 * arrays["outlier_count"].size

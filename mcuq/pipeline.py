@@ -66,9 +66,9 @@ def unused_options(qgraph: QGraph, options: QuantOptions) -> list[str]:
     """Options that change nothing in this model, said as warnings rather than ignored in
     silence (a sweep may apply one set of options to many models)."""
     lines = []
-    if options.cfws and not any(layer.kind == "conv2d_cfws" for layer in qgraph.layers):
-        lines.append("--cfws changed nothing: it splits int8 square convolutions of kernel 3 "
-                     "or more, and this model has none at int8")
+    if options.cfws and not any(layer.kind.endswith("_cfws") for layer in qgraph.layers):
+        lines.append("--cfws changed nothing: it splits int8 square convolutions (dense or "
+                     "depthwise) of kernel 3 or more, and this model has none at int8")
     weighted = [layer for layer in qgraph.layers if layer.params.get("precision") == "int8"
                 and any(a.dtype == np.int8 and a.ndim >= 2 for a in layer.arrays.values())]
     if options.weight_outliers:

@@ -174,7 +174,8 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_inf
             rows[-1].update(weight_info(float_layers[qlayer.name]))
         if outlier_list.has_outliers(qlayer.arrays):
             rows[-1]["outlier_bits_per_weight"] = round(
-                outlier_list.side_list_bits(qlayer.arrays) / qlayer.arrays["weight"].size, 4)
+                outlier_list.side_list_bits(qlayer.arrays, qlayer.params)
+                / qlayer.arrays["weight"].size, 4)
     return rows, saturation_warnings(qgraph, sim.saturation) + lopsided_warnings(qgraph, float_out)
 
 

@@ -45,7 +45,9 @@ def test_the_side_list_codes_columns_as_gaps_with_fillers():
     assert side["outlier_count"].tolist() == [4, 0, 3]
     assert side["outlier_value"].dtype == np.int16 and side["outlier_count"].dtype == np.uint16
     assert np.array_equal(outliers.codes({"weight": np.zeros((3, 600), np.int8), **side}), codes)
-    assert outliers.side_list_bits(side) == 7 * (16 + 8) + 3 * 16
+    # packed: the widest code (1000) needs 11 bits with its sign
+    assert outliers.value_bits(side["outlier_value"]) == 11
+    assert outliers.side_list_bits(side, {"outlier_bits": 11}) == 7 * (11 + 8) + 3 * 16
 
 
 def test_the_dense_range_is_the_rests_and_outliers_keep_their_value():
@@ -123,7 +125,10 @@ def test_outliers_aside_are_bit_exact_on_host_and_qemu(net, tmp_path, options):
             assert outliers.has_outliers(layer.arrays), layer.name
             k = layer.arrays["weight"].shape[1]
             assert rows[0.1][layer.name]["outlier_bits_per_weight"] == pytest.approx(
-                outliers.side_list_bits(layer.arrays) / layer.arrays["weight"].size, abs=1e-4)
+                outliers.side_list_bits(layer.arrays, layer.params) / layer.arrays["weight"].size,
+                abs=1e-4)
+            assert layer.params["outlier_bits"] == outliers.value_bits(
+                layer.arrays["outlier_value"])
             if k >= 20:  # at least one aside per row
                 assert layer.arrays["outlier_count"].min() >= 1
             assert rows[0.1][layer.name]["weight_sqnr_db"] > rows[0.0][layer.name]["weight_sqnr_db"]
@@ -169,14 +174,20 @@ def test_bit_errors_reach_the_outlier_codes(net, tmp_path):
     clean = QGraph.load(tmp_path / "q")
     sites = bit_errors.sites(clean)
     side = [s for s in sites if s.key == "outlier_value"]
-    assert side and all(s.bits == 16 for s in side)
+    # the bits a packed store holds: the widest code's, so a flip moves a code by at most
+    # 2^(bits - 1)
+    assert side and all(s.bits == clean.layers[s.layer].params["outlier_bits"] < 16
+                        for s in side)
     # a high rate flips some outlier code bits: the injector writes them, and the C agrees
     write_flipped_export(tmp_path / "q", tmp_path / "flipped", 0.05, 2, seed=1)
     flipped = QGraph.load(tmp_path / "flipped")
     changed = [s for s in side if not np.array_equal(
         flipped.layers[s.layer].arrays[s.key], clean.layers[s.layer].arrays[s.key])]
     assert changed
-    for s in side:  # positions stay as they were
+    for s in side:  # codes stay within their packed width; positions as they were
+        bound = 1 << (s.bits - 1)
+        values = flipped.layers[s.layer].arrays[s.key].astype(np.int64)
+        assert values.min() >= -bound and values.max() < bound
         for key in ("outlier_gap", "outlier_count"):
             assert np.array_equal(flipped.layers[s.layer].arrays[key],
                                   clean.layers[s.layer].arrays[key])

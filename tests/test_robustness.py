@@ -102,6 +102,8 @@ def test_flip_array_known_answers():
     h = np.array([1.0, 1.0], np.float16)  # bit 15 is the sign, bit 14 the exponent's top
     out = bit_errors.flip_array(h, 16, np.array([15, 16 + 14]))
     assert out[0] == -1.0 and np.isinf(out[1])
+    o = np.array([300, -7], np.int16)  # 11-bit outlier codes; bit 10 is the sign
+    assert bit_errors.flip_array(o, 11, np.array([10, 11 + 3])).tolist() == [300 - 1024, -15]
 
 
 @pytest.mark.parametrize("name", ["int8", "fp16"])

@@ -75,6 +75,21 @@ typedef struct {
 void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
                               int8_t *output, int32_t *work);
 
+/* Coarse & fine weight splitting of a depthwise kernel (mcuq/ops/depthwise_conv2d_cfws.py):
+ * `conv` holds the fine kernel (outer taps plus the centre's rounding residual), `coarse`
+ * one centre code per channel, applied to each window's centre pixel and rescaled to the
+ * fine accumulator. */
+typedef struct {
+    mcuq_depthwise_conv2d_s8_t conv;
+    const int8_t *coarse;         /* [channels] */
+    const int32_t *coarse_bias;   /* [channels]: -zp_x coarse */
+    const int32_t *coarse_mult;   /* [channels]: coarse scale / fine scale */
+    const int32_t *coarse_shift;  /* [channels] */
+} mcuq_depthwise_conv2d_cfws_s8_t;
+
+void mcuq_depthwise_conv2d_cfws_s8(const mcuq_depthwise_conv2d_cfws_s8_t *p,
+                                   const int8_t *input, int8_t *output, int32_t *work);
+
 typedef struct {
     const _Float16 *weight;  /* [kernel_h * kernel_w][channels] */
     const _Float16 *bias;    /* [channels] */

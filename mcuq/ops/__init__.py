@@ -28,6 +28,7 @@ KINDS = (
     "conv2d",
     "conv2d_cfws",
     "depthwise_conv2d",
+    "depthwise_conv2d_cfws",
     "maxpool",
     "avgpool",
     "pad",

@@ -53,6 +53,8 @@ def quantize_int8(weight: np.ndarray, bias: np.ndarray, in_scale: float, in_zero
     arrays = {"weight": dense, **side, "bias": bq.astype(np.int32), "mult": mult,
               "shift": shift}
     params = {"out_zero_point": out_zp, **activation.int8_limits(attrs, out_scale, out_zp)}
+    if side:
+        params["outlier_bits"] = outlier_list.value_bits(side["outlier_value"])
     return arrays, params, out_scale
 
 

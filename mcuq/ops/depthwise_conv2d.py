@@ -24,7 +24,7 @@ from mcuq import layouts
 from mcuq.chip import MAX_CORES
 from mcuq.ir import Layer
 from mcuq.ops import _activation as activation
-from mcuq.ops import _conv
+from mcuq.ops import _conv, op
 # declarations of this op that are the dense convolution's
 from mcuq.ops.conv2d import branch_kernel, fold_affine, fold_pad, fuse_clip, merged_kernel  # noqa: F401
 from mcuq.qgraph import QLayer, QTensor
@@ -83,6 +83,14 @@ def _float_images(x: np.ndarray, layer: Layer) -> np.ndarray:
 
 
 def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    cfws = op("depthwise_conv2d_cfws")
+    if precision == "int8" and layer.attrs.get("cfws") and cfws.splits(layer):
+        return cfws.quantize(layer, qins, stats, precision)
+    return quantize_plain(layer, qins, stats, precision)
+
+
+def quantize_plain(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
+    """The layer quantized as it is (no coarse & fine split)."""
     w = layer.weights["weight"]
     qin = qins[0]
     image = dataclasses.replace(qin, shape=_image(qin.shape))

@@ -23,7 +23,7 @@ from mcuq import fixedpoint as fx
 from mcuq.calibrate import DEFAULT_METHOD
 from mcuq.errors import McuqError
 from mcuq.options import QuantOptions
-from mcuq.outliers import check_fraction
+from mcuq.outliers import check_fraction, side_list_bits
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
@@ -95,7 +95,9 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
         rows.append({"config": spec["name"], "top1": float((predicted == labels).mean()),
                      "agreement": float((predicted == reference.argmax(1)).mean()),
                      "logit_sqnr_db": round(sqnr_db(reference, logits), 2),
-                     "calib_seconds": round(seconds, 2), "weight_bytes": qgraph.weight_bytes()})
+                     "calib_seconds": round(seconds, 2), "weight_bytes": qgraph.weight_bytes(),
+                     "side_list_bits": sum(side_list_bits(q.arrays, q.params)
+                                           for q in qgraph.layers)})
         progress(spec["name"])
     return {"model": str(model_path), "calibration_items": int(len(calib)),
             "test_items": int(len(images)), "rows": rows, "warnings": warnings}

@@ -2,12 +2,13 @@
  *
  * float:  y[c] = b[c] + sum_{ky, kx} W[c][ky][kx] x[c][iy][ix]          (per pixel)
  * int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[ky][kx][c] xq[iy][ix][c]     (int32; zp_x
- *         folded into bq, so a padding tap adds zp_x Wq)
+ *         folded into bq, so a padding tap adds zp_x Wq: depthwise.h)
  *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, act_max)
  * Each core takes a share of the output pixels (of the channels when there are fewer
  * pixels than cores) and keeps a pixel's C accumulators in
  * its row of `work`: tap by tap, C contiguous inputs meet C contiguous weights.
  */
+#include "depthwise.h"
 #include "matvec.h"
 #include "mcuq_conv2d.h"
 #include "mcuq_fixedpoint.h"
@@ -23,24 +24,7 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
     mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {
         const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
-        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-        for (int32_t c = c0; c < c1; c++)
-            acc[c] = p->bias[c];
-        const int8_t *w = p->weight;
-        for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-            const int32_t iy = iy0 + ky * g->dilation_h;
-            for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
-                const int32_t ix = ix0 + kx * g->dilation_w;
-                if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
-                    for (int32_t c = c0; c < c1; c++)
-                        acc[c] += p->in_zero_point * w[c];
-                    continue;
-                }
-                const int8_t *x = input + (iy * g->in_w + ix) * channels;
-                for (int32_t c = c0; c < c1; c++)
-                    acc[c] += w[c] * x[c];
-            }
-        }
+        mcuq_depthwise_taps_s8(p, input, oy, ox, c0, c1, acc);
         int8_t *y = output + pixel * channels;
         for (int32_t c = c0; c < c1; c++) {
             const int32_t r = mcuq_requant(acc[c], p->mult[c], p->shift[c]);

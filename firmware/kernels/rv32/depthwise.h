@@ -1,0 +1,38 @@
+/* The tap loop of the int8 depthwise kernels (NumPy twin: mcuq/ops/depthwise_conv2d.py),
+ * shared by the plain and the coarse & fine (CFWS) kernel: for output pixel (oy, ox) and
+ * the channels [c0, c1),
+ *     acc[c] = bq[c] + sum_{ky, kx} Wq[ky][kx][c] xq[iy][ix][c]      (int32)
+ * with a padding tap adding zp_x Wq (zp_x sum Wq is folded into bq). Tap by tap, C
+ * contiguous inputs meet C contiguous weights. */
+#ifndef MCUQ_DEPTHWISE_H
+#define MCUQ_DEPTHWISE_H
+
+#include "mcuq_conv2d.h"
+
+static inline __attribute__((always_inline)) void
+mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input, int32_t oy,
+                       int32_t ox, int32_t c0, int32_t c1, int32_t *acc)
+{
+    const mcuq_window_t *g = &p->window;
+    const int32_t channels = g->in_channels;
+    const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    for (int32_t c = c0; c < c1; c++)
+        acc[c] = p->bias[c];
+    const int8_t *w = p->weight;
+    for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+        const int32_t iy = iy0 + ky * g->dilation_h;
+        for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
+            const int32_t ix = ix0 + kx * g->dilation_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                for (int32_t c = c0; c < c1; c++)
+                    acc[c] += p->in_zero_point * w[c];
+                continue;
+            }
+            const int8_t *x = input + (iy * g->in_w + ix) * channels;
+            for (int32_t c = c0; c < c1; c++)
+                acc[c] += w[c] * x[c];
+        }
+    }
+}
+
+#endif
