@@ -1,10 +1,10 @@
 """Bit errors in weight memory (mcuq robustness) on the digits RepVGG and the LSTM-256
-speech model: normal, post-training-clipped, MSE-range, equalized and training-time-
-clipped models, at 8 and 4 weight bits, all on the same seeded bit error patterns.
+speech model: normal, post-training-clipped, MSE-range, equalized, outliers-aside and
+training-time-clipped models, at 8 and 4 weight bits, all on the same seeded bit error
+patterns.
 
     .venv/bin/python bench/bit_errors.py --scratch /tmp/be                 # both
     .venv/bin/python bench/bit_errors.py --scratch /tmp/be --only repvgg   # one
-    .venv/bin/python bench/bit_errors.py --scratch /tmp/be --only repvgg_outliers
     .venv/bin/python bench/bit_errors.py --scratch /tmp/be --quick         # fewer items
 
 The speech part needs a corpus (`mcuq corpus data/speech`, --corpus) and the training-
@@ -34,13 +34,12 @@ REPVGG = {
     "trained with w_max 0.1": ("repvgg_digits_clipped.onnx", {}),
     "CFWS": ("repvgg_digits.onnx", {"cfws": True}),  # 8 bits only: the 4-bit rows have it
     "trained with w_max 0.1, CFWS": ("repvgg_digits_clipped.onnx", {"cfws": True}),
-}
-# outliers kept aside (--weight-outliers), on the same patterns as a normal model
-REPVGG_OUTLIERS = {
-    "normal": ("repvgg_digits.onnx", {}),
     "outliers aside 1%": ("repvgg_digits.onnx", {"weight_outliers": 0.01}),
     "MSE range, outliers aside 1%": ("repvgg_digits.onnx",
                                      {"weight_outliers": 0.01, "weight_range": "mse"}),
+    "outliers aside 5%": ("repvgg_digits.onnx", {"weight_outliers": 0.05}),
+    "trained with w_max 0.1, outliers aside 1%": ("repvgg_digits_clipped.onnx",
+                                                  {"weight_outliers": 0.01}),
 }
 LSTM = {
     "normal": ("lstm256.onnx", {}),
@@ -48,6 +47,7 @@ LSTM = {
     "MSE range": ("lstm256.onnx", {"weight_range": "mse"}),
     "equalized": ("lstm256.onnx", {"equalize": True}),
     "trained with w_max 0.1": ("lstm256_clipped.onnx", {}),
+    "outliers aside 1% (linear layers)": ("lstm256.onnx", {"weight_outliers": 0.01}),
 }
 
 
@@ -82,7 +82,7 @@ def run(name: str, table: dict, calib: Path, data: str, args, four_bit: dict,
     models = {}
     for label, out in exports.items():
         q = QGraph.load(out)
-        models[label] = (q, Classification(q, data, None) if name.startswith("repvgg") else
+        models[label] = (q, Classification(q, data, None) if name == "repvgg" else
                          Enhancement(q, Path(data), "test", task_args["limit"], "pesq"))
     result = sweep(models, list(RATES), task_args["patterns"], seed=0)
     command = f"python bench/bit_errors.py --scratch {args.scratch} --only {name}" + (
@@ -100,22 +100,20 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--scratch", required=True)
-    parser.add_argument("--only", choices=["repvgg", "repvgg_outliers", "lstm"])
+    parser.add_argument("--only", choices=["repvgg", "lstm"])
     parser.add_argument("--corpus", default=str(ROOT / "data" / "speech"))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     scratch = Path(args.scratch)
     scratch.mkdir(parents=True, exist_ok=True)
-    for name, table in (("repvgg", REPVGG), ("repvgg_outliers", REPVGG_OUTLIERS)):
-        if args.only not in (None, name):
-            continue
+    if args.only in (None, "repvgg"):
         from repvgg_compare import images
 
         calib = scratch / "digits_calib.npy"
         np.save(calib, images("digits", "train", 256)[0])
         xt, yt = images("digits", "test", 100 if args.quick else 400)
         np.savez(scratch / "digits_test.npz", x=xt, labels=yt)
-        run(name, table, calib, str(scratch / "digits_test.npz"), args, {"cfws": True},
+        run("repvgg", REPVGG, calib, str(scratch / "digits_test.npz"), args, {"cfws": True},
             {"limit": None, "metric": None, "patterns": 5 if args.quick else 20})
     if args.only in (None, "lstm"):
         calib = Path(args.corpus) / "calib_features.npy"

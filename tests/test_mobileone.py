@@ -76,3 +76,31 @@ def test_bit_exact_on_host_and_qemu(mobileone, tmp_path, precision):
     for target, cores in (("host", 1), ("host", 8), ("qemu", 1), ("qemu", 8)):
         summary = verify(out, target, images[16:18], cores=cores)
         assert summary["bit_exact"] and summary["mismatched_bytes"] == 0, (target, cores, summary)
+
+
+def test_cfws_splits_the_depthwise_and_pointwise_kernels(mobileone, tmp_path):
+    """--cfws on MobileOne: each re-parameterized depthwise 3x3 (its centre absorbed the
+    scale branch and the identity) splits into a coarse centre and a fine kernel, each 1x1
+    with an identity branch into its diagonal and the rest; the export is bit-exact on
+    host and QEMU at 1 and 8 cores, and the layer SQNR of the split layers is measured
+    against the same layers without the split at 4 weight bits."""
+    model, images = mobileone
+    path = save_model(model, torch.zeros(1, 3, 16, 16), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
+    np.save(tmp_path / "calib.npy", images[:16])
+    reports = {cfws: export(path, tmp_path / "calib.npy", tmp_path / f"w4{cfws}", cores=8,
+                            weight_bits=4, cfws=cfws) for cfws in (False, True)}
+    kinds = [row["kind"] for row in reports[True]["layers"]]
+    assert kinds.count("depthwise_conv2d_cfws") == sum(DEPTHS[1:]), kinds
+    split = {row["layer"] for row in reports[True]["layers"] if row["kind"] == "conv2d_cfws"}
+    diagonal = [q for q in QGraph.load(tmp_path / "w4True").layers
+                if q.name in split and q.params["diagonal"]]
+    assert diagonal, kinds  # the stride-1 blocks with as many outputs as inputs
+    last = {cfws: reports[cfws]["layers"][-1]["sqnr_db"] for cfws in reports}
+    print("final SQNR at 4 bits, plain and CFWS:", last)
+    assert last[True] > last[False], last
+    out = tmp_path / "w8"
+    export(path, tmp_path / "calib.npy", out, cores=8, cfws=True)
+    for target, cores in (("host", 1), ("qemu", 1), ("qemu", 8)):
+        summary = verify(out, target, images[16:18], cores=cores)
+        assert summary["bit_exact"] and summary["mismatched_bytes"] == 0, (target, cores, summary)

@@ -108,7 +108,8 @@ def test_xcv_kernels_are_bit_exact_on_the_rtl(tmp_path, name, options):
     kinds = {layer.kind for layer in QGraph.load(out).layers}
     expected = {"vector": {"linear", "sigmoid", "tanh", "add", "relu", "concat", "pointwise"},
                 "recurrent": {"gru", "lstm", "linear"},
-                "image": {"conv2d_cfws" if options else "conv2d", "depthwise_conv2d",
+                "image": {"conv2d_cfws" if options else "conv2d",
+                          "depthwise_conv2d_cfws" if options else "depthwise_conv2d",
                           "maxpool", "avgpool", "global_avgpool", "flatten", "linear"}}[name]
     assert expected <= kinds, kinds
     if name == "image":  # the ReLU6 is the first convolution's clamp (act_max)

@@ -41,10 +41,12 @@ void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *outp
  * applied to each window's centre pixel and rescaled to the fine accumulator. */
 typedef struct {
     mcuq_conv2d_s8_t conv;
-    const int8_t *coarse;         /* [ceil(out / 4)][in_channels][4], as matvec weights */
+    const int8_t *coarse;         /* [ceil(out / 4)][in_channels][4], as matvec weights;
+                                     with `diagonal`, [out]: a 1x1 kernel's diagonal */
     const int32_t *coarse_bias;   /* [out]: -zp_x sum of the coarse row */
     const int32_t *coarse_mult;   /* [out]: coarse scale / fine scale */
     const int32_t *coarse_shift;  /* [out] */
+    int32_t diagonal;             /* 1: coarse[n] applies to input channel n only */
 } mcuq_conv2d_cfws_s8_t;
 
 void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,

@@ -15,6 +15,9 @@ int8:    acc_f = sum_k Fq[n][k] col[k] + bq[n]                  (the conv2d matv
          acc_c = sum_ci Cq[n][ci] x[ci] + cb[n]                 (the centre pixel, x
                                                                   always inside the image;
                                                                   cb = -zp_x sum Cq)
+1x1:     a square 1x1 kernel whose diagonal dominates (an identity branch absorbed) splits
+         into its diagonal, C[n] = W[n, n] (one coarse code per row, `diagonal`), and the
+         rest: acc_c = Cq[n] x[n] + cb[n], the same sum with one term
          acc   = acc_f + requant(acc_c, R[n])                    R ~ s_c[n] / s_f[n]
          y[n]  = clamp(zp_y + requant(acc, M[n]), act_min, 127)  M ~ s_x s_f[n] / s_y
 The coarse product costs in_channels MACs per output value, 1/(k k) of the fine one.
@@ -45,9 +48,17 @@ OUTLIERS = True  # --weight-outliers: the matvec core's side list
 def splits(layer: Layer) -> bool:
     """Whether CFWS applies: a square odd kernel with a centre and outer taps, padded by
     at most k // 2 on each side (so every window's centre lies inside the image), not
-    dilated."""
+    dilated; or a 1x1 kernel with as many outputs as inputs and no padding whose diagonal
+    is the widest weight of most rows (an identity branch absorbed: MobileOne, RepVGG's
+    1x1 blocks), which splits into its diagonal and the rest."""
     g = _conv.window_of(layer.attrs)
     k = g["kernel"]
+    if k == [1, 1]:
+        w = layer.weights["weight"]
+        if w.shape[0] != w.shape[1] or max(g["pads"]) > 0:
+            return False
+        m = np.abs(w[:, :, 0, 0])
+        return bool(np.mean(np.diagonal(m) >= m.max(axis=1)) > 0.5)
     return (k[0] == k[1] and k[0] % 2 == 1 and k[0] >= 3 and max(g["pads"]) <= k[0] // 2
             and g["dilation"] == [1, 1])
 
@@ -56,7 +67,15 @@ def split(weight: np.ndarray, bits: int, rule: str = "max"
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Cq [out][in], s_c [out], F [out][in][k][k] float): the coarse centre codes and
     scales, and the fine kernel (outer taps plus the centre's rounding residual); the
-    centre's range follows the weight range rule `rule` (so does the fine part's)."""
+    centre's range follows the weight range rule `rule` (so does the fine part's). A 1x1
+    kernel splits into its diagonal (Cq [out], one code per row) and the rest."""
+    if weight.shape[2] == 1:
+        rows = np.arange(weight.shape[0])
+        diagonal = weight[rows, rows, 0, 0].astype(np.float64)
+        coarse, coarse_scale = fx.quantize_weights_per_channel(diagonal[:, None], bits, rule)
+        fine = weight.astype(np.float64).copy()
+        fine[rows, rows, 0, 0] = diagonal - coarse[:, 0] * coarse_scale
+        return coarse[:, 0], coarse_scale, fine
     c = weight.shape[2] // 2
     centre = weight[:, :, c, c].astype(np.float64)
     coarse, coarse_scale = fx.quantize_weights_per_channel(centre, bits, rule)
@@ -80,13 +99,14 @@ def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTe
     arrays, qparams, out_scale = _matvec.quantize_int8(
         fine_matrix, layer.weights["bias"], qin.scale, qin.zero_point, stats, act, what, bits,
         rule, kept_aside)
-    coarse_bias = -qin.zero_point * coarse.astype(np.int64).sum(axis=1)
+    coarse_rows = coarse.astype(np.int64).reshape(len(coarse), -1)  # a diagonal: one per row
+    coarse_bias = -qin.zero_point * coarse_rows.sum(axis=1)
     ratio = coarse_scale / fine_scale
     coarse_mult, coarse_shift = fx.quantize_multipliers(ratio)
     worst = (np.abs(arrays["bias"].astype(np.int64))
              + 128 * np.abs(outlier_list.codes(arrays)).sum(axis=1)
-             + np.ceil(ratio * (np.abs(coarse_bias) + 128 * np.abs(coarse.astype(np.int64)).sum(
-                 axis=1))) + 1)
+             + np.ceil(ratio * (np.abs(coarse_bias) + 128 * np.abs(coarse_rows).sum(axis=1)))
+             + 1)
     if np.any(worst > fx.INT32_MAX):
         raise McuqError(f"{what}: with --cfws its int32 accumulator could overflow (the centre "
                         "taps are too wide for the fine scale); export it without --cfws")
@@ -95,7 +115,7 @@ def quantize_split(layer: Layer, qin: QTensor, stats: dict) -> tuple[QLayer, QTe
     shape = conv2d.output_shape(layer, [qin.shape])
     params = {"precision": "int8", **_conv.window_params(qin.shape, _conv.window_of(layer.attrs)),
               "out_channels": int(fine_matrix.shape[0]), **act, **qparams,
-              "in_zero_point": qin.zero_point}
+              "in_zero_point": qin.zero_point, "diagonal": int(coarse.ndim == 1)}
     qlayer = QLayer(kind=KIND, name=layer.name, inputs=list(layer.inputs),
                     outputs=list(layer.outputs), arrays=arrays, params=params,
                     source=layer.source)
@@ -120,7 +140,11 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
     x = xs[0]
     cols = _conv.columns(x, _conv.window_of(p), np.int8(p["in_zero_point"]))
     acc_f = cols.astype(np.int64) @ outlier_list.codes(a).T + a["bias"]
-    acc_c = centres(x, p).astype(np.int64) @ a["coarse"].astype(np.int64).T + a["coarse_bias"]
+    centre = centres(x, p).astype(np.int64)
+    if p.get("diagonal"):
+        acc_c = centre * a["coarse"].astype(np.int64) + a["coarse_bias"]
+    else:
+        acc_c = centre @ a["coarse"].astype(np.int64).T + a["coarse_bias"]
     acc = acc_f + fx.requant(acc_c, a["coarse_mult"], a["coarse_shift"])
     y = p["out_zero_point"] + fx.requant(acc, a["mult"], a["shift"])
     y = fx.saturate(y, p["act_min"], p["act_max"]).astype(np.int8)
@@ -129,7 +153,8 @@ def run_device(qlayer: QLayer, xs, state) -> np.ndarray:
 
 def macs(qlayer: QLayer) -> int:
     p = qlayer.params
-    return conv2d.macs(qlayer) + p["out_h"] * p["out_w"] * p["out_channels"] * p["in_channels"]
+    coarse = 1 if p.get("diagonal") else p["in_channels"]
+    return conv2d.macs(qlayer) + p["out_h"] * p["out_w"] * p["out_channels"] * coarse
 
 
 def c_scratch(qlayer: QLayer, isa: str) -> list:
@@ -138,7 +163,8 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
     arrays = conv2d.c_arrays(qlayer, isa)
-    arrays["coarse"] = layouts.arrange(isa, "matvec", arrays["coarse"])
+    if not qlayer.params.get("diagonal"):
+        arrays["coarse"] = layouts.arrange(isa, "matvec", arrays["coarse"])
     return arrays
 
 

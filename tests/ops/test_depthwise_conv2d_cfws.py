@@ -12,6 +12,7 @@ import torch
 from conftest import save_model
 from mcuq.export import export
 from mcuq.ops.depthwise_conv2d_cfws import split
+from mcuq.qgraph import QGraph
 from mcuq.verify import verify
 from optest import export_and_verify, frame_data
 
@@ -50,12 +51,21 @@ def test_depthwise_cfws_is_bit_exact(tmp_path, channels, stride, padding, relu):
 
 
 def test_depthwise_cfws_on_the_rtl(tmp_path):
+    """With a 1x1 conv whose diagonal dominates after it (conv2d_cfws's diagonal split)."""
     conv = wide_centre_depthwise(7, 2, 1, seed=2)
-    path = save_model(torch.nn.Sequential(conv, torch.nn.ReLU()).eval(), torch.zeros(1, 7, 7, 9),
-                      "onnx_legacy", tmp_path / "m", dynamic_time=False)
+    pointwise = torch.nn.Conv2d(7, 7, 1)
+    with torch.no_grad():
+        pointwise.weight.mul_(0.1)
+        pointwise.weight[:, :, 0, 0] += torch.eye(7) * 2.0
+    model = torch.nn.Sequential(conv, torch.nn.ReLU(), pointwise)
+    path = save_model(model.eval(), torch.zeros(1, 7, 7, 9), "onnx_legacy", tmp_path / "m",
+                      dynamic_time=False)
     images = frame_data(4, (7, 7, 9), seed=3)
     np.save(tmp_path / "calib.npy", images)
     export(path, tmp_path / "calib.npy", tmp_path / "xcv", cfws=True, isa="xcv", cores=8)
+    layers = QGraph.load(tmp_path / "xcv").layers
+    assert [q.kind for q in layers] == ["depthwise_conv2d_cfws", "conv2d_cfws"]
+    assert layers[1].params["diagonal"] == 1
     for cores in (1, 8):
         summary = verify(tmp_path / "xcv", "rtl", images[:2], cores=cores)
         assert summary["bit_exact"] and summary["compared_bytes"] > 0, (cores, summary)

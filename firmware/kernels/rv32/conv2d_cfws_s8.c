@@ -3,7 +3,8 @@
  * float:  y[co] = b[co] + sum W[co][ci][ky][kx] x[ci][iy][ix],  W = coarse centre + fine
  * int8:   acc_f[co] = sum_k Fq[co][k] col[k] + bq[co]          (the conv2d column; Fq's
  *                                                               outliers from the side list)
- *         acc_c[co] = sum_ci Cq[co][ci] x_centre[ci] + cb[co]  (the window's centre pixel)
+ *         acc_c[co] = sum_ci Cq[co][ci] x_centre[ci] + cb[co]  (the window's centre pixel;
+ *                     a 1x1 kernel's diagonal: Cq[co] x_centre[co] + cb[co])
  *         acc[co]   = acc_f[co] + requant(acc_c[co], R[co])    (R: coarse / fine scale)
  *         y[co]     = clamp(zp_y + requant(acc[co], M[co]), act_min, act_max)
  * The export checks that acc cannot overflow int32. Each core takes a share of the output
@@ -30,8 +31,11 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
     mcuq_conv2d_split(g->out_h * g->out_w, groups, &first, &last, &group_first, &group_last);
     for (int32_t pixel = first; pixel < last; pixel++) {
         const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
-        const int8_t *x = (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
-                                                      (uint8_t)p->conv.in_zero_point, col);
+        /* a 1x1 kernel without padding (a diagonal split) reads the input pixel in place */
+        const int8_t *x = p->conv.in_place
+            ? input + (oy * g->stride_h * g->in_w + ox * g->stride_w) * cin
+            : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
+                                          (uint8_t)p->conv.in_zero_point, col);
         const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
                                         + ox * g->stride_w + centre_x) * cin;
         int8_t *y = output + pixel * channels;
@@ -41,14 +45,18 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
             const int32_t lanes = group_last - group < 2 ? 4 : 8;
             const int32_t rows = channels - n < lanes ? channels - n : lanes;
             int32_t fine[8] = {0, 0, 0, 0, 0, 0, 0, 0}, coarse[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            if (lanes == 8) {
+            if (lanes == 8)
                 mcuq_dot4i2_s8(m->weight + n * row, m->weight + (n + 4) * row, x, k, fine, fine + 4);
+            else
+                mcuq_dot4i_s8(m->weight + n * row, x, k, fine);
+            if (p->diagonal)
+                for (int32_t r = 0; r < rows; r++)
+                    coarse[r] = p->coarse[n + r] * centre[n + r];
+            else if (lanes == 8)
                 mcuq_dot4i2_s8(p->coarse + n * crow, p->coarse + (n + 4) * crow, centre, cin,
                                coarse, coarse + 4);
-            } else {
-                mcuq_dot4i_s8(m->weight + n * row, x, k, fine);
+            else
                 mcuq_dot4i_s8(p->coarse + n * crow, centre, cin, coarse);
-            }
             if (m->outlier_count)
                 mcuq_outliers_s8(m, n, rows, x, fine, &entry);
             for (int32_t r = 0; r < rows; r++) {
