@@ -8,6 +8,9 @@ The bundled examples/models/lstm256.onnx ran 14,558 steps (final loss 0.0354) an
 gru256.onnx 7,516 steps (loss 0.0414), seed 0; `--steps 14558 --minutes 600` repeats
 the schedule (torch's CPU kernels may still differ in the last bits across machines).
 
+`--w-max W` clips every weight matrix to [-W, W] after each step (Stutz et al.'s
+training-time clipping); `--init model.onnx` starts from an export's weights.
+
 The paper's model: 257 bins -> FC 256 + ReLU -> 2 x LSTM(256) or GRU(256) -> FC 256 + ReLU
 -> FC 257 + sigmoid (about 1.25M parameters for the LSTM). Trains on random 100-frame
 chunks of the train split with Adam on the mask's mean squared error, for a time budget,
@@ -45,6 +48,34 @@ def batches(clips, batch: int, rng):
         yield torch.from_numpy(x), torch.from_numpy(y)
 
 
+def start_from(model: SpeechMaskNet, path: Path) -> None:
+    """Start training from the weights of an exported model of the same shape (read
+    through mcuq's importer, which runs no code of the file; its recurrent gates are in
+    PyTorch's order)."""
+    from mcuq.frontend import load_model
+
+    graph = load_model(path, features=257, frames=16)[1]
+    linears = [layer for layer in graph.layers if layer.kind == "linear"]
+    recurrent = [layer for layer in graph.layers if layer.kind == model.kind]
+    targets = [m for m in (model.fc_in, model.fc_mid, model.fc_mask) if m is not None]
+    if len(linears) != len(targets) or len(recurrent) != model.rnn.num_layers:
+        raise SystemExit(f"error: {path} has {len(linears)} linear and {len(recurrent)} "
+                         f"{model.kind} layers; this model has {len(targets)} and "
+                         f"{model.rnn.num_layers}")
+    with torch.no_grad():
+        pairs = [(m.weight, layer.weights["weight"]) for m, layer in zip(targets, linears)]
+        pairs += [(m.bias, layer.weights["bias"]) for m, layer in zip(targets, linears)]
+        for i, layer in enumerate(recurrent):
+            for name, key in (("weight_ih", "w_ih"), ("weight_hh", "w_hh"), ("bias_ih", "b_ih"),
+                              ("bias_hh", "b_hh")):
+                pairs.append((getattr(model.rnn, f"{name}_l{i}"), layer.weights[key]))
+        for param, value in pairs:
+            if tuple(param.shape) != value.shape:
+                raise SystemExit(f"error: {path} holds a weight of shape {value.shape} where "
+                                 f"this model has {tuple(param.shape)}")
+            param.copy_(torch.from_numpy(np.asarray(value, np.float32)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path)
@@ -61,6 +92,10 @@ def main() -> None:
     ap.add_argument("--w-max", type=float, default=None,
                     help="clip every weight matrix to [-W_MAX, W_MAX] after each step "
                          "(training-time weight clipping, for bit error robustness)")
+    ap.add_argument("--init", type=Path,
+                    help="start from this exported model's weights (.onnx of the same shape), "
+                         "e.g. to fine-tune a bundled model with --w-max")
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -70,11 +105,13 @@ def main() -> None:
     clips = training_spectra(args.data, "train")
     model = SpeechMaskNet(args.kind, fc=args.fc, hidden=args.hidden, layers=args.layers,
                           fc_out=args.fc_out)
+    if args.init is not None:
+        start_from(model, args.init)
     if args.w_max is not None:
         clip_weights(model, args.w_max)
     params = sum(p.numel() for p in model.parameters())
     print(f"{args.kind}: {params} parameters, {len(clips)} training clips")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     deadline = time.time() + 60 * args.minutes
     step, running = 0, None
     for x, y in batches(clips, args.batch, rng):

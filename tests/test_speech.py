@@ -163,3 +163,40 @@ def test_train_speech_writes_matching_torchscript_and_onnx(corpus, examples_dir,
     layers = json.loads((tmp_path / "exp" / "model.json").read_text())["layers"]
     precision = {layer["kind"]: layer["params"]["precision"] for layer in layers}
     assert precision["lstm"] == "int8" and precision["linear"] == "fp16"
+
+
+def test_train_speech_fine_tunes_an_export_with_clipped_weights(corpus, examples_dir, tmp_path):
+    """--init starts from an export's weights (the step-0 model is that model: its mask
+    equals ONNX Runtime's on the file), and --w-max keeps every weight matrix within the
+    bound."""
+    import onnx
+    import onnxruntime
+    from onnx import numpy_helper
+
+    root, _ = corpus
+    args = [sys.executable, str(examples_dir / "train_speech.py"), "--data", str(root), "--kind",
+            "gru", "--hidden", "6", "--fc", "5", "--fc-out", "7", "--batch", "2"]
+    first = subprocess.run(args + ["--steps", "2", "--out", str(tmp_path / "a")],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    same = subprocess.run(args + ["--steps", "1", "--lr", "0", "--init", str(tmp_path / "a.onnx"),
+                                  "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=300)
+    assert same.returncode == 0, same.stderr
+    x = np.load(tmp_path / "a_calib.npy")[:1, :20]
+    outs = [onnxruntime.InferenceSession(str(tmp_path / f"{n}.onnx")).run(None, {"features": x})[0]
+            for n in ("a", "b")]
+    assert np.max(np.abs(outs[0] - outs[1])) < 1e-6  # lr 0: the loaded weights, unchanged
+    clipped = subprocess.run(args + ["--steps", "2", "--w-max", "0.05", "--init",
+                                     str(tmp_path / "a.onnx"), "--out", str(tmp_path / "c")],
+                             capture_output=True, text=True, timeout=300)
+    assert clipped.returncode == 0, clipped.stderr
+    for init in onnx.load(str(tmp_path / "c.onnx")).graph.initializer:
+        value = numpy_helper.to_array(init)
+        if value.ndim == 3 or "MatMul" in init.name:  # W, R and the linear weights, not B
+            assert np.abs(value).max() <= 0.05 + 1e-7, init.name
+    wrong = subprocess.run(args[:6] + ["--hidden", "4", "--fc", "5", "--fc-out", "7", "--steps",
+                                       "1", "--init", str(tmp_path / "a.onnx"), "--out",
+                                       str(tmp_path / "d")],
+                           capture_output=True, text=True, timeout=300)
+    assert wrong.returncode != 0 and "shape" in wrong.stderr and "Traceback" not in wrong.stderr
