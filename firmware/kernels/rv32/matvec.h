@@ -57,7 +57,8 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
     const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
     const int8_t *const weight = p->weight;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
-    int32_t entry = p->outlier_count ? mcuq_outlier_entry(p->outlier_count, 4 * first) : 0;
+    const uint16_t *const outlier_count = p->outlier_count;  /* null: no side list */
+    int32_t entry = outlier_count ? mcuq_outlier_entry(outlier_count, 4 * first) : 0;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
@@ -67,7 +68,7 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
             mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
         else
             mcuq_dot4i_s8(weight + n * row, input, k, acc);
-        if (p->outlier_count)
+        if (outlier_count)
             mcuq_outliers_s8(p, n, rows, input, acc, &entry);
         for (int32_t r = 0; r < rows; r++) {
             const int32_t y = mcuq_requant(bias[n + r] + acc[r], mult[n + r], shift[n + r]);
