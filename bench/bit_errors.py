@@ -46,7 +46,7 @@ LSTM = {
     "post-training clip (percentile 99.9)": ("lstm256.onnx", {"weight_range": "percentile"}),
     "MSE range": ("lstm256.onnx", {"weight_range": "mse"}),
     "equalized": ("lstm256.onnx", {"equalize": True}),
-    "trained with w_max 0.1": ("lstm256_clipped.onnx", {}),
+    "fine-tuned with w_max 0.25": ("lstm256_clipped.onnx", {}),
     "outliers aside 1% (linear layers)": ("lstm256.onnx", {"weight_outliers": 0.01}),
 }
 

@@ -11,7 +11,8 @@ the row's scale grows if an outlier would not fit int16 (|w| > 32767 s). A layer
 codes need only `outlier_bits` bits (the widest code's, sign included: value_bits),
 which is what a packed store holds, what the report counts and what bit errors hit: a
 flipped bit then moves a code by at most 2^(outlier_bits - 1), about the widest
-outlier, instead of 2^15 (bench/results/bit_errors_repvgg_outliers.md measured both).
+outlier, instead of 2^15 (with 16 bits flipping, the digits RepVGG's outliers made it
+more fragile; at its packed width they make it far more robust: docs/robustness.md).
 
 The side list, in row order (rows as the model has them, whatever the kernel layout):
   outlier_value  int16   the code of each entry
@@ -35,7 +36,6 @@ from mcuq.errors import McuqError
 MAX_FRACTION = 0.1
 MAX_GAP = 255
 CODE_MAX = 32767
-ARRAYS = ("outlier_value", "outlier_gap", "outlier_count")
 
 
 def check_fraction(fraction, where: str = "--weight-outliers") -> float:
