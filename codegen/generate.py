@@ -23,6 +23,7 @@ from codegen.program import C_TYPES, CArray, CLayer, Program
 COMMON_DIRS = ("kernels", "runtime")  # headers copied flat into <out>/c/mcuq/
 PORTS = ("pulp", "host", "qemu", "rtl")  # runtimes copied into <out>/c/mcuq/ports/
 TABLES_SOURCE = "mcuq_tables.c"
+FRAME_ALIGNMENT = 8  # bytes: the harness's streaming frames start at multiples of this
 
 
 @dataclass
@@ -116,7 +117,8 @@ def generate_c(program: Program, out_dir: Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def tensor(t):
-        return {"size": t.size, "ctype": t.ctype, "int8": t.dtype == "int8", "shape": t.shape,
+        return {"size": t.size, "bytes": t.bytes, "ctype": t.ctype, "int8": t.dtype == "int8",
+                "shape": t.shape,
                 "layout": t.layout, "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
 
     isa = {"name": program.isa, "macro": f"MCUQ_ISA_{program.isa.upper()}"}
@@ -164,9 +166,16 @@ def write_tables(path: Path, tables: dict, version: str) -> None:
 def render_verify_data(name: str, version: str, frames: np.ndarray, output_bytes: int,
                        path: Path, sequence: bool = False) -> None:
     """The verification input (frames, bytes per frame in C memory order) as C, for the
-    test harness; a sequence model gets all frames in one run_sequence call."""
+    test harness; a sequence model gets all frames in one run_sequence call. A streaming
+    model's frames each start at a multiple of FRAME_ALIGNMENT bytes, as a firmware
+    feeds them from aligned buffers (frames of 257 bytes back to back would make three of
+    four frames' word loads unaligned, which the RTL's cycle counts would charge to the
+    kernels); a sequence model's frames are back to back, as run_sequence reads them."""
     data = np.ascontiguousarray(frames).view(np.uint8).reshape(frames.shape[0], -1)
+    frame_bytes = int(data.shape[1])
+    stride = frame_bytes if sequence else -(-frame_bytes // FRAME_ALIGNMENT) * FRAME_ALIGNMENT
+    data = np.pad(data, ((0, 0), (0, stride - frame_bytes)))
     path.write_text(environment().get_template("verify_data.c.j2").render(
         name=name, macro=name.upper(), version=version, frames=int(data.shape[0]),
-        input=data, frame_bytes=int(data.shape[1]), output_bytes=output_bytes,
+        input=data, frame_bytes=frame_bytes, stride=stride, output_bytes=output_bytes,
         sequence=sequence))

@@ -187,3 +187,35 @@ def test_mlp_without_recurrent_layers(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert np.load(tmp_path / "y.npy").shape == (120, 5)
+
+
+def test_harness_frames_start_aligned_and_the_header_gives_sizes(tmp_path):
+    """A streaming model's verification frames of an odd byte count each start at a
+    multiple of 8 bytes (as a firmware's buffers would; frames back to back would make
+    most word loads misaligned), a sequence model's lie back to back as run_sequence
+    reads them; the generated header gives the frame sizes in bytes and the buffer
+    alignment; and an odd-sized streaming model still verifies."""
+    import re
+
+    from codegen.generate import render_verify_data
+
+    frames = np.arange(3 * 5, dtype=np.int8).reshape(3, 5)
+    for sequence, stride in ((False, 8), (True, 5)):
+        path = tmp_path / f"v{sequence}.c"
+        render_verify_data("m", "test", frames, 4, path, sequence=sequence)
+        text = path.read_text()
+        assert f"mcuq_verify_input_stride = {stride};" in text
+        values = [int(v) for v in re.findall(r"-?\d+", text.split("= {")[1].split("}")[0])]
+        assert len(values) == 3 * stride
+        assert values[stride:stride + 5] == list(frames[1].view(np.uint8))
+    torch.manual_seed(0)
+    path = save_model(torch.nn.Linear(13, 7).eval(), torch.zeros(1, 13), "onnx_legacy",
+                      tmp_path / "fc", dynamic_time=False)
+    data = np.random.default_rng(0).standard_normal((5, 13)).astype(np.float32)
+    np.save(tmp_path / "x.npy", data)
+    export(path, tmp_path / "x.npy", tmp_path / "out")
+    header = (tmp_path / "out" / "c" / "model.h").read_text()
+    for macro, value in (("INPUT_BYTES", 13), ("OUTPUT_BYTES", 7), ("BUFFER_ALIGNMENT", 4)):
+        assert f"#define MODEL_{macro} {value}\n" in header
+    for target in ("host", "qemu"):
+        assert verify(tmp_path / "out", target, data, cores=2)["bit_exact"]

@@ -7,6 +7,9 @@
 
 extern const int32_t mcuq_verify_frames;
 extern const int32_t mcuq_verify_input_bytes;   /* per frame */
+/* bytes from one frame's start to the next: input_bytes rounded up to 8 for a streaming
+ * model (every frame aligned), input_bytes for a sequence model (frames back to back) */
+extern const int32_t mcuq_verify_input_stride;
 extern const int32_t mcuq_verify_output_bytes;  /* per frame */
 extern const uint8_t mcuq_verify_input[];
 /* 1: a sequence model (run_sequence over all frames at once), 0: a streaming one */

@@ -120,7 +120,7 @@ int main(void)
     if (mcuq_verify_sequence)
         return run_sequence();
     for (current_frame = 0; current_frame < mcuq_verify_frames; current_frame++) {
-        const uint8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_bytes;
+        const uint8_t *input = mcuq_verify_input + current_frame * mcuq_verify_input_stride;
         MARK_FRAME();
         const uint32_t start = mcuq_port_instructions();
         mcuq_verify_run_frame(input, output);

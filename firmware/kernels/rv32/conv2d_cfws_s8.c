@@ -17,8 +17,11 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
-void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
-                         int8_t *column)
+/* the kernel with or without the fine part's side list of outliers (a constant at each
+ * call: the dense form is compiled on its own) */
+static inline __attribute__((always_inline)) void
+mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
+                         int8_t *column, const int32_t with_outliers)
 {
     const mcuq_linear_s8_t *m = &p->conv.matvec;
     const mcuq_window_t *g = &p->conv.window;
@@ -39,7 +42,7 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
         const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
                                         + ox * g->stride_w + centre_x) * cin;
         int8_t *y = output + pixel * channels;
-        int32_t entry = m->outlier_count ? mcuq_outlier_entry(m->outlier_count, 4 * group_first) : 0;
+        int32_t entry = with_outliers ? mcuq_outlier_entry(m->outlier_count, 4 * group_first) : 0;
         for (int32_t group = group_first; group < group_last; group += 2) {
             const int32_t n = 4 * group;
             const int32_t lanes = group_last - group < 2 ? 4 : 8;
@@ -57,7 +60,7 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
                                coarse, coarse + 4);
             else
                 mcuq_dot4i_s8(p->coarse + n * crow, centre, cin, coarse);
-            if (m->outlier_count)
+            if (with_outliers)
                 mcuq_outliers_s8(m, n, rows, x, fine, &entry);
             for (int32_t r = 0; r < rows; r++) {
                 const int32_t c = mcuq_requant(coarse[r] + p->coarse_bias[n + r],
@@ -68,4 +71,13 @@ void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
             }
         }
     }
+}
+
+void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
+                         int8_t *column)
+{
+    if (p->conv.matvec.outlier_count)
+        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 1);
+    else
+        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 0);
 }

@@ -14,8 +14,11 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
-void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
-                    int8_t *column)
+/* the kernel with or without a side list of outliers (a constant at each call: the
+ * dense form is compiled on its own, with no test per pixel) */
+static inline __attribute__((always_inline)) void
+mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
+                      int8_t *column, const int32_t with_outliers)
 {
     const mcuq_window_t *g = &p->window;
     const int32_t k = p->matvec.in_features, channels = p->matvec.out_features;
@@ -30,6 +33,16 @@ void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *outp
             ? input + oy * g->stride_h * g->in_w * g->in_channels + ox * pixel_stride
             : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
                                           (uint8_t)p->in_zero_point, col);
-        mcuq_matvec_s8(&p->matvec, group_first, group_last, x, output + pixel * channels);
+        mcuq_matvec_rows_s8(&p->matvec, group_first, group_last, x, output + pixel * channels,
+                            with_outliers);
     }
+}
+
+void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
+                    int8_t *column)
+{
+    if (p->matvec.outlier_count)
+        mcuq_conv2d_pixels_s8(p, input, output, column, 1);
+    else
+        mcuq_conv2d_pixels_s8(p, input, output, column, 0);
 }

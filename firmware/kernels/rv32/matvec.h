@@ -47,9 +47,11 @@ static inline void mcuq_outliers_s8(const mcuq_linear_s8_t *p, int32_t n, int32_
     *entry = e;
 }
 
+/* The loop of mcuq_matvec_s8, with or without a side list (a constant at each call, so
+ * each form is compiled on its own and the dense one keeps its registers). */
 static inline __attribute__((always_inline)) void
-mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
-               int8_t *output)
+mcuq_matvec_rows_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
+                    int8_t *output, const int32_t with_outliers)
 {
     /* the struct's fields in locals: the output stores could alias them, and reloading
      * them for every channel costs more than the requantization itself */
@@ -57,8 +59,7 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
     const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
     const int8_t *const weight = p->weight;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
-    const uint16_t *const outlier_count = p->outlier_count;  /* null: no side list */
-    int32_t entry = outlier_count ? mcuq_outlier_entry(outlier_count, 4 * first) : 0;
+    int32_t entry = with_outliers ? mcuq_outlier_entry(p->outlier_count, 4 * first) : 0;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
@@ -68,7 +69,7 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
             mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
         else
             mcuq_dot4i_s8(weight + n * row, input, k, acc);
-        if (outlier_count)
+        if (with_outliers)
             mcuq_outliers_s8(p, n, rows, input, acc, &entry);
         for (int32_t r = 0; r < rows; r++) {
             const int32_t y = mcuq_requant(bias[n + r] + acc[r], mult[n + r], shift[n + r]);
@@ -76,6 +77,16 @@ mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int
             output[n + r] = (int8_t)(mcuq_clamp32(y, lo, hi) + zp);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void
+mcuq_matvec_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, const int8_t *input,
+               int8_t *output)
+{
+    if (p->outlier_count)
+        mcuq_matvec_rows_s8(p, first, last, input, output, 1);
+    else
+        mcuq_matvec_rows_s8(p, first, last, input, output, 0);
 }
 
 static inline __attribute__((always_inline)) void
