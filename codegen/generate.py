@@ -118,7 +118,7 @@ def generate_c(program: Program, out_dir: Path) -> dict:
 
     def tensor(t):
         return {"size": t.size, "bytes": t.bytes, "ctype": t.ctype, "int8": t.dtype == "int8",
-                "shape": t.shape,
+                "shape": t.shape, "scale_d": repr(float(t.scale)),
                 "layout": t.layout, "scale_c": f"{t.scale:.9g}f", "zero_point": t.zero_point}
 
     isa = {"name": program.isa, "macro": f"MCUQ_ISA_{program.isa.upper()}"}

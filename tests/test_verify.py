@@ -219,3 +219,61 @@ def test_harness_frames_start_aligned_and_the_header_gives_sizes(tmp_path):
         assert f"#define MODEL_{macro} {value}\n" in header
     for target in ("host", "qemu"):
         assert verify(tmp_path / "out", target, data, cores=2)["bit_exact"]
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp16"])
+def test_float_helpers_of_the_header_equal_the_simulators_conversions(tmp_path, precision):
+    """<name>_quantize_input and <name>_dequantize_output (static inline in the generated
+    header), compiled with gcc, give the simulator's codes and floats byte for byte: on
+    random values, values on and next to rounding ties, values beyond the range."""
+    from mcuq.simulate import decode, encode
+
+    torch.manual_seed(1)
+    path = save_model(torch.nn.Linear(9, 11).eval(), torch.zeros(1, 9), "onnx_legacy",
+                      tmp_path / "fc", dynamic_time=False)
+    rng = np.random.default_rng(2)
+    np.save(tmp_path / "x.npy", (rng.standard_normal((6, 9)) * 2 + 0.3).astype(np.float32))
+    export(path, tmp_path / "x.npy", tmp_path / "out", precision=precision)
+    q = QGraph.load(tmp_path / "out")
+    t_in, t_out = q.input_tensor, q.output_tensor
+    scale = t_in.scale if precision == "int8" else 1e-3
+    ties = (np.arange(-140, 140) + 0.5 - t_in.zero_point) * scale
+    x = np.concatenate([rng.standard_normal(900) * 3, ties, np.nextafter(ties, 0),
+                        np.nextafter(ties, 1e9), [1e9, -1e9, 0.0, -0.0]]).astype(np.float32)
+    x = np.pad(x, (0, -len(x) % 9)).reshape(-1, 9)
+    codes = (rng.integers(-128, 128, (40, 11)).astype(np.int8) if precision == "int8" else
+             (rng.standard_normal((40, 11)) * 50).astype(np.float16))
+    x.tofile(tmp_path / "x.bin")
+    codes.tofile(tmp_path / "q.bin")
+    (tmp_path / "main.c").write_text(f"""
+#include <stdio.h>
+#include "model.h"
+int main(void) {{
+    float x[MODEL_INPUT_SIZE], y[MODEL_OUTPUT_SIZE];
+    model_input_t q[MODEL_INPUT_SIZE];
+    model_output_t o[MODEL_OUTPUT_SIZE];
+    FILE *fx = fopen("x.bin", "rb"), *fq = fopen("q.bin", "rb");
+    FILE *gx = fopen("xq.bin", "wb"), *gy = fopen("y.bin", "wb");
+    for (int i = 0; i < {len(x)}; i++) {{
+        if (fread(x, sizeof x, 1, fx) != 1) return 1;
+        model_quantize_input(x, q);
+        fwrite(q, sizeof q, 1, gx);
+    }}
+    for (int i = 0; i < {len(codes)}; i++) {{
+        if (fread(o, sizeof o, 1, fq) != 1) return 1;
+        model_dequantize_output(o, y);
+        fwrite(y, sizeof y, 1, gy);
+    }}
+    fclose(gx); fclose(gy);
+    return 0;
+}}
+""")
+    build = subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                            "-I", str(tmp_path / "out" / "c"), "main.c", "-o", "helpers"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    assert subprocess.run(["./helpers"], cwd=tmp_path).returncode == 0
+    got_q = np.fromfile(tmp_path / "xq.bin", t_in.dtype).reshape(x.shape)
+    got_y = np.fromfile(tmp_path / "y.bin", np.float32).reshape(codes.shape)
+    assert np.array_equal(got_q.view(np.uint8), encode(x, t_in).view(np.uint8))
+    assert np.array_equal(got_y.view(np.uint32), decode(codes, t_out).view(np.uint32))
