@@ -12,9 +12,11 @@
 
 #include "mcuq_conv2d.h"
 
-static inline const uint8_t *mcuq_im2col(const mcuq_window_t *g, const uint8_t *input,
-                                         int32_t value_bytes, int32_t oy, int32_t ox,
-                                         uint8_t pad, uint8_t *column)
+/* always inlined: a kernel compiled in two forms (with and without a side list of
+ * outliers) calls it twice, and a call per pixel costs the small convolutions cycles */
+static inline __attribute__((always_inline)) const uint8_t *
+mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
+            int32_t ox, uint8_t pad, uint8_t *column)
 {
     const int32_t pixel = g->in_channels * value_bytes, row = g->kernel_w * pixel;
     const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;

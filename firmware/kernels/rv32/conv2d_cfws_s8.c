@@ -17,11 +17,12 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
-/* the kernel with or without the fine part's side list of outliers (a constant at each
- * call: the dense form is compiled on its own) */
+/* the kernel with or without the fine part's side list of outliers, with a dense or a
+ * diagonal coarse part (constants at each call: each form is compiled on its own, with
+ * no test in its loops) */
 static inline __attribute__((always_inline)) void
 mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
-                         int8_t *column, const int32_t with_outliers)
+                         int8_t *column, const int32_t with_outliers, const int32_t diagonal)
 {
     const mcuq_linear_s8_t *m = &p->conv.matvec;
     const mcuq_window_t *g = &p->conv.window;
@@ -52,7 +53,7 @@ mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
                 mcuq_dot4i2_s8(m->weight + n * row, m->weight + (n + 4) * row, x, k, fine, fine + 4);
             else
                 mcuq_dot4i_s8(m->weight + n * row, x, k, fine);
-            if (p->diagonal)
+            if (diagonal)
                 for (int32_t r = 0; r < rows; r++)
                     coarse[r] = p->coarse[n + r] * centre[n + r];
             else if (lanes == 8)
@@ -76,8 +77,10 @@ mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
 void mcuq_conv2d_cfws_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, int8_t *output,
                          int8_t *column)
 {
-    if (p->conv.matvec.outlier_count)
-        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 1);
+    if (p->diagonal)
+        mcuq_conv2d_cfws_rows_s8(p, input, output, column, p->conv.matvec.outlier_count != 0, 1);
+    else if (p->conv.matvec.outlier_count)
+        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 1, 0);
     else
-        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 0);
+        mcuq_conv2d_cfws_rows_s8(p, input, output, column, 0, 0);
 }
