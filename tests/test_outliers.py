@@ -124,9 +124,9 @@ def test_outliers_aside_are_bit_exact_on_host_and_qemu(net, tmp_path, options):
         if layer.kind in ("conv2d", "conv2d_cfws", "linear"):
             assert outliers.has_outliers(layer.arrays), layer.name
             k = layer.arrays["weight"].shape[1]
-            assert rows[0.1][layer.name]["outlier_bits_per_weight"] == pytest.approx(
+            assert rows[0.1][layer.name]["outlier_bits_per_weight"] == round(
                 outliers.side_list_bits(layer.arrays, layer.params) / layer.arrays["weight"].size,
-                abs=1e-4)
+                4)
             assert layer.params["outlier_bits"] == outliers.value_bits(
                 layer.arrays["outlier_value"])
             if k >= 20:  # at least one aside per row

@@ -71,17 +71,23 @@ def split(weight: np.ndarray, bits: int, rule: str = "max"
     kernel splits into its diagonal (Cq [out], one code per row) and the rest."""
     if weight.shape[2] == 1:
         rows = np.arange(weight.shape[0])
-        diagonal = weight[rows, rows, 0, 0].astype(np.float64)
-        coarse, coarse_scale = fx.quantize_weights_per_channel(diagonal[:, None], bits, rule)
-        fine = weight.astype(np.float64).copy()
-        fine[rows, rows, 0, 0] = diagonal - coarse[:, 0] * coarse_scale
-        return coarse[:, 0], coarse_scale, fine
+        return split_at(weight, (rows, rows, 0, 0), bits, rule)
     c = weight.shape[2] // 2
-    centre = weight[:, :, c, c].astype(np.float64)
-    coarse, coarse_scale = fx.quantize_weights_per_channel(centre, bits, rule)
+    return split_at(weight, (slice(None), slice(None), c, c), bits, rule)
+
+
+def split_at(weight: np.ndarray, where: tuple, bits: int, rule: str
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Cq, s_c, F) for the coarse taps weight[where] (indexed per output channel on the
+    first axis): their codes, in their shape, over a range of their own per output
+    channel (the rule `rule`), and the fine kernel, `weight` with those taps replaced by
+    their rounding residual. The dense, diagonal and depthwise splits are this one."""
+    taps = weight[where].astype(np.float64)
+    rows = taps.reshape(len(taps), -1)
+    codes, scale = fx.quantize_weights_per_channel(rows, bits, rule)
     fine = weight.astype(np.float64).copy()
-    fine[:, :, c, c] = centre - coarse * coarse_scale[:, None]
-    return coarse, coarse_scale, fine
+    fine[where] = (rows - codes * scale[:, None]).reshape(taps.shape)
+    return codes.reshape(taps.shape), scale, fine
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:

@@ -45,11 +45,7 @@ def split(weight: np.ndarray, bits: int, rule: str = "max"
     """(Cq [c], s_c [c], F [c][k][k] float): the coarse centre codes and scales, and the
     fine kernel (outer taps plus the centre's rounding residual)."""
     c = weight.shape[1] // 2
-    centre = weight[:, c, c].astype(np.float64)
-    coarse, coarse_scale = fx.quantize_weights_per_channel(centre[:, None], bits, rule)
-    fine = weight.astype(np.float64).copy()
-    fine[:, c, c] = centre - coarse[:, 0] * coarse_scale
-    return coarse[:, 0], coarse_scale, fine
+    return conv2d_cfws.split_at(weight, (slice(None), c, c), bits, rule)
 
 
 def run_float(layer: Layer, xs, state) -> np.ndarray:
@@ -62,8 +58,8 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     what = f"layer {layer.name}"
     coarse, coarse_scale, fine = split(layer.weights["weight"], bits, rule)
     fine_rows = fine.reshape(fine.shape[0], -1)
-    fine_layer = dataclasses.replace(layer, kind="depthwise_conv2d",
-                                     weights={**layer.weights, "weight": fine.astype(np.float32)})
+    fine_layer = dataclasses.replace(layer, weights={**layer.weights,
+                                                     "weight": fine.astype(np.float32)})
     qlayer, qout = depthwise_conv2d.quantize_plain(fine_layer, qins, stats, precision)
     fine_scale = fx.quantize_weights_per_channel(fine_rows, bits, rule)[1]
     coarse_bias = -qin.zero_point * coarse.astype(np.int64)
