@@ -8,7 +8,7 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-DEB_PKGS := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-16 espeak-ng \
+DEB_PKGS := gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc clang-16 espeak-ng cmake \
 	clang-19 lld-19 verilator ccache
 DEMO_OUT ?= demo-out
 

@@ -1,5 +1,6 @@
-"""Program -> C sources: <name>.h, <name>.c, <name>_weights.c, <name>.mk and the kernel
-library (copied, so the output folder builds on its own).
+"""Program -> C sources: <name>.h, <name>.c, <name>_weights.c, the build fragments
+<name>.mk (make) and <name>.cmake with a CMakeLists.txt (CMake), and the kernel library
+and runtime ports (copied, so the output folder builds on its own).
 
 Every decision is already in the Program (codegen.program); here the memory is
 planned (codegen.planner) and the templates format. A layer's template is
@@ -21,7 +22,7 @@ from codegen.planner import ArenaPlan, buffer_key, lifetimes, plan_arena, pointe
 from codegen.program import C_TYPES, CArray, CLayer, Program
 
 COMMON_DIRS = ("kernels", "runtime")  # headers copied flat into <out>/c/mcuq/
-PORTS = ("pulp", "host", "qemu", "rtl")  # runtimes copied into <out>/c/mcuq/ports/
+PORTS = ("pulp", "host", "qemu", "rtl")  # copied whole into <out>/c/mcuq/ports/
 TABLES_SOURCE = "mcuq_tables.c"
 FRAME_ALIGNMENT = 8  # bytes: the harness's streaming frames start at multiples of this
 
@@ -143,14 +144,18 @@ def generate_c(program: Program, out_dir: Path) -> dict:
     for folder in program.isa_folders or (program.isa,):
         shutil.copytree(firmware_dir() / "kernels" / folder, library / "kernels" / program.isa,
                         dirs_exist_ok=True)
-    for port in PORTS:
-        (library / "ports" / port).mkdir(parents=True, exist_ok=True)
-        for src in ("mcuq_port.h", "runtime.c"):
-            shutil.copyfile(firmware_dir() / "ports" / port / src, library / "ports" / port / src)
+    for port in PORTS:  # the runtime, and a board's start-up and build files
+        shutil.copytree(firmware_dir() / "ports" / port, library / "ports" / port,
+                        dirs_exist_ok=True)
     write_tables(library / TABLES_SOURCE, program.tables, program.version)
     kernel_sources = sorted({b.kernel_file for b in bindings})
     (out_dir / f"{name}.mk").write_text(env.get_template("model.mk.j2").render(
         kernel_sources=kernel_sources, tables_source=TABLES_SOURCE, isa=isa, **common))
+    (out_dir / f"{name}.cmake").write_text(env.get_template("model.cmake.j2").render(
+        kernel_sources=kernel_sources, tables_source=TABLES_SOURCE, isa=isa,
+        dir=f"${{{macro}_DIR}}", **common))
+    (out_dir / "CMakeLists.txt").write_text(env.get_template("CMakeLists.txt.j2").render(
+        **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
             "weight_bytes": program.weight_bytes, "layers": len(bindings),
             "api": "sequence" if program.frames else "frame"}
