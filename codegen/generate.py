@@ -10,6 +10,7 @@ params_<suffix>(b) (its const parameter struct, may be empty) and call_<suffix>(
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from codegen.memory import LEVEL_NAMES, MemoryTarget, Placement, Stream, place
 from codegen.paths import firmware_dir, templates_dir
 from codegen.planner import ArenaPlan, buffer_key, lifetimes, plan_arena, pointers
 from codegen.program import C_TYPES, CArray, CLayer, Program
@@ -39,6 +41,8 @@ class Binding:
     # a sequence program: the output's first frame, and the frame index of loop step k
     output_first: str = ""
     frame: str = "k"
+    stream: Stream | None = None  # its weights stream through L1 (codegen.memory)
+    stream_buffer: str = ""  # the C expression of the L1 buffer of two tiles
 
     def __getattr__(self, name):  # name, kernel, arrays, params, values of the layer
         return getattr(self.layer, name)
@@ -84,29 +88,47 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def bind(program: Program) -> tuple[list[Binding], ArenaPlan]:
-    """Plan the arena (the planner's three steps) and bind every layer to its pointers."""
+def streamed(layer: CLayer) -> CLayer:
+    """The layer with its streaming kernel and template macros."""
+    return dataclasses.replace(layer, kernel=layer.kernel + "_streamed",
+                               suffix=layer.suffix + "_streamed")
+
+
+def bind(program: Program, memory: MemoryTarget | None = None
+         ) -> tuple[list[Binding], ArenaPlan, Placement]:
+    """Plan the arena (the planner's three steps), place it and the weights at memory
+    levels (codegen.memory; this sets each array's level), and bind every layer to its
+    pointers."""
     state, buffers = lifetimes(program)
     plan = plan_arena(state, buffers)
+    placement = place(program, plan.bytes, memory or MemoryTarget())
+    for layer in program.layers:
+        for array in layer.arrays.values():
+            array.level = placement.layers[layer.name].weights
     exprs = pointers(program, plan)
     first = pointers(program, plan, frame="0")
-    bindings = [Binding(layer=layer, inputs=[exprs[t] for t in layer.inputs],
+    stream_buffer = f"{program.name}_stream_buffer"
+    bindings = [Binding(layer=streamed(layer) if placement.layers[layer.name].stream else layer,
+                        inputs=[exprs[t] for t in layer.inputs],
                         output=exprs[layer.output],
                         output_bytes=program.tensors[layer.output].bytes,
                         state={s.name: exprs[buffer_key(layer.name, s.name)] for s in layer.state},
                         scratch={s.name: exprs[buffer_key(layer.name, s.name)]
                                  for s in layer.scratch},
                         output_first=first[layer.output],
-                        frame="frames - 1 - k" if layer.reverse else "k")
+                        frame="frames - 1 - k" if layer.reverse else "k",
+                        stream=placement.layers[layer.name].stream, stream_buffer=stream_buffer)
                 for layer in program.layers]
-    return bindings, plan
+    return bindings, plan, placement
 
 
-def generate_c(program: Program, out_dir: Path) -> dict:
-    """Write the C sources of `program` into out_dir; returns a summary (arena, weights)."""
+def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = None) -> dict:
+    """Write the C sources of `program` into out_dir for the memory levels of `memory`
+    (default: GAP9's); returns a summary (arena, weights, placement). Raises
+    codegen.memory.DoesNotFit when the program does not fit."""
     name = program.name
     env = environment()
-    bindings, arena = bind(program)
+    bindings, arena, placement = bind(program, memory)
     arrays: list[CArray] = [a for b in bindings for a in b.arrays.values()]
     macro = name.upper()
     common = {"name": name, "macro": macro, "version": program.version, "source": program.source}
@@ -128,12 +150,14 @@ def generate_c(program: Program, out_dir: Path) -> dict:
         output=tensor(program.tensors[program.output]), arena=arena,
         weight_bytes=program.weight_bytes, frames=program.frames,
         output_final=program.output_final, **common))
+    levels = {key: f"MCUQ_{title}" for key, title in LEVEL_NAMES.items()}
     (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
         bindings=bindings, arrays=arrays, arena=arena, params=[p for p in params if p.strip()],
+        arena_level=levels[placement.arena], stream_bytes=placement.stream_bytes,
         calls=calls, isa=isa, headers=sorted({b.header for b in bindings}),
         frames=program.frames, **common))
     (out_dir / f"{name}_weights.c").write_text(env.get_template("weights.c.j2").render(
-        arrays=arrays, **common))
+        arrays=arrays, levels=levels, **common))
 
     library = out_dir / "mcuq"
     library.mkdir(exist_ok=True)
@@ -158,7 +182,7 @@ def generate_c(program: Program, out_dir: Path) -> dict:
         **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
             "weight_bytes": program.weight_bytes, "layers": len(bindings),
-            "api": "sequence" if program.frames else "frame"}
+            "api": "sequence" if program.frames else "frame", "memory": placement.summary()}
 
 
 def write_tables(path: Path, tables: dict, version: str) -> None:

@@ -23,6 +23,15 @@ class CArray:
     symbol: str
     ctype: str
     values: np.ndarray  # flat, in the kernel's layout
+    level: str = "l2"  # its memory level (codegen.memory)
+
+
+@dataclass
+class CStream:
+    """How a layer's weights can stream through L1 (codegen.memory): `units` units (hidden
+    units, groups of output channels), each a slice of every part's array."""
+    units: int
+    parts: list[tuple[str, int]]  # (array key, bytes per unit), in the kernel's order
 
 
 @dataclass
@@ -71,6 +80,9 @@ class CLayer:
     state: list[CBuffer] = field(default_factory=list)  # in kernel argument order
     scratch: list[CBuffer] = field(default_factory=list)
     reverse: bool = False  # a sequence program runs it from the last frame to the first
+    # its kernel can stream these arrays: kernel + "_streamed", template macros
+    # params_<suffix>_streamed and call_<suffix>_streamed
+    stream: CStream | None = None
 
 
 @dataclass

@@ -164,7 +164,7 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     and DMA are not modelled. The control core's fork and join are not counted."""
     import tempfile
 
-    from codegen.generate import generate_c
+    from mcuq import memory
     from mcuq.lower import lower
     from mcuq.rtl import require_integer
 
@@ -184,7 +184,8 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     baseline = None
     if scalar and isa != "rv32":
         with tempfile.TemporaryDirectory(prefix="mcuq-rv32-") as tmp:
-            generate_c(lower(qgraph, "rv32", qgraph.meta.get("source", "")), Path(tmp) / "c")
+            memory.generate(lower(qgraph, "rv32", qgraph.meta.get("source", "")),
+                            Path(tmp) / "c", memory.of_meta(qgraph.meta))
             scalar_graph = dataclasses.replace(qgraph, c_files=c_manifest(Path(tmp) / "c"))
             baseline = {c: run_rtl(Path(tmp), scalar_graph, frames_q[0], c, expected, timeout_s)
                         for c in cores_list}

@@ -92,9 +92,16 @@ def cli():
 @click.option("--equalize", is_flag=True,
               help="Cross-layer equalization: balance each channel's range between a Linear "
                    "or Conv and the layer it feeds (the float model is unchanged).")
+@click.option("--memory", "memory_path", type=click.Path(path_type=Path),
+              help='The target\'s memory sizes in bytes, JSON: {"l1": ..., "l2": ..., "nvm": '
+                   '..., "l1_reserved": ...} [default: GAP9, L1 128 KiB (8 KiB of it for '
+                   'stacks), L2 1.5 MiB, MRAM 2 MiB] (docs/memory.md).')
+@click.option("--l1", type=click.IntRange(min=0),
+              help="The cluster's L1 in bytes, over --memory: weights that do not fit stream "
+                   "through it in tiles.")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
            calib_method, percentile, headroom_db, weight_bits, weight_range, weight_outliers, cfws,
-           equalize):
+           equalize, memory_path, l1):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
@@ -109,8 +116,10 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
                            headroom_db=headroom_db, weight_bits=weight_bits,
                            weight_range=weight_range, weight_outliers=weight_outliers, cfws=cfws,
                            equalize=equalize)
+    from mcuq.memory import target
+
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
-                        cores=cores, isa=isa, options=options)
+                        cores=cores, isa=isa, options=options, memory=target(memory_path, l1))
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from codegen.generate import generate_c
+from codegen.memory import MemoryTarget
+
 from mcuq.calibrate import dead_tensors, guard_notes
 from mcuq.chip import check_cores
 from mcuq.data import load_array
@@ -19,6 +20,7 @@ from mcuq.errors import McuqError
 from mcuq.files import atomic_directory, prepare_output
 from mcuq.inputs import read_json
 from mcuq.lower import check_isa, check_name, lower
+from mcuq import memory as memory_target
 from mcuq.options import QuantOptions, weight_report
 from mcuq.pipeline import (import_model, prepared, quantize_model, sequences_for,
                            unused_options)
@@ -56,8 +58,9 @@ def write_graph(qgraph: QGraph, directory: Path) -> dict:
         c_summary = {"arena_bytes": None, "state_bytes": None,
                      "weight_bytes": qgraph.weight_bytes()}
     else:
-        c_summary = generate_c(lower(qgraph, qgraph.meta["isa"], qgraph.meta["source"]),
-                               directory / "c")
+        c_summary = memory_target.generate(
+            lower(qgraph, qgraph.meta["isa"], qgraph.meta["source"]), directory / "c",
+            memory_target.of_meta(qgraph.meta))
         qgraph.c_files = c_manifest(directory / "c")
     qgraph.save(directory)
     return c_summary
@@ -65,9 +68,10 @@ def write_graph(qgraph: QGraph, directory: Path) -> dict:
 
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False, test_path: Path | None = None, cores: int = 1,
-           isa: str = "rv32", options: QuantOptions | None = None, **quant) -> dict:
+           isa: str = "rv32", options: QuantOptions | None = None,
+           memory: MemoryTarget | None = None, **quant) -> dict:
     """`options` (or its fields as keywords: precision, overrides, calib_method, ...)
-    say how to quantize (mcuq.options)."""
+    say how to quantize (mcuq.options); `memory` is the target's (default: GAP9's)."""
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     options = (options or QuantOptions(**quant)).checked()
     check_name(name)
@@ -79,7 +83,8 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
     graph = prepared(graph, options)
     calib = sequences_for(graph, raw, "calibration data")
     qgraph, stats = quantize_model(graph, calib, name, options)
-    qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa})
+    qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa,
+                        "memory": memory_target.as_meta(memory or MemoryTarget())})
     if test_path is not None:
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from codegen.program import C_TYPES, CArray, CBuffer, CLayer, CTensor, Program
+from codegen.program import C_TYPES, CArray, CBuffer, CLayer, CStream, CTensor, Program
 from mcuq import __version__
 from mcuq import fixedpoint as fx
 from mcuq import fp16
@@ -54,9 +54,15 @@ def check_isa(isa: str) -> str:
 
 def lower_layer(prefix: str, layer: QLayer, isa: str) -> CLayer:
     spec = op(layer.kind)
+    laid_out = spec.c_arrays(layer, isa)
     arrays = {key: CArray(f"{prefix}_{layer.name}_{key}", C_TYPES[str(a.dtype)],
                           np.ascontiguousarray(a).reshape(-1))
-              for key, a in spec.c_arrays(layer, isa).items()}
+              for key, a in laid_out.items()}
+    stream = spec.c_stream(layer, laid_out)
+    if stream is not None:
+        units, parts = stream
+        stream = CStream(int(units), [(key, int(n) * laid_out[key].dtype.itemsize)
+                                      for key, n in parts.items()])
     state = [CBuffer(name, C_TYPES[dtype], count * np.dtype(dtype).itemsize)
              for name, dtype, count in spec.c_state(layer)]
     scratch = [CBuffer(name, C_TYPES[dtype], count * np.dtype(dtype).itemsize)
@@ -66,7 +72,7 @@ def lower_layer(prefix: str, layer: QLayer, isa: str) -> CLayer:
                   kernel_file=spec.kernel_file(layer), header=spec.HEADER, inputs=list(layer.inputs),
                   output=layer.outputs[0], arrays=arrays, params=dict(layer.params),
                   values=spec.c_values(layer), state=state, scratch=scratch,
-                  reverse=bool(layer.params.get("reverse", 0)))
+                  reverse=bool(layer.params.get("reverse", 0)), stream=stream)
 
 
 def lower(qgraph: QGraph, isa: str, source: str) -> Program:

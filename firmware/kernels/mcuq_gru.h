@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mcuq_recurrent.h"
+#include "mcuq_stream.h"
 
 typedef struct {
     mcuq_gates_s8_t gates;   /* r, z, n */
@@ -25,6 +26,10 @@ typedef struct {
  * the cores share between the two phases of that form. */
 void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output,
                  uint8_t *work);
+/* PyTorch's form (linear_before_reset=1) with w_ih, w_hh and rows streamed into L1
+ * (mcuq_stream.h), in that order. */
+void mcuq_gru_s8_streamed(const mcuq_gru_s8_t *p, const mcuq_stream_t *s, const int8_t *input,
+                          int8_t *h, int8_t *output);
 void mcuq_gru_f16(const mcuq_gru_f16_t *p, const _Float16 *input, _Float16 *h,
                   _Float16 *output, _Float16 *work);
 

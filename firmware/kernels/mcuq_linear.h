@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "mcuq_stream.h"
+
 typedef struct {
     const int8_t *weight;  /* [ceil(out_features / 4)][in_features][4]: channels in groups
                               of 4 (zero-padded), symmetric per channel */
@@ -24,6 +26,10 @@ typedef struct {
 } mcuq_linear_s8_t;
 
 void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *output);
+/* The same without outliers, with weight, bias, mult and shift streamed into L1
+ * (mcuq_stream.h), in that order; a unit is a group of four output channels. */
+void mcuq_linear_s8_streamed(const mcuq_linear_s8_t *p, const mcuq_stream_t *s,
+                             const int8_t *input, int8_t *output);
 
 typedef struct {
     const _Float16 *weight;  /* [ceil(out_features / 4)][in_features][4], as int8 */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mcuq_recurrent.h"
+#include "mcuq_stream.h"
 
 typedef struct {
     mcuq_gates_s8_t gates;   /* i, f, g, o */
@@ -23,6 +24,10 @@ typedef struct {
 /* One frame: reads h, updates c (int16 [hidden]) in place, writes output, h := output. */
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
                   int8_t *output);
+
+/* The same with w_ih, w_hh and rows streamed into L1 (mcuq_stream.h), in that order. */
+void mcuq_lstm_s8_streamed(const mcuq_lstm_s8_t *p, const mcuq_stream_t *s,
+                           const int8_t *input, int8_t *h, int16_t *c, int8_t *output);
 
 void mcuq_lstm_f16(const mcuq_lstm_f16_t *p, const _Float16 *input, _Float16 *h, _Float16 *c,
                    _Float16 *output);

@@ -7,7 +7,14 @@
  *   mcuq_core_count()    cores in the running task
  *   mcuq_cluster_fork()  run fn(arg) on cores 0 .. cores-1, return when all finished
  *   mcuq_cluster_barrier() wait until every core of the running task has arrived
- * host: POSIX threads; qemu: RV32 harts on QEMU virt; pulp: PMSIS cluster team API.
+ *   mcuq_dma_t, mcuq_dma_start(dma, dst, src, bytes), mcuq_dma_wait(dma)
+ *                        copy bytes from L2 or non-volatile memory into the cluster's L1
+ *                        (weight streaming, firmware/kernels/rv32/stream.h): started by
+ *                        one core, in the background on a chip with a cluster DMA
+ *   MCUQ_L1, MCUQ_L2, MCUQ_NVM  attributes that place an array at a memory level
+ * host: POSIX threads; qemu: RV32 harts on QEMU virt; pulp: PMSIS cluster team API and
+ * cluster DMA. On host, qemu and rtl the DMA is a copy and the levels are plain memory,
+ * so the tiling and buffer logic run there bit-exact.
  */
 #ifndef MCUQ_RUNTIME_H
 #define MCUQ_RUNTIME_H

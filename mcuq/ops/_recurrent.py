@@ -207,6 +207,13 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     return arrays
 
 
+def c_stream(qlayer: QLayer, arrays: dict):
+    """int8: a unit is a hidden unit, its gate rows of both weights and its row records."""
+    if qlayer.params["precision"] != "int8":
+        return None
+    return arrays["w_ih"].shape[0], {key: arrays[key][0].size for key in ("w_ih", "w_hh", "rows")}
+
+
 def layer_of(layer: Layer, arrays: dict, params: dict) -> QLayer:
     """The quantized layer; a reverse layer keeps `reverse` (mcuq.schedule)."""
     if layer.attrs.get("reverse"):

@@ -28,6 +28,12 @@ Optional (defaults below):
   c_scratch(qlayer, isa)  per-layer scratch C buffers: [(name, dtype, count)]
   c_arrays(qlayer, isa)   the constant arrays as the ISA's kernels read them (layout)
   c_values(qlayer)        further values its template formats (e.g. a float literal)
+  c_stream(qlayer, arrays)  how its weights stream through L1 when they do not fit there
+                          (codegen.memory): (units, {array key: elements per unit}) in the
+                          kernel's part order, given its c_arrays before flattening; None
+                          (the default): its weights are read where they live. A streaming
+                          op has the kernel <kernel>_streamed and the template macros
+                          params_<sfx>_streamed and call_<sfx>_streamed
   onnx_nodes(qlayer, builder, inputs)  its ONNX form between QDQ pairs (mcuq.qdq); an op
                           without it has no QDQ export
   TEMPLATE             templates/ops/<TEMPLATE>.c.j2 (macros params_<sfx>, call_<sfx>)
@@ -67,6 +73,10 @@ def _no_values(qlayer) -> dict:
     return {}
 
 
+def _no_stream(qlayer, arrays) -> None:
+    return None
+
+
 DEFAULTS = {
     "ONNX_TYPES": (),
     "PRECISIONS": ("int8", "fp16"),
@@ -83,6 +93,7 @@ DEFAULTS = {
     "c_scratch": _no_buffers,
     "c_arrays": _arrays_as_they_are,
     "c_values": _no_values,
+    "c_stream": _no_stream,
 }
 
 

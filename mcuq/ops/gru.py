@@ -54,6 +54,12 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     return arrays
 
 
+def c_stream(qlayer: QLayer, arrays: dict):
+    """PyTorch's form streams (mcuq.ops._recurrent); the reset-first one reads every unit's
+    n row after all r h are known, so its weights are read where they live."""
+    return None if reset_first(qlayer) else recurrent.c_stream(qlayer, arrays)
+
+
 def import_onnx(ctx, node) -> list:
     return recurrent.import_onnx(ctx, node, KIND)
 

@@ -160,3 +160,14 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 def c_values(qlayer: QLayer) -> dict:
     return activation.c_values(qlayer.params)
+
+
+def c_stream(qlayer: QLayer, arrays: dict):
+    """int8 without outliers: a unit is a group of four output channels (its weights in
+    the ISA's layout and its four biases and requantizations)."""
+    if qlayer.params["precision"] != "int8" or "outlier_count" in arrays:
+        return None
+    weight = arrays["weight"]
+    group = layouts.LINEAR_GROUP
+    return weight.shape[0], {"weight": weight[0].size, "bias": group, "mult": group,
+                             "shift": group}

@@ -38,6 +38,7 @@ OUTPUT_BOUNDS = (-1.0, 1.0)  # headroom stops here
 CALIBRATED_STATE = ("c",)  # besides the output: max |c| sets the cell format
 WEIGHTS = ("w_ih", "w_hh", "peephole")
 output_shape, macs, c_arrays = recurrent.output_shape, recurrent.macs, recurrent.c_arrays
+c_stream = recurrent.c_stream
 in_channels, scale_in_channels = recurrent.in_channels, recurrent.scale_in_channels
 
 

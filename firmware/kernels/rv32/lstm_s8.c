@@ -14,12 +14,15 @@
  * Each core takes its share of the hidden units (GreenWaves split LSTM neurons the
  * same way); all must have read the old h before any core overwrites it, hence
  * the barrier before each core copies its own units into the state.
+ * Streamed (mcuq_lstm_s8_streamed): the same units, tile by tile, with their weights and
+ * row records read from the tile's L1 buffer (stream.h).
  */
 #include <string.h>
 
 #include "gates.h"
 #include "mcuq_lstm.h"
 #include "mcuq_runtime.h"
+#include "stream.h"
 
 /* a peephole term in Q12: P (Q12) times c (C fraction bits), int64, saturated */
 static inline int32_t peephole_q12(int32_t p, int16_t c, int32_t cell_frac)
@@ -28,23 +31,24 @@ static inline int32_t peephole_q12(int32_t p, int16_t c, int32_t cell_frac)
 }
 
 /* units j .. j + units - 1 (units = 1 or 2, a constant after inlining, so that the gate
- * sums of a pair stay in registers); `peep` 0 inlines a form without peephole code */
+ * sums of a pair stay in registers); `peep` 0 inlines a form without peephole code. The
+ * weights and row records of p begin at unit `base` (0, or a streamed tile's first unit). */
 static inline __attribute__((always_inline)) void lstm_s8_block(
     const mcuq_lstm_s8_t *p, const int8_t *input, const int8_t *h, int16_t *c, int8_t *output,
-    int32_t block, int32_t units, const int32_t *peep)
+    int32_t block, int32_t units, const int32_t *peep, int32_t base)
 {
     const mcuq_gates_s8_t *g = &p->gates;
     const int32_t hid = g->hidden, cf = p->cell_frac;
     const int32_t up = cf < MCUQ_Q_GATE ? MCUQ_Q_GATE - cf : 0, down = cf - MCUQ_Q_GATE + up;
     int32_t gx[8], gh[8];
-    mcuq_block_sums_s8(g, 4, block, units, input, h, gx, gh);
+    mcuq_block_sums_s8(g, 4, block - base, units, input, h, gx, gh);
 #pragma GCC unroll 2
     for (int32_t u = 0; u < units; u++) {
         const int32_t j = block + u;
         int32_t pre[4];
 #pragma GCC unroll 4
         for (int32_t gate = 0; gate < 4; gate++) {
-            pre[gate] = mcuq_gate_of(mcuq_row_record(g, 4, gate, j), gx[4 * u + gate],
+            pre[gate] = mcuq_gate_of(mcuq_row_record(g, 4, gate, j - base), gx[4 * u + gate],
                                      gh[4 * u + gate]);
         }
         if (peep) { /* p_i c and p_f c, from the old cell */
@@ -70,13 +74,13 @@ static inline __attribute__((always_inline)) void lstm_s8_block(
 /* this core's units [first, last), two per pass */
 static inline __attribute__((always_inline)) void lstm_s8_units(
     const mcuq_lstm_s8_t *p, const int8_t *input, const int8_t *h, int16_t *c, int8_t *output,
-    int32_t first, int32_t last, const int32_t *peep)
+    int32_t first, int32_t last, const int32_t *peep, int32_t base)
 {
     int32_t block = first;
     for (; block + 2 <= last; block += 2)
-        lstm_s8_block(p, input, h, c, output, block, 2, peep);
+        lstm_s8_block(p, input, h, c, output, block, 2, peep, base);
     if (block < last)
-        lstm_s8_block(p, input, h, c, output, block, 1, peep);
+        lstm_s8_block(p, input, h, c, output, block, 1, peep, base);
 }
 
 void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16_t *c,
@@ -88,9 +92,43 @@ void mcuq_lstm_s8(const mcuq_lstm_s8_t *p, const int8_t *input, int8_t *h, int16
     int32_t first, last;
     mcuq_split(layer.gates.hidden, &first, &last);
     if (layer.peephole)
-        lstm_s8_units(&layer, input, h, c, output, first, last, layer.peephole);
+        lstm_s8_units(&layer, input, h, c, output, first, last, layer.peephole, 0);
     else
-        lstm_s8_units(&layer, input, h, c, output, first, last, 0);
+        lstm_s8_units(&layer, input, h, c, output, first, last, 0, 0);
     mcuq_cluster_barrier();
+    memcpy(h + first, output + first, (size_t)(last - first));
+}
+
+typedef struct {
+    const int8_t *input, *h;
+    int16_t *c;
+    int8_t *output;
+} lstm_s8_frame_t;
+
+/* this core's share of one tile's units, from the tile's L1 buffer */
+static void lstm_s8_tile(const void *layer, const mcuq_stream_t *s, int32_t slot, int32_t first,
+                         int32_t units, void *args)
+{
+    mcuq_lstm_s8_t tile = *(const mcuq_lstm_s8_t *)layer;
+    const lstm_s8_frame_t *f = (const lstm_s8_frame_t *)args;
+    tile.gates.w_ih = (const int8_t *)mcuq_stream_part(s, slot, 0);
+    tile.gates.w_hh = (const int8_t *)mcuq_stream_part(s, slot, 1);
+    tile.gates.rows = (const int32_t *)mcuq_stream_part(s, slot, 2);
+    int32_t a, b;
+    mcuq_split(units, &a, &b);
+    if (tile.peephole)
+        lstm_s8_units(&tile, f->input, f->h, f->c, f->output, first + a, first + b,
+                      tile.peephole, first);
+    else
+        lstm_s8_units(&tile, f->input, f->h, f->c, f->output, first + a, first + b, 0, first);
+}
+
+void mcuq_lstm_s8_streamed(const mcuq_lstm_s8_t *p, const mcuq_stream_t *s,
+                           const int8_t *input, int8_t *h, int16_t *c, int8_t *output)
+{
+    lstm_s8_frame_t frame = {input, h, c, output};
+    mcuq_stream_run(s, lstm_s8_tile, p, &frame);  /* ends with a barrier: h is read */
+    int32_t first, last;
+    mcuq_split(p->gates.hidden, &first, &last);
     memcpy(h + first, output + first, (size_t)(last - first));
 }

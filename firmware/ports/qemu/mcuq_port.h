@@ -4,6 +4,7 @@
 #define MCUQ_PORT_H
 
 #include <stdint.h>
+#include <string.h>
 
 extern volatile int32_t mcuq_qemu_core_count;
 
@@ -27,5 +28,18 @@ static inline uint32_t mcuq_port_instructions(void)
     __asm__ volatile("csrr %0, minstret" : "=r"(v));
     return v;
 }
+
+/* one memory: the levels are plain arrays, and a DMA transfer is a copy, done when it
+ * starts */
+#define MCUQ_L1
+#define MCUQ_L2
+#define MCUQ_NVM
+typedef int32_t mcuq_dma_t;
+static inline void mcuq_dma_start(mcuq_dma_t *dma, void *dst, const void *src, uint32_t bytes)
+{
+    (void)dma;
+    memcpy(dst, src, bytes);
+}
+static inline void mcuq_dma_wait(mcuq_dma_t *dma) { (void)dma; }
 
 #endif

@@ -123,6 +123,15 @@ void mcuq_cluster_barrier(void)
     resume_clock();
 }
 
+void mcuq_dma_start(mcuq_dma_t *dma, void *dst, const void *src, uint32_t bytes)
+{
+    (void)dma;
+    account();
+    memcpy(dst, src, bytes);
+    totals.dma_bytes += bytes;
+    resume_clock();
+}
+
 void mcuq_port_take_counts(mcuq_port_counts_t *counts)
 {
     *counts = totals;
