@@ -88,10 +88,17 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def streamed(layer: CLayer) -> CLayer:
-    """The layer with its streaming kernel and template macros."""
+def streamed(layer: CLayer, stream: Stream, prefix: str) -> CLayer:
+    """The layer with its streaming kernel and template macros, and its streamed arrays
+    as one array of tiles (mcuq_stream.h) in their place."""
+    arrays = {key: a for key, a in layer.arrays.items()
+              if key not in {k for k, _ in stream.parts}}
+    level = layer.arrays[stream.parts[0][0]].level
+    arrays["tiles"] = CArray(f"{prefix}_{layer.name}_tiles", "uint8_t",
+                             stream.tile_order({k: a.values for k, a in layer.arrays.items()}),
+                             level)
     return dataclasses.replace(layer, kernel=layer.kernel + "_streamed",
-                               suffix=layer.suffix + "_streamed")
+                               suffix=layer.suffix + "_streamed", arrays=arrays)
 
 
 def bind(program: Program, memory: MemoryTarget | None = None
@@ -101,6 +108,7 @@ def bind(program: Program, memory: MemoryTarget | None = None
     pointers."""
     state, buffers = lifetimes(program)
     plan = plan_arena(state, buffers)
+    plan.naive_bytes = plan.state_bytes + sum(b.bytes for b in buffers)  # without reuse
     placement = place(program, plan.bytes, memory or MemoryTarget())
     for layer in program.layers:
         for array in layer.arrays.values():
@@ -108,8 +116,11 @@ def bind(program: Program, memory: MemoryTarget | None = None
     exprs = pointers(program, plan)
     first = pointers(program, plan, frame="0")
     stream_buffer = f"{program.name}_stream_buffer"
-    bindings = [Binding(layer=streamed(layer) if placement.layers[layer.name].stream else layer,
-                        inputs=[exprs[t] for t in layer.inputs],
+    def placed(layer: CLayer) -> CLayer:
+        stream = placement.layers[layer.name].stream
+        return streamed(layer, stream, program.name) if stream else layer
+
+    bindings = [Binding(layer=placed(layer), inputs=[exprs[t] for t in layer.inputs],
                         output=exprs[layer.output],
                         output_bytes=program.tensors[layer.output].bytes,
                         state={s.name: exprs[buffer_key(layer.name, s.name)] for s in layer.state},
@@ -148,7 +159,7 @@ def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = No
     (out_dir / f"{name}.h").write_text(env.get_template("model.h.j2").render(
         guard=f"{macro}_H", input=tensor(program.tensors[program.input]), cores=program.cores,
         output=tensor(program.tensors[program.output]), arena=arena,
-        weight_bytes=program.weight_bytes, frames=program.frames,
+        weight_bytes=sum(a.values.nbytes for a in arrays), frames=program.frames,
         output_final=program.output_final, **common))
     levels = {key: f"MCUQ_{title}" for key, title in LEVEL_NAMES.items()}
     (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
@@ -181,7 +192,8 @@ def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = No
     (out_dir / "CMakeLists.txt").write_text(env.get_template("CMakeLists.txt.j2").render(
         **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
-            "weight_bytes": program.weight_bytes, "layers": len(bindings),
+            "arena_naive_bytes": arena.naive_bytes,
+            "weight_bytes": int(sum(a.values.nbytes for a in arrays)), "layers": len(bindings),
             "api": "sequence" if program.frames else "frame", "memory": placement.summary()}
 
 

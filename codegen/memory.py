@@ -9,10 +9,11 @@ memory for weights (GAP9: 128 KB, 1.5 MB, 2 MB MRAM). The placement, in order:
 2. Weights fill the rest of L1 ("resident": read in place from L1). When they do not all
    fit, the layers that can stream (an op's c_stream declaration: a unit is a hidden unit
    or a group of output channels) share one L1 buffer of two tiles (half of the L1 left,
-   at least two tiles of the widest unit, at most two of the largest layer); the layers that cannot
-   stream are made resident first, then the streamable ones from the smallest, and the
-   streamable ones left over stream tile by tile from their home level; any other layer
-   left over reads its weights in place from its home level.
+   at most two tiles of the largest layer, but at least two tiles that give every core a
+   pair of units when L1 has room, and at least two tiles of the widest unit); the layers
+   that cannot stream are made resident first, then the streamable ones from the smallest,
+   and the streamable ones left over stream tile by tile from their home level; any other
+   layer left over reads its weights in place from its home level.
 3. The weights that are not resident live in L2, or in the non-volatile memory when L2
    cannot hold them beside an L2 arena.
 A tile holds as many units as half the buffer does, rounded down to a multiple of two
@@ -21,6 +22,8 @@ units per core (the kernels compute units in pairs, so every core gets the same 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from codegen.program import CLayer, Program
 
@@ -55,6 +58,25 @@ class Stream:
     @property
     def tiles(self) -> int:
         return -(-self.units // self.tile_units)
+
+    def tile_sizes(self) -> list[int]:
+        """Units per tile: full tiles, then the rest."""
+        return [min(self.tile_units, self.units - first)
+                for first in range(0, self.units, self.tile_units)]
+
+    def tile_order(self, arrays: dict) -> np.ndarray:
+        """The parts (flat arrays by key) as bytes, tile by tile as each tile lies in L1
+        (mcuq_stream.h); a last unit shorter than unit_bytes (the bias of a last group of
+        fewer than four channels) is padded with zeros."""
+        raw = {key: np.ascontiguousarray(arrays[key]).view(np.uint8) for key, _ in self.parts}
+        out = []
+        first = 0
+        for n in self.tile_sizes():
+            for key, unit in self.parts:
+                chunk = raw[key][first * unit:(first + n) * unit]
+                out.append(np.pad(chunk, (0, _align(n * unit) - chunk.size)))
+            first += n
+        return np.concatenate(out)
 
 
 @dataclass
@@ -147,7 +169,10 @@ def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement
                              f"{max(streamable, key=lambda n: streamable[n].tile_bytes(1))}); "
                              f"give the target at least {2 * widest - free} bytes more L1 "
                              "(--l1, --memory)")
-        plan.stream_bytes = max(min(_align(free // 2), 2 * largest), 2 * widest)
+        # two tiles that give every core a pair of units, when L1 has room for them
+        balanced = max(s.tile_bytes(min(s.units, 2 * program.cores)) for s in streamable.values())
+        plan.stream_bytes = max(min(_align(free // 2), 2 * largest),
+                                min(2 * balanced, free // ALIGN * ALIGN), 2 * widest)
         room = free - plan.stream_bytes
         order = ([n for n in sizes if n not in streamable]
                  + sorted(streamable, key=lambda n: sizes[n]))
@@ -178,6 +203,6 @@ def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement
             plan.layers[name] = LayerPlace(home, sizes[name])
             continue
         stream.tile_units = tile_units(stream, plan.stream_bytes, program.cores)
-        moved = sum(layer.arrays[key].values.nbytes for key, _ in stream.parts)
+        moved = sum(stream.tile_bytes(n) for n in stream.tile_sizes())
         plan.layers[name] = LayerPlace(home, sizes[name], stream, moved)
     return plan

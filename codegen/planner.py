@@ -42,6 +42,7 @@ class ArenaPlan:
     bytes: int
     state_bytes: int
     offsets: dict[str, int]
+    naive_bytes: int = 0  # every buffer apart, for comparison
 
 
 def buffer_key(layer: str, buffer: str) -> str:

@@ -11,6 +11,7 @@ layers (each layer ends with a join). Timing assumes one instruction per cycle.
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 from pathlib import Path
 
@@ -124,20 +125,34 @@ def bench(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     }
 
 
+# the modelled cluster DMA: bytes per cycle from L2 into L1 (a 64-bit bus, as GAP-class
+# clusters have); the RTL has no DMA, so a transfer's time is this model's, not a count
+DMA_BYTES_PER_CYCLE = 8
+
+
+def dma_model(bytes_moved: float, first_tile_bytes: float, compute_cycles: float) -> dict:
+    """A streamed layer's modelled transfer time, and the part of it that compute does not
+    hide: the first tile (fetched before any compute) and whatever the other tiles take
+    beyond the compute they run beside."""
+    first = first_tile_bytes / DMA_BYTES_PER_CYCLE
+    rest = (bytes_moved - first_tile_bytes) / DMA_BYTES_PER_CYCLE
+    return {"dma_cycles": first + rest, "exposed_dma_cycles": first + max(0.0, rest - compute_cycles)}
+
+
 def parse_counts(stdout: str, layers: int, cores: int) -> np.ndarray:
     """The rtl port's per-layer counts (firmware/harness/verify_main.c, "C" lines):
-    (frames, layers, 2 + 2 cores): critical-path cycles and instructions, then cycles and
-    instructions of each core."""
+    (frames, layers, 3 + 2 cores): critical-path cycles and instructions, cycles and
+    instructions of each core, then the bytes the DMA moved."""
     rows = []
     for line in stdout.splitlines():
         parts = line.split()
         if parts and parts[0] == "C":
             per_core = [int(v) for pair in parts[5:5 + cores] for v in pair.split("/")]
-            rows.append([int(parts[3]), int(parts[4])] + per_core)
+            rows.append([int(parts[3]), int(parts[4])] + per_core + [int(parts[-1])])
     if not rows or len(rows) % layers:
         raise McuqError(f"the RTL run printed {len(rows)} layer counts, not a multiple of "
                         f"{layers} layers")
-    return np.array(rows, dtype=np.int64).reshape(-1, layers, 2 + 2 * cores)
+    return np.array(rows, dtype=np.int64).reshape(-1, layers, 3 + 2 * cores)
 
 
 def run_rtl(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
@@ -149,6 +164,14 @@ def run_rtl(out_dir: Path, qgraph: QGraph, frames_q: np.ndarray, cores: int,
             raise McuqError(f"the {cores}-core RTL bench build is not bit-exact with the "
                             "simulator; run `mcuq verify --target rtl --dump-layers` on it")
         return parse_counts(result.stdout, len(qgraph.layers), cores)
+
+
+def c_memory(out_dir: Path) -> dict:
+    """The export's placement (report.json "memory"; empty for an older export)."""
+    try:
+        return json.loads((Path(out_dir) / "report.json").read_text()).get("memory") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
@@ -192,6 +215,7 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
     macs = [layer_macs(layer) for layer in qgraph.layers]
     keys = [str(c) for c in cores_list]
     base = keys[0]
+    placed = c_memory(out_dir).get("layers", {})
 
     def mean(a: np.ndarray) -> float:
         return float(a.mean())
@@ -210,6 +234,12 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
             "cycles": cycles,
             "macs_per_cycle": {k: macs[i] / v if v else 0.0 for k, v in cycles.items()},
         }
+        moved = mean(counts[cores_list[0]][:, i, -1])
+        if moved:
+            place = placed.get(layer.name, {})
+            share = place["tile_units"] / place["units"] if place.get("units") else 1.0
+            row["dma_bytes"] = moved
+            row["dma"] = {k: dma_model(moved, moved * share, v) for k, v in cycles.items()}
         if baseline:
             row["scalar_cycles"] = {str(c): mean(baseline[c][:, i, 0]) for c in cores_list}
             row["simd_gain"] = {k: row["scalar_cycles"][k] / v if v else 0.0
@@ -231,6 +261,10 @@ def bench_rtl(out_dir: Path, cores_list: list[int], frames_input: np.ndarray,
         "speedup_baseline_cores": cores_list[0],
         "critical_path_cycles": cycles,
         "macs_per_cycle": {k: sum(macs) / v for k, v in cycles.items()},
+        "dma_bytes": float(sum(row.get("dma_bytes", 0.0) for row in layers)),
+        "dma_model": {"bytes_per_cycle": DMA_BYTES_PER_CYCLE,
+                      "assumption": "L2 -> L1 at this rate beside the cores; the RTL's cycles "
+                                    "leave the copies out"},
         "realtime": {"clock_hz": clock_hz, "hop_s": hop_s, "budget_cycles": budget,
                      "assumption": "the RTL's cycles; single-cycle memory, no bank contention",
                      "load": {k: v / budget for k, v in cycles.items()}},

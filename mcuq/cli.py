@@ -310,6 +310,16 @@ def _print_rtl_bench(result: dict, clock_mhz: float, hop_ms: float) -> None:
                          + (f" {row['scalar_cycles'][k]:>11.0f} {row['simd_gain'][k]:>5.1f}x"
                             if scalar else "") for k in keys)
         click.echo(f"  {row['layer']:<12} {row['macs']:>9} {cells}")
+    streamed = [row for row in result["layers"] if row.get("dma_bytes")]
+    if streamed:
+        bw = result["dma_model"]["bytes_per_cycle"]
+        click.echo(f"weights streamed L2 -> L1 ({bw} bytes per cycle modelled; the cycles above "
+                   "leave the copies out):")
+        for row in streamed:
+            dma = row["dma"][keys[-1]]
+            click.echo(f"  {row['layer']:<12} {row['dma_bytes']:>9.0f} bytes per frame, "
+                       f"{dma['dma_cycles']:.0f} cycles of DMA, {dma['exposed_dma_cycles']:.0f} "
+                       f"not hidden by {keys[-1]}-core compute")
     rt = result["realtime"]
     for k in keys:
         click.echo(f"real time, {k} core(s): {result['critical_path_cycles'][k]:.0f} of "
@@ -319,7 +329,9 @@ def _print_rtl_bench(result: dict, clock_mhz: float, hop_ms: float) -> None:
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-def report(out_dir):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report (report.json with the verification results) as JSON.")
+def report(out_dir, as_json):
     """Print the export's per-layer quality, memory and verification results."""
     from mcuq.qgraph import QGraph
 
@@ -343,13 +355,62 @@ def report(out_dir):
                      f"{rep['report_items']} items of {rep['report_data']}:")
         lines += _layer_lines(rep["layers"])
         lines += [f"warning: {w}" for w in rep.get("warnings", [])]
+        if rep.get("memory"):
+            lines += _memory_lines(rep)
+        verified = {}
         for vpath in sorted(out_dir.glob("verify_*.json")):
             path = vpath
-            lines.append("verify " + _verify_line(read_json(vpath, "verify result")))
+            verified[vpath.stem] = read_json(vpath, "verify result")
+            lines.append("verify " + _verify_line(verified[vpath.stem]))
+            sizes = verified[vpath.stem].get("sections")
+            if sizes:
+                lines.append("  " + _sections_line(sizes))
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise McuqError(f"{path} lacks a field or has a wrong one ({exc}); export the model "
                         "again") from None
-    click.echo("\n".join(lines))
+    if as_json:
+        click.echo(json.dumps({**rep, "verify": verified}))
+    else:
+        click.echo("\n".join(lines))
+
+
+LEVEL_TITLES = {"l1": "L1", "l2": "L2", "nvm": "NVM"}
+
+
+def _memory_lines(rep: dict) -> list[str]:
+    """Per layer: op, precision, parameters, MACs, weight bytes and their level, output
+    bytes, tile and bytes moved per frame; totals per memory level; the arena."""
+    memory = rep["memory"]
+    target, used = memory["target"], memory["used"]
+    placed = memory["layers"]
+    sizes = ", ".join(f"{LEVEL_TITLES[k]} {target[k]}" for k in LEVEL_TITLES)
+    lines = [f"memory (target bytes: {sizes}; {target['l1_reserved']} of L1 for stacks):",
+             f"  {'layer':<12} {'op':<10} {'precision':<9} {'params':>8} {'MACs':>9} "
+             f"{'weights B':>10} {'level':<5} {'output B':>8} {'tile':>9} {'moved B/frame':>13}"]
+    for row in rep["layers"]:
+        place = placed.get(row["layer"], {})
+        tile = f"{place['tile_units']}/{place['units']}" if place.get("streamed") else "-"
+        level = LEVEL_TITLES.get(place.get("weights"), "-") if row["weight_bytes"] else "-"
+        lines.append(f"  {row['layer']:<12} {row['kind']:<10} {row['precision']:<9} "
+                     f"{row.get('parameters', 0):>8} {row.get('macs', 0):>9} "
+                     f"{row['weight_bytes']:>10} {level:<5} {row.get('activation_bytes', 0):>8} "
+                     f"{tile:>9} {place.get('bytes_moved', 0):>13}")
+    lines.append("  used: " + "; ".join(f"{LEVEL_TITLES[k]} {used[k]} of {target[k]} bytes"
+                                       for k in LEVEL_TITLES)
+                 + f" (L1: stacks, {memory['stream_bytes']} bytes of stream buffer"
+                 + (", the arena" if memory["arena"] == "l1" else "") + ", resident weights)")
+    naive = rep.get("arena_naive_bytes")
+    lines.append(f"  arena {rep['arena_bytes']} bytes in {LEVEL_TITLES[memory['arena']]}"
+                 + (f", {naive} without reuse by lifetime" if naive else "")
+                 + f"; streamed weights move {memory['bytes_moved']} bytes per frame")
+    return lines
+
+
+def _sections_line(sizes: dict) -> str:
+    model, program = sizes["model"], sizes["program"]
+    return (f"sections ({sizes['tool']}): model text {model['text']}, data {model['data']}, "
+            f"bss {model['bss']} bytes; whole QEMU program text {program['text']}, data "
+            f"{program['data']}, bss {program['bss']}")
 
 
 @cli.command()

@@ -96,6 +96,32 @@ def run(elf: Path, target: str, timeout_s: float, cores: int, extra: list[str] |
     return result
 
 
+HARNESS_OBJECTS = ("verify_main.o", "verify_data.o")  # the harness's, not the model's
+
+
+def sections(elf: Path) -> dict:
+    """Section sizes (text, data, bss bytes; riscv64-unknown-elf-size) of a QEMU build:
+    the model's objects (generated code, kernels, runtime, board) apart from the harness's,
+    and the whole program."""
+    objects = sorted(p for p in (elf.parent / "obj").glob("*.o") if p.name not in HARNESS_OBJECTS)
+
+    def total(paths) -> dict:
+        result = subprocess.run(["riscv64-unknown-elf-size", "-B", "-d", *map(str, paths)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise McuqError(f"riscv64-unknown-elf-size failed: {result.stderr.strip()}")
+        sums = {"text": 0, "data": 0, "bss": 0}
+        for line in result.stdout.splitlines()[1:]:
+            text, data, bss = (int(v) for v in line.split()[:3])
+            sums["text"] += text
+            sums["data"] += data
+            sums["bss"] += bss
+        return sums
+
+    return {"model": total(objects), "program": total([elf]),
+            "tool": "riscv64-unknown-elf-size -B"}
+
+
 def parse(stdout: str):
     """Output frames (list of bytes), instructions per frame, and layer dumps."""
     outputs, instructions, layers = [], [], {}

@@ -167,6 +167,10 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_inf
                      "precision": qlayer.params["precision"],
                      "sqnr_db": round(sqnr_db(ref, got), 2),
                      "weight_bytes": int(sum(a.nbytes for a in qlayer.arrays.values())),
+                     "parameters": int(sum(np.size(w) for w in float_layers[qlayer.name].weights.values()))
+                     if qlayer.name in float_layers else 0,
+                     "macs": int(op(qlayer.kind).macs(qlayer)),
+                     "activation_bytes": int(qgraph.tensor_bytes(qlayer.outputs[0])),
                      "out_scale": t.scale, "out_zero_point": t.zero_point,
                      "saturated": round(saturated.get(qlayer.outputs[0], 0.0), 6)})
         if weight_info is not None and qlayer.params["precision"] == "int8" and \

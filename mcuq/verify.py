@@ -8,7 +8,7 @@ import numpy as np
 
 from mcuq.chip import check_cores
 from mcuq.errors import McuqError
-from mcuq.harness import TARGETS, built, c_bytes, parse, run
+from mcuq.harness import TARGETS, built, c_bytes, parse, run, sections
 from mcuq.qgraph import QGraph
 from mcuq.simulate import Simulator
 from mcuq.rtl import require_integer
@@ -56,6 +56,7 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
     with built(out_dir, qgraph, target, frames_q[0], trace=False, cores=cores,
                sanitize=sanitize) as elf:
         outputs, instructions, _ = parse(run(elf, target, timeout_s, cores).stdout)
+        sizes = sections(elf) if target == "qemu" else None
     got = np.frombuffer(b"".join(outputs), dtype=np.uint8)
     want = np.frombuffer(c_bytes(expected, qgraph.output_tensor), dtype=np.uint8)
     if got.size != want.size:
@@ -66,6 +67,8 @@ def verify(out_dir: Path, target: str, frames_input: np.ndarray, dump_layers: bo
                "frames": int(expected.shape[0]),
                "compared_bytes": int(want.size), "mismatched_bytes": mismatched,
                "bit_exact": mismatched == 0}
+    if sizes:
+        summary["sections"] = sizes
     if target == "qemu":  # all harts together (QEMU 7.2 has one counter for all)
         summary["instructions_per_frame"] = {
             "mean": float(np.mean(instructions)), "max": int(np.max(instructions)),

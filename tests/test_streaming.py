@@ -56,23 +56,23 @@ def export_streamed(stack, out: Path, isa: str, l1: int) -> dict:
     return report["memory"]
 
 
-# L1 beside the stacks: 2000 bytes stream every layer (the LSTM one unit per tile), 4800
-# stream the LSTM two units per tile; every tile count leaves a shorter last tile
+# L1 beside the stacks: 2000 bytes stream every layer (the LSTM one unit per tile), 3200
+# stream the LSTM two units per tile; every other tile count leaves a shorter last tile
 
 
-@pytest.mark.parametrize("isa, l1", [("rv32", 2000), ("rv32", 4800), ("xcv", 2000),
-                                     ("xcv", 4800)])
+@pytest.mark.parametrize("isa, l1", [("rv32", 2000), ("rv32", 3200), ("xcv", 2000),
+                                     ("xcv", 3200)])
 def test_streamed_layers_are_bit_exact_with_uneven_tiles(stack, tmp_path, isa, l1):
     out = tmp_path / "out"
     memory = export_streamed(stack, out, isa, l1=RESERVED + l1)
     layers = memory["layers"]
-    if l1 == 2000:
-        assert all(p["streamed"] for p in layers.values()), layers
-    else:
-        assert layers["lstm0"]["tile_units"] == 2, layers
+    assert all(p["streamed"] for p in layers.values()), layers
+    assert layers["lstm0"]["tile_units"] == (1 if l1 == 2000 else 2), layers
     for name, p in layers.items():
         if p["streamed"]:
-            assert p["weights"] == "l2" and 0 < p["bytes_moved"] <= p["weight_bytes"]
+            # every tile, its parts padded to 8 bytes (the GRU keeps its h table in place)
+            assert p["weights"] == "l2"
+            assert 0 < p["bytes_moved"] <= p["weight_bytes"] + 4 * 8 * p["tiles"]
             assert p["tiles"] > 1 and (p["tile_units"] == 1 or p["units"] % p["tile_units"])
         else:
             assert p["weights"] == "l1"

@@ -5,6 +5,10 @@
  * per vCPU (= hart). A marker is `addi x0, x0, imm` with imm in 0x7a0..0x7af, an
  * architectural no-op that the bench harness places at frame starts (0x7a0) and after
  * each layer (0x7a1); when one executes, the plugin records every hart's count.
+ * 0x7a2 and 0x7a3 bracket what a hart's count leaves out (the qemu port's DMA copy, which
+ * a cluster DMA does beside the cores): at 0x7a3 the hart's count goes back to what it
+ * was at 0x7a2 (blocks are counted whole on entry, so a few instructions of the blocks
+ * around the pair are lost or kept).
  * At exit it writes "mark <imm> <hart0> <hart1> ..." lines and "total ..." to the log
  * (qemu -d plugin -D <file>).
  * Debian ships no qemu-plugin.h, so the few declarations used are written here. */
@@ -41,13 +45,15 @@ EXPORT int qemu_plugin_version = 1;
 #define MARK_OPCODE 0x00000013u /* addi x0, x0, imm: rd = rs1 = 0 */
 #define MARK_FIRST 0x7a0u
 #define MARK_LAST 0x7afu
+#define PAUSE 0x7a2u
+#define RESUME 0x7a3u
 
 typedef struct {
     uint32_t imm;
     uint64_t count[MAX_HARTS];
 } mark_t;
 
-static uint64_t count[MAX_HARTS];
+static uint64_t count[MAX_HARTS], paused_at[MAX_HARTS];
 static mark_t *marks;
 static size_t n_marks, cap_marks;
 
@@ -59,7 +65,14 @@ static void tb_exec(unsigned int vcpu, void *udata)
 
 static void mark_exec(unsigned int vcpu, void *udata)
 {
-    (void)vcpu;
+    const uint32_t imm = (uint32_t)(uintptr_t)udata;
+    if (imm == PAUSE || imm == RESUME) {
+        if (vcpu < MAX_HARTS && imm == PAUSE)
+            paused_at[vcpu] = count[vcpu];
+        else if (vcpu < MAX_HARTS)
+            count[vcpu] = paused_at[vcpu];
+        return;
+    }
     if (n_marks == cap_marks) {
         cap_marks = cap_marks ? 2 * cap_marks : 1024;
         marks = realloc(marks, cap_marks * sizeof *marks);

@@ -37,7 +37,8 @@ static void print_hex(const uint8_t *data, int bytes)
 
 #if defined(MCUQ_BENCH) && defined(MCUQ_PORT_COUNTS)
 /* a port that times its cores itself (rtl): one line per layer,
- *   C <frame> <layer> <critical cycles> <critical instructions> <cycles>/<instructions> per core */
+ *   C <frame> <layer> <critical cycles> <critical instructions> <cycles>/<instructions> per core
+ *     <bytes moved by DMA> */
 static void print_counts(int layer)
 {
     mcuq_port_counts_t c;
@@ -46,7 +47,7 @@ static void print_counts(int layer)
            (unsigned long)c.critical_instructions);
     for (int i = 0; i < MCUQ_PORT_COUNTS; i++)
         printf(" %lu/%lu", (unsigned long)c.cycles[i], (unsigned long)c.instructions[i]);
-    printf("\n");
+    printf(" %lu\n", (unsigned long)c.dma_bytes);
 }
 #define MARK_FRAME()                                                                     \
     do {                                                                                 \

@@ -1,13 +1,15 @@
-/* Weight streaming: the kernel interface, whatever the instruction set (placement:
- * codegen/memory.py; the loop: firmware/kernels/<isa>/stream.h).
+/* Weight streaming: the kernel interface, whatever the instruction set (placement and
+ * tile layout: codegen/memory.py; the loop: firmware/kernels/<isa>/stream.h).
  *
  * A streamed layer's weights stay at their home level (L2 or non-volatile memory) and
- * reach the cores through L1 in tiles of `tile_units` units (output channel groups or
- * recurrent hidden units): two L1 buffers of `tile_bytes` each, one computed from while
- * the DMA fills the other (double buffering). A unit's data is a slice of each of the
- * layer's streamed arrays ("parts": weights, biases, requantization records), the same
- * number of bytes per unit in every tile; a tile's parts lie one after the other in its
- * buffer, each at a multiple of 8 bytes. */
+ * reach the cores through L1 in tiles of `tile_units` units (hidden units of a recurrent
+ * layer, groups of four output channels of a Linear): two L1 buffers of `tile_bytes`
+ * each, one computed from while the DMA fills the other (double buffering). A unit's data
+ * is a slice of each of the layer's streamed arrays ("parts": weights, biases,
+ * requantization records). The export stores the parts tile by tile, as each tile lies
+ * in L1, so that one transfer moves a tile: in a tile of n units, part p holds
+ * n * unit_bytes[p] bytes and starts at a multiple of 8 bytes after part p - 1; tile t
+ * starts t * tile_bytes into `source` (only the last tile may hold fewer units). */
 #ifndef MCUQ_STREAM_H
 #define MCUQ_STREAM_H
 
@@ -16,18 +18,13 @@
 #define MCUQ_STREAM_PARTS 4
 
 typedef struct {
-    const void *source;   /* the whole array at its home level */
-    int32_t unit_bytes;   /* bytes per unit */
-    int32_t bytes;        /* of the whole array (its last unit may be shorter) */
-} mcuq_stream_part_t;
-
-typedef struct {
-    uint8_t *buffer;      /* two tiles in L1, tile_bytes apart */
-    int32_t tile_bytes;
+    const uint8_t *source;  /* every tile, at the home level */
+    uint8_t *buffer;        /* two tiles in L1, tile_bytes apart */
+    int32_t tile_bytes;     /* of a full tile */
     int32_t tile_units;
-    int32_t units;        /* of the layer */
+    int32_t units;          /* of the layer */
     int32_t parts;
-    mcuq_stream_part_t part[MCUQ_STREAM_PARTS];
+    int32_t unit_bytes[MCUQ_STREAM_PARTS];
 } mcuq_stream_t;
 
 #endif

@@ -138,25 +138,24 @@ typedef struct {
     int8_t *output;
 } gru_s8_frame_t;
 
-/* this core's share of one tile's units, from the tile's L1 buffer */
-static void gru_s8_tile(const void *layer, const mcuq_stream_t *s, int32_t slot, int32_t first,
-                        int32_t units, void *args)
+/* this core's units of one tile, from the tile's L1 buffer */
+static inline __attribute__((always_inline)) void gru_s8_tile(
+    void *layer, const uint8_t *const *part, int32_t base, int32_t lo, int32_t hi, void *args)
 {
-    mcuq_gru_s8_t tile = *(const mcuq_gru_s8_t *)layer;
+    mcuq_gru_s8_t *tile = (mcuq_gru_s8_t *)layer;
     const gru_s8_frame_t *f = (const gru_s8_frame_t *)args;
-    tile.gates.w_ih = (const int8_t *)mcuq_stream_part(s, slot, 0);
-    tile.gates.w_hh = (const int8_t *)mcuq_stream_part(s, slot, 1);
-    tile.gates.rows = (const int32_t *)mcuq_stream_part(s, slot, 2);
-    int32_t a, b;
-    mcuq_split(units, &a, &b);
-    gru_s8_units(&tile, f->input, f->h, f->output, first + a, first + b, first);
+    tile->gates.w_ih = (const int8_t *)part[0];
+    tile->gates.w_hh = (const int8_t *)part[1];
+    tile->gates.rows = (const int32_t *)part[2];
+    gru_s8_units(tile, f->input, f->h, f->output, lo, hi, base);
 }
 
 void mcuq_gru_s8_streamed(const mcuq_gru_s8_t *p, const mcuq_stream_t *s, const int8_t *input,
                           int8_t *h, int8_t *output)
 {
+    mcuq_gru_s8_t layer = *p; /* a local copy, as in mcuq_gru_s8; its weights move */
     gru_s8_frame_t frame = {input, h, output};
-    mcuq_stream_run(s, gru_s8_tile, p, &frame);  /* ends with a barrier: h is read */
+    mcuq_stream_run(s, gru_s8_tile, &layer, &frame);  /* ends with a barrier: h is read */
     int32_t first, last;
     mcuq_split(p->gates.hidden, &first, &last);
     memcpy(h + first, output + first, (size_t)(last - first));

@@ -20,28 +20,28 @@ void mcuq_linear_s8(const mcuq_linear_s8_t *p, const int8_t *input, int8_t *outp
 typedef struct {
     const int8_t *input;
     int8_t *output;
+    int32_t out_features;
 } linear_s8_frame_t;
 
-/* this core's share of one tile's channel groups, from the tile's L1 buffer: the layer
- * as seen from the tile's first channel */
-static void linear_s8_tile(const void *layer, const mcuq_stream_t *s, int32_t slot,
-                           int32_t first, int32_t units, void *args)
+/* this core's channel groups of one tile, from the tile's L1 buffer: the layer as seen
+ * from the tile's first channel */
+static inline __attribute__((always_inline)) void linear_s8_tile(
+    void *layer, const uint8_t *const *part, int32_t base, int32_t lo, int32_t hi, void *args)
 {
-    mcuq_linear_s8_t tile = *(const mcuq_linear_s8_t *)layer;
+    mcuq_linear_s8_t *tile = (mcuq_linear_s8_t *)layer;
     const linear_s8_frame_t *f = (const linear_s8_frame_t *)args;
-    tile.weight = (const int8_t *)mcuq_stream_part(s, slot, 0);
-    tile.bias = (const int32_t *)mcuq_stream_part(s, slot, 1);
-    tile.mult = (const int32_t *)mcuq_stream_part(s, slot, 2);
-    tile.shift = (const int32_t *)mcuq_stream_part(s, slot, 3);
-    tile.out_features -= 4 * first;
-    int32_t a, b;
-    mcuq_split(units, &a, &b);
-    mcuq_matvec_rows_s8(&tile, a, b, f->input, f->output + 4 * first, 0);
+    tile->weight = (const int8_t *)part[0];
+    tile->bias = (const int32_t *)part[1];
+    tile->mult = (const int32_t *)part[2];
+    tile->shift = (const int32_t *)part[3];
+    tile->out_features = f->out_features - 4 * base;
+    mcuq_matvec_rows_s8(tile, lo - base, hi - base, f->input, f->output + 4 * base, 0);
 }
 
 void mcuq_linear_s8_streamed(const mcuq_linear_s8_t *p, const mcuq_stream_t *s,
                              const int8_t *input, int8_t *output)
 {
-    linear_s8_frame_t frame = {input, output};
-    mcuq_stream_run(s, linear_s8_tile, p, &frame);
+    mcuq_linear_s8_t layer = *p; /* its weights move tile by tile */
+    linear_s8_frame_t frame = {input, output, p->out_features};
+    mcuq_stream_run(s, linear_s8_tile, &layer, &frame);
 }

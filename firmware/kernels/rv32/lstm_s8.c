@@ -105,29 +105,27 @@ typedef struct {
     int8_t *output;
 } lstm_s8_frame_t;
 
-/* this core's share of one tile's units, from the tile's L1 buffer */
-static void lstm_s8_tile(const void *layer, const mcuq_stream_t *s, int32_t slot, int32_t first,
-                         int32_t units, void *args)
+/* this core's units of one tile, from the tile's L1 buffer */
+static inline __attribute__((always_inline)) void lstm_s8_tile(
+    void *layer, const uint8_t *const *part, int32_t base, int32_t lo, int32_t hi, void *args)
 {
-    mcuq_lstm_s8_t tile = *(const mcuq_lstm_s8_t *)layer;
+    mcuq_lstm_s8_t *tile = (mcuq_lstm_s8_t *)layer;
     const lstm_s8_frame_t *f = (const lstm_s8_frame_t *)args;
-    tile.gates.w_ih = (const int8_t *)mcuq_stream_part(s, slot, 0);
-    tile.gates.w_hh = (const int8_t *)mcuq_stream_part(s, slot, 1);
-    tile.gates.rows = (const int32_t *)mcuq_stream_part(s, slot, 2);
-    int32_t a, b;
-    mcuq_split(units, &a, &b);
-    if (tile.peephole)
-        lstm_s8_units(&tile, f->input, f->h, f->c, f->output, first + a, first + b,
-                      tile.peephole, first);
+    tile->gates.w_ih = (const int8_t *)part[0];
+    tile->gates.w_hh = (const int8_t *)part[1];
+    tile->gates.rows = (const int32_t *)part[2];
+    if (tile->peephole)
+        lstm_s8_units(tile, f->input, f->h, f->c, f->output, lo, hi, tile->peephole, base);
     else
-        lstm_s8_units(&tile, f->input, f->h, f->c, f->output, first + a, first + b, 0, first);
+        lstm_s8_units(tile, f->input, f->h, f->c, f->output, lo, hi, 0, base);
 }
 
 void mcuq_lstm_s8_streamed(const mcuq_lstm_s8_t *p, const mcuq_stream_t *s,
                            const int8_t *input, int8_t *h, int16_t *c, int8_t *output)
 {
+    mcuq_lstm_s8_t layer = *p; /* a local copy, as in mcuq_lstm_s8; its weights move */
     lstm_s8_frame_t frame = {input, h, c, output};
-    mcuq_stream_run(s, lstm_s8_tile, p, &frame);  /* ends with a barrier: h is read */
+    mcuq_stream_run(s, lstm_s8_tile, &layer, &frame);  /* ends with a barrier: h is read */
     int32_t first, last;
     mcuq_split(p->gates.hidden, &first, &last);
     memcpy(h + first, output + first, (size_t)(last - first));
