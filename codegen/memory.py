@@ -170,7 +170,8 @@ def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement
                              f"give the target at least {2 * widest - free} bytes more L1 "
                              "(--l1, --memory)")
         # two tiles that give every core a pair of units, when L1 has room for them
-        balanced = max(s.tile_bytes(min(s.units, 2 * program.cores)) for s in streamable.values())
+        balanced = max((s.tile_bytes(min(s.units, 2 * program.cores))
+                        for s in streamable.values()), default=0)
         plan.stream_bytes = max(min(_align(free // 2), 2 * largest),
                                 min(2 * balanced, free // ALIGN * ALIGN), 2 * widest)
         room = free - plan.stream_bytes

@@ -56,11 +56,10 @@ def cli():
               help="Held-out data for the per-layer SQNR report (default: calibration data).")
 @click.option("--cores", default=1, show_default=True, type=int,
               help="Cluster cores every layer is split over (1 to 8).")
-@click.option("--precision", default="int8", show_default=True,
-              type=click.Choice(["int8", "fp16", "mixed", "fp32-ref"]),
+@click.option("--precision", type=click.Choice(["int8", "fp16", "mixed", "fp32-ref"]),
               help="int8 everywhere, fp16 everywhere, mixed (recurrent layers int8, all "
                    "others fp16), or fp32-ref: the float model, for the simulator only "
-                   "(no C), to compare the others with.")
+                   "(no C), to compare the others with. [default: int8]")
 @click.option("--precision-file", type=click.Path(path_type=Path),
               help='JSON per-layer overrides, e.g. {"lstm0": "fp16", "linear": "int8"}.')
 @click.option("--isa", default="rv32", show_default=True, type=click.Choice(ISAS),
@@ -99,13 +98,28 @@ def cli():
 @click.option("--l1", type=click.IntRange(min=0),
               help="The cluster's L1 in bytes, over --memory: weights that do not fit stream "
                    "through it in tiles.")
+@click.option("--budget-weights", type=int,
+              help="Choose each layer's precision (int8 or fp16) so that the layers' arrays take "
+                   "at most this many bytes, with the least measured error (docs/memory.md); "
+                   "the choice is written to precision.json.")
+@click.option("--budget-cycles", type=int,
+              help="The same for cycles per frame on the cluster's critical path, counted by "
+                   "QEMU for the rv32 kernels (one instruction per cycle).")
 def export(model, calib, out_dir, name, force, test_path, cores, precision, precision_file, isa,
            calib_method, percentile, headroom_db, weight_bits, weight_range, weight_outliers, cfws,
-           equalize, memory_path, l1):
+           equalize, memory_path, l1, budget_weights, budget_cycles):
     """Quantize MODEL (.onnx, .pt2 or TorchScript .pt) and generate C."""
     from mcuq.export import export as run_export
     from mcuq.export import load_overrides
 
+    from mcuq.budget import Budget
+
+    budget = Budget(weights=budget_weights, cycles=budget_cycles)
+    if budget and (precision or precision_file):
+        given = "--precision-file" if precision_file else f"--precision {precision}"
+        raise McuqError(f"{given} and --budget-{'weights' if budget_weights else 'cycles'} both "
+                        "choose the layers' precisions; give one of them")
+    precision = precision or "int8"
     if percentile is not None and calib_method != "percentile":
         raise McuqError(f"--percentile applies to --calib-method percentile, not {calib_method}")
     percentile = 99.99 if percentile is None else percentile
@@ -119,13 +133,23 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
     from mcuq.memory import target
 
     report = run_export(model, calib, out_dir, name=name, force=force, test_path=test_path,
-                        cores=cores, isa=isa, options=options, memory=target(memory_path, l1))
+                        cores=cores, isa=isa, options=options, memory=target(memory_path, l1),
+                        budget=budget)
     arena = ("no C (float reference)" if report["arena_bytes"] is None
              else f"arena {report['arena_bytes']} bytes")
     click.echo(f"exported {model} -> {out_dir}: {len(report['layers'])} layers, "
                f"{report['parameters']} parameters, weights {report['weight_bytes']} bytes, "
                f"{arena}")
     _print_layers(report["layers"])
+    if "budget" in report:
+        b = report["budget"]
+        met = [f"{b['weight_bytes']} bytes of weights"
+               + (f" (budget {b['weights_budget']})" if b["weights_budget"] else "")]
+        if b["cycles_budget"]:
+            met.append(f"{b['cycles']:.0f} cycles per frame (budget {b['cycles_budget']})")
+        int8 = [row["layer"] for row in b["layers"] if row["precision"] == "int8"]
+        click.echo(f"budget met: {', '.join(met)}; int8: {', '.join(int8) or 'none'}, the "
+                   f"rest fp16 -> {Path(out_dir) / 'precision.json'}")
     for note in report["notes"]:
         click.echo(f"note: {note}")
     _warn(report["warnings"])

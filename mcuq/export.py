@@ -5,6 +5,7 @@ output directory only when complete, so a failure leaves nothing half-written.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import onnx
 
 from codegen.memory import MemoryTarget
 
+from mcuq.budget import Budget, search
 from mcuq.calibrate import dead_tensors, guard_notes
 from mcuq.chip import check_cores
 from mcuq.data import load_array
@@ -22,8 +24,8 @@ from mcuq.inputs import read_json
 from mcuq.lower import check_isa, check_name, lower
 from mcuq import memory as memory_target
 from mcuq.options import QuantOptions, weight_report
-from mcuq.pipeline import (import_model, prepared, quantize_model, sequences_for,
-                           unused_options)
+from mcuq.pipeline import (import_model, prepared, quantize_model, quantize_with,
+                           sequences_for, unused_options)
 from mcuq.qgraph import QGraph, c_manifest
 from mcuq.quantize import layer_report
 
@@ -69,26 +71,38 @@ def write_graph(qgraph: QGraph, directory: Path) -> dict:
 def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model",
            force: bool = False, test_path: Path | None = None, cores: int = 1,
            isa: str = "rv32", options: QuantOptions | None = None,
-           memory: MemoryTarget | None = None, **quant) -> dict:
+           memory: MemoryTarget | None = None, budget: Budget | None = None, **quant) -> dict:
     """`options` (or its fields as keywords: precision, overrides, calib_method, ...)
-    say how to quantize (mcuq.options); `memory` is the target's (default: GAP9's)."""
+    say how to quantize (mcuq.options); `memory` is the target's (default: GAP9's); a
+    `budget` chooses each layer's precision (mcuq.budget) and writes it as precision.json."""
     model_path, calib_path, out_dir = Path(model_path), Path(calib_path), Path(out_dir)
     options = (options or QuantOptions(**quant)).checked()
     check_name(name)
     check_cores(cores)
     check_isa(isa)
+    if budget:
+        budget.checked(isa)
+        if options.overrides:
+            raise McuqError("a precision file and a budget both choose the layers' precisions; "
+                            "give one of them")
     prepare_output(out_dir, force)
     raw = load_array(calib_path, "calibration data")
     onnx_model, graph = import_model(model_path, raw)
     graph = prepared(graph, options)
     calib = sequences_for(graph, raw, "calibration data")
-    qgraph, stats = quantize_model(graph, calib, name, options)
-    qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa,
-                        "memory": memory_target.as_meta(memory or MemoryTarget())})
     if test_path is not None:
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:
         report_data = calib
+    qgraph, stats = quantize_model(graph, calib, name, options)
+    searched = None
+    if budget:
+        chosen, searched = search(graph, stats, name, options, report_data, budget, cores, isa,
+                                  memory or MemoryTarget())
+        options = dataclasses.replace(options, precision="fp16", overrides=chosen)
+        qgraph = quantize_with(graph, stats, name, options)
+    qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa,
+                        "memory": memory_target.as_meta(memory or MemoryTarget())})
     if qgraph.sequence:  # its arena holds the longest sequence it was given
         qgraph.meta["max_frames"] = int(max(calib.shape[1], report_data.shape[1]))
     layers, warnings = layer_report(graph, qgraph, report_data[:REPORT_ITEMS],
@@ -113,6 +127,9 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
                   "report_data": str(test_path or calib_path),
                   "report_items": int(min(REPORT_ITEMS, report_data.shape[0])),
                   "notes": guard_notes(stats) + dead_tensors(graph, stats), "warnings": warnings, "layers": layers}
+        if searched is not None:
+            report["budget"] = searched
+            (tmp / "precision.json").write_text(json.dumps(options.overrides, indent=1) + "\n")
         (tmp / "calibration.json").write_text(json.dumps(stats, indent=1) + "\n")
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report

@@ -15,7 +15,8 @@ from mcuq.errors import McuqError
 
 # what an export directory holds: --force replaces a directory only when it holds nothing else
 EXPORT_ENTRIES = ("model.json", "weights.npz", "model.onnx", "verify_input.npy",
-                  "calibration.json", "report.json", "c", "build", "bench.json", "bench_rtl.json")
+                  "calibration.json", "report.json", "c", "build", "bench.json", "bench_rtl.json",
+                  "precision.json")
 
 
 def _is_export_entry(name: str) -> bool:

@@ -53,13 +53,19 @@ def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
     options.check_layers(graph)
     stats = calibrate(graph, batches(calib), options.calib_method,
                       percentile=options.percentile, headroom_db=options.headroom_db)
+    return quantize_with(graph, stats, name, options), stats
+
+
+def quantize_with(graph: Graph, stats: dict, name: str, options: QuantOptions) -> QGraph:
+    """Quantize by the options' recipe from calibration statistics already gathered (one
+    calibration serves every precision assignment: mcuq.budget)."""
     base = options.recipe(Layer(kind="", name="", inputs=[], outputs=[]))
     qgraph = quantize_graph(graph, stats, name,
                             assign_precisions(graph, options.precision, options.precisions()),
                             base, layer_recipe=options.recipe)
     qgraph.meta["precision"] = options.precision
     qgraph.meta["calib_method"] = options.calib_method
-    return qgraph, stats
+    return qgraph
 
 
 def unused_options(qgraph: QGraph, options: QuantOptions) -> list[str]:

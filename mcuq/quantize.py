@@ -169,7 +169,9 @@ def layer_report(graph: Graph, qgraph: QGraph, sequences: np.ndarray, weight_inf
                      "weight_bytes": int(sum(a.nbytes for a in qlayer.arrays.values())),
                      "parameters": int(sum(np.size(w) for w in float_layers[qlayer.name].weights.values()))
                      if qlayer.name in float_layers else 0,
-                     "macs": int(op(qlayer.kind).macs(qlayer)),
+                     # an fp32 reference layer keeps the float attributes, not the device's
+                     "macs": int(op(qlayer.kind).macs(qlayer))
+                     if qlayer.params["precision"] != "fp32" else 0,
                      "activation_bytes": int(qgraph.tensor_bytes(qlayer.outputs[0])),
                      "out_scale": t.scale, "out_zero_point": t.zero_point,
                      "saturated": round(saturated.get(qlayer.outputs[0], 0.0), 6)})

@@ -137,8 +137,11 @@ def onnx_nodes(qlayer: QLayer, b, xs: list) -> str:
 
 # -- device ------------------------------------------------------------------
 def macs(qlayer: QLayer) -> int:
+    """One product per tap, channel and output pixel (a per-channel scale of a vector, as
+    a broadcast multiply imports: one pixel, one tap)."""
     p = qlayer.params
-    return p["out_h"] * p["out_w"] * p["in_channels"] * p["kernel_h"] * p["kernel_w"]
+    return (p.get("out_h", 1) * p.get("out_w", 1) * p["in_channels"] * p.get("kernel_h", 1)
+            * p.get("kernel_w", 1))
 
 
 def c_scratch(qlayer: QLayer, isa: str) -> list:
