@@ -10,7 +10,8 @@ uses), and the quality: PESQ-WB of the simulator's enhanced test clips (the corp
 split, first --clips clips; `mcuq corpus data/speech` if missing), or top-1 on the first
 --images digits of the test split. Four weight budgets lie evenly between the int8 and the
 fp16 sizes, two cycle budgets between the int8 and the fp16 counts. Writes
-bench/results/budget_sweep.{json,md}.
+bench/results/budget_sweep.{json,md}. The target is GAP9's but with 4 MiB of
+non-volatile memory (GAP9: 2 MiB), or the fp16 LSTM-256 would not export at all.
 """
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ RESULTS = ROOT / "bench" / "results"
 DATA = ROOT / "data" / "speech"
 CORES = 8
 FRAMES = 3
+# GAP9's L1 and L2, and a non-volatile memory of 4 MiB (GAP9: 2), so that the fp16 LSTM-256
+# (2.4 MiB of weights) exports as the reference the budgets are measured against
+
+
+def _memory():
+    from codegen.memory import MemoryTarget
+
+    return MemoryTarget(nvm=4 * 1024 * 1024)
+
+
+MEMORY = _memory()
 
 
 def run(model: Path, calib: Path, out: Path, frames: np.ndarray, score, **options) -> dict:
@@ -34,7 +46,7 @@ def run(model: Path, calib: Path, out: Path, frames: np.ndarray, score, **option
     from mcuq.export import export
     from mcuq.qgraph import QGraph
 
-    report = export(model, calib, out, cores=CORES, **options)
+    report = export(model, calib, out, cores=CORES, memory=MEMORY, **options)
     cycles = bench(out, [CORES], frames)["critical_path_instructions"][str(CORES)]
     q = QGraph.load(out)
     int8 = [layer.name for layer in q.layers if layer.params["precision"] == "int8"
@@ -125,7 +137,9 @@ def markdown(doc: dict) -> str:
              f"{FRAMES} frames. Quality: PESQ-WB of the simulator's enhanced clips (LSTM-256, "
              f"first {doc['clips']} test clips of the corpus) or top-1 (%) of the digits "
              f"RepVGG on the first {doc['images']} test digits. A budget's int8 layers are "
-             "listed; every other layer is fp16.", "",
+             "listed; every other layer is fp16. Target: GAP9's L1 and L2 with 4 MiB of "
+             "non-volatile memory (GAP9 has 2 MiB, which the fp16 LSTM-256 does not fit).",
+             "",
              "| model | configuration | weight bytes | vs fp16 | cycles/frame | quality | "
              "int8 layers |", "|---|---|---|---|---|---|---|"]
     fp16 = {r["model"]: r["weight_bytes"] for r in doc["rows"] if r["config"] == "fp16"}

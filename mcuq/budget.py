@@ -12,10 +12,11 @@ In the spirit of CGMQ's guaranteed resource bound, but after training, from meas
 2. Sensitivity. Each candidate alone at int8, every other layer at fp16: the noise power
    this adds to the model output against the float model, on the report data.
 3. Search. From all fp16 (the least error), the candidate that costs the least added noise
-   per unit of overshoot it removes goes to int8, until every budget is met.
+   per unit of overshoot it removes goes to int8, until every budget is met; then each
+   int8 layer, the noisiest first, goes back to fp16 when the budget still holds.
 4. Guarantee. The chosen assignment is quantized, its C generated and measured as a whole
    (the weight bytes of the C, tables and padding included; cycles by a counted QEMU run,
-   converts between precisions included), and the
+   converts between precisions included; it must fit the target's memory), and the
    search goes on from there while a budget is exceeded; when everything is int8 and a
    budget is still exceeded, the budget is impossible and the error names the smallest
    achievable figure.
@@ -106,14 +107,17 @@ class Search:
         got = Simulator(qgraph).run(self.data)
         return float(np.mean((self.reference.astype(np.float64) - got) ** 2))
 
-    def built(self, qgraph: QGraph, count: bool) -> tuple[int, dict, float]:
+    def built(self, qgraph: QGraph, count: bool, roomy: bool = False) -> tuple[int, dict, float]:
         """The assignment as the export writes it: the C's weight bytes, and with `count`
-        per layer the mean critical-path count per frame and the worst frame's total."""
+        per layer the mean critical-path count per frame and the worst frame's total. A
+        `roomy` build gives the target L2 and NVM without limit (the same L1, so the same
+        tiles): the all-fp16 model of a measurement may not fit the real one."""
         from mcuq.bench import run_counted
         from mcuq.export import write_graph
 
+        memory = dataclasses.replace(self.memory, l2=1 << 30, nvm=1 << 30) if roomy else self.memory
         qgraph.meta.update({"cores": self.cores, "isa": self.isa, "source": "budget",
-                            "memory": dataclasses.asdict(self.memory)})
+                            "memory": dataclasses.asdict(memory)})
         with tempfile.TemporaryDirectory(prefix="mcuq-budget-") as tmp:
             c_bytes = int(write_graph(qgraph, Path(tmp))["weight_bytes"])
             if not count:
@@ -133,8 +137,8 @@ class Search:
         b16, b8 = weight_bytes(fp16), weight_bytes(int8)
         c16 = c8 = {}
         if budget.cycles is not None:
-            _, c16, _ = self.built(fp16, True)
-            _, c8, _ = self.built(int8, True)
+            _, c16, _ = self.built(fp16, True, roomy=True)
+            _, c8, _ = self.built(int8, True, roomy=True)
         base = self.noise(fp16)
         out = []
         for n in names:
@@ -186,6 +190,7 @@ def search(graph: Graph, stats: dict, name: str, options: QuantOptions, report_d
     s = Search(graph, stats, name, options, report_data, cores, isa, memory)
     found = s.measure(names, budget)
     fixed_bytes = None
+    forced: set[str] = set()  # taken to int8 by a measurement: never given back
     chosen = {c.name: "fp16" for c in found}
     pool = sorted(found, key=lambda c: c.noise)
 
@@ -196,16 +201,30 @@ def search(graph: Graph, stats: dict, name: str, options: QuantOptions, report_d
 
     qgraph = s.quantize(chosen)
     # what the C holds beyond the candidates' arrays (tables, layout and tile padding)
-    fixed_bytes = s.built(qgraph, False)[0] - sum(c.bytes["fp16"] for c in found)
+    fixed_bytes = s.built(qgraph, False, roomy=True)[0] - sum(c.bytes["fp16"] for c in found)
     while True:
         # the estimate first (cheap), then the whole assignment built and measured
         while (over := _over(budget, *estimate())) and pool:
             pick = _next(pool, over)
             pool.remove(pick)
             chosen[pick.name] = "int8"
+        # a small layer taken early may have become unnecessary: back to fp16 what the
+        # budget still allows, the noisiest first
+        for c in sorted(found, key=lambda c: -c.noise):
+            if chosen[c.name] == "int8" and c not in pool and c.name not in forced:
+                chosen[c.name] = "fp16"
+                if _over(budget, *estimate()):
+                    chosen[c.name] = "int8"
+                else:
+                    pool.append(c)
         qgraph = s.quantize(chosen)
-        weights, _, cycles = s.built(qgraph, budget.cycles is not None)
-        over = _over(budget, weights, cycles)
+        try:
+            weights, _, cycles = s.built(qgraph, budget.cycles is not None)
+            over = _over(budget, weights, cycles)
+        except McuqError as exc:  # the target's memory cannot hold it: fewer bytes
+            if "does not fit" not in str(exc) or not pool:
+                raise
+            weights, cycles, over = float("inf"), 0.0, {"weights": 1.0}
         if not over:
             break
         if not pool:
@@ -215,10 +234,11 @@ def search(graph: Graph, stats: dict, name: str, options: QuantOptions, report_d
             raise McuqError(f"--budget-{which} {getattr(budget, which)} cannot be met: the "
                             f"smallest this model achieves is {least[which]} (every layer "
                             "at int8)")
-        # converts or measurement beyond the estimate: one more layer to int8
+        # converts or measurement beyond the estimate: one more layer to int8, for good
         pick = _next(pool, over)
         pool.remove(pick)
         chosen[pick.name] = "int8"
+        forced.add(pick.name)
     summary = {"weights_budget": budget.weights, "cycles_budget": budget.cycles,
                "weight_bytes": int(weights), "cycles": cycles if budget.cycles else None,
                "cycles_source": "QEMU instructions of the rv32 kernels, busiest cluster core "
