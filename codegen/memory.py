@@ -9,8 +9,9 @@ memory for weights (GAP9: 128 KB, 1.5 MB, 2 MB MRAM). The placement, in order:
 2. Weights fill the rest of L1 ("resident": read in place from L1). When they do not all
    fit, the layers that can stream (an op's c_stream declaration: a unit is a hidden unit
    or a group of output channels) share one L1 buffer of two tiles (half of the L1 left,
-   at most two tiles of the largest layer, but at least two tiles that give every core a
-   pair of units when L1 has room, and at least two tiles of the widest unit); the layers
+   at most two tiles of the largest layer, but at least the two largest tiles that give
+   every core the same number of pairs of units, when L1 has room for them, and at least
+   two tiles of the widest unit); the layers
    that cannot stream are made resident first, then the streamable ones from the smallest,
    and the streamable ones left over stream tile by tile from their home level; any other
    layer left over reads its weights in place from its home level.
@@ -142,6 +143,18 @@ def tile_units(stream: Stream, buffer: int, cores: int) -> int:
     return n
 
 
+def balanced_units(stream: Stream, free: int, cores: int) -> int:
+    """The most units, a multiple of two per core (or the whole layer), of which two tiles
+    fit in `free` bytes; 0 when not even one pair per core does."""
+    step = 2 * cores
+    n = min(stream.units, (free // 2) // max(sum(u for _, u in stream.parts), 1))
+    if n < stream.units:
+        n -= n % step
+    while n > 0 and 2 * stream.tile_bytes(n) > free:
+        n -= step if n % step == 0 else n % step
+    return max(n, 0)
+
+
 def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement:
     """Levels for the arena and every layer's weights, and the tiles of streamed layers.
     Raises DoesNotFit with what would fit."""
@@ -169,11 +182,11 @@ def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement
                              f"{max(streamable, key=lambda n: streamable[n].tile_bytes(1))}); "
                              f"give the target at least {2 * widest - free} bytes more L1 "
                              "(--l1, --memory)")
-        # two tiles that give every core a pair of units, when L1 has room for them
-        balanced = max((s.tile_bytes(min(s.units, 2 * program.cores))
+        # the largest tiles that give every core the same number of pairs of units, when
+        # L1 has room for two of them: fewer tiles, fewer barriers
+        balanced = max((s.tile_bytes(balanced_units(s, free, program.cores))
                         for s in streamable.values()), default=0)
-        plan.stream_bytes = max(min(_align(free // 2), 2 * largest),
-                                min(2 * balanced, free // ALIGN * ALIGN), 2 * widest)
+        plan.stream_bytes = max(min(_align(free // 2), 2 * largest), 2 * balanced, 2 * widest)
         room = free - plan.stream_bytes
         order = ([n for n in sizes if n not in streamable]
                  + sorted(streamable, key=lambda n: sizes[n]))
