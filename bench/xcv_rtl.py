@@ -12,7 +12,9 @@ bench/results/xcv_rtl.{json,md}.
 What the figures are: cycles of the RTL of one CV32E40P (single-cycle memory). An 8-core
 figure runs each core's share of every layer on that core, in turn (the split is
 deterministic), and takes the busiest core of each barrier phase: it leaves out a
-cluster's memory-bank contention and DMA, and the fork/join of the control core.
+cluster's memory-bank contention and DMA, and the fork/join of the control core. Weights
+are read in place (an L1 large enough for all of them); what streaming them through
+GAP9's L1 costs is bench/memory_streaming.py's.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codegen.memory import MemoryTarget
 from mcuq.bench import bench_rtl
 from mcuq.export import export
 from mcuq.speech.corpus import generate
@@ -37,6 +40,7 @@ DATA = ROOT / "data" / "speech"
 CORES = [1, 8]
 SPEECH_FRAMES = 4
 COMMAND = ".venv/bin/python bench/xcv_rtl.py"
+IN_PLACE = MemoryTarget(l1=64 * 1024 * 1024)  # every weight resident: nothing streams
 # (name, model file, options)
 MODELS = [("lstm256", "lstm256.onnx", {}), ("gru256", "gru256.onnx", {}),
           ("repvgg_digits", "repvgg_digits.onnx", {}),
@@ -62,7 +66,8 @@ def main() -> None:
             image = name.startswith("repvgg")
             out = Path(tmp) / name
             export(EXAMPLES / "models" / model, Path(tmp) / ("images.npy" if image else "speech.npy"),
-                   out, cores=max(CORES), precision="int8", isa="xcv", **options)
+                   out, cores=max(CORES), precision="int8", isa="xcv", memory=IN_PLACE,
+                   **options)
             frames = test_image if image else speech[0, :SPEECH_FRAMES]
             result = bench_rtl(out, CORES, frames)
             rows.append({**result, "model": name})
