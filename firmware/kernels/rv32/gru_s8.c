@@ -77,46 +77,43 @@ __attribute__((noinline)) static void gru_s8_reset_first(const mcuq_gru_s8_t *p,
 }
 
 /* units j .. j + units - 1 of the default form (units = 1 or 2, a constant after
- * inlining): h is the whole old state (the recurrent sums read all of it), h_unit and
- * output the units' own; a streamed tile passes its own weights and h_unit and output
- * from its first unit on, so that j counts from the tile's first unit */
+ * inlining); the weights and row records of p begin at unit `base` (0, or a streamed
+ * tile's first unit) */
 static inline __attribute__((always_inline)) void gru_s8_block(const mcuq_gru_s8_t *p,
                                                                const int8_t *input,
-                                                               const int8_t *h,
-                                                               const int8_t *h_unit,
-                                                               int8_t *output, int32_t block,
-                                                               int32_t units)
+                                                               const int8_t *h, int8_t *output,
+                                                               int32_t block, int32_t units,
+                                                               int32_t base)
 {
     const mcuq_gates_s8_t *g = &p->gates;
     int32_t sxs[6], shs[6];
-    mcuq_block_sums_s8(g, 3, block, units, input, h, sxs, shs);
+    mcuq_block_sums_s8(g, 3, block - base, units, input, h, sxs, shs);
 #pragma GCC unroll 2
     for (int32_t u = 0; u < units; u++) {
         const int32_t j = block + u, *sx = sxs + 3 * u, *sh = shs + 3 * u;
-        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 0, j),
+        const int32_t r = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 0, j - base),
                                                            sx[0], sh[0]));
-        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 1, j),
+        const int32_t z = mcuq_sigmoid_q15_of(mcuq_gate_of(mcuq_row_record(g, 3, 1, j - base),
                                                            sx[1], sh[1]));
-        const int32_t *row_n = mcuq_row_record(g, 3, 2, j);
+        const int32_t *row_n = mcuq_row_record(g, 3, 2, j - base);
         const int32_t rh = mcuq_q15_scale(r, mcuq_requant_hh(row_n, sh[2]));
         const int32_t n = mcuq_tanh_q15_of(mcuq_gate_sum(mcuq_requant_ih(row_n, sx[2]), rh));
-        output[j] = gru_s8_update(p, h_unit[j], z, n);
+        output[j] = gru_s8_update(p, h[j], z, n);
     }
 }
 
 /* units [first, last), two per pass */
 static inline __attribute__((always_inline)) void gru_s8_units(const mcuq_gru_s8_t *p,
                                                                const int8_t *input,
-                                                               const int8_t *h,
-                                                               const int8_t *h_unit,
-                                                               int8_t *output, int32_t first,
-                                                               int32_t last)
+                                                               const int8_t *h, int8_t *output,
+                                                               int32_t first, int32_t last,
+                                                               int32_t base)
 {
     int32_t block = first;
     for (; block + 2 <= last; block += 2)
-        gru_s8_block(p, input, h, h_unit, output, block, 2);
+        gru_s8_block(p, input, h, output, block, 2, base);
     if (block < last)
-        gru_s8_block(p, input, h, h_unit, output, block, 1);
+        gru_s8_block(p, input, h, output, block, 1, base);
 }
 
 void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t *output,
@@ -131,7 +128,7 @@ void mcuq_gru_s8(const mcuq_gru_s8_t *p, const int8_t *input, int8_t *h, int8_t 
     const mcuq_gru_s8_t layer = *p;
     int32_t first, last;
     mcuq_split(layer.gates.hidden, &first, &last);
-    gru_s8_units(&layer, input, h, h, output, first, last);
+    gru_s8_units(&layer, input, h, output, first, last, 0);
     mcuq_cluster_barrier();
     memcpy(h + first, output + first, (size_t)(last - first));
 }
@@ -150,7 +147,7 @@ static inline __attribute__((always_inline)) void gru_s8_tile(
     tile->gates.w_ih = (const int8_t *)part[0];
     tile->gates.w_hh = (const int8_t *)part[1];
     tile->gates.rows = (const int32_t *)part[2];
-    gru_s8_units(tile, f->input, f->h, f->h + base, f->output + base, lo - base, hi - base);
+    gru_s8_units(tile, f->input, f->h, f->output, lo, hi, base);
 }
 
 void mcuq_gru_s8_streamed(const mcuq_gru_s8_t *p, const mcuq_stream_t *s, const int8_t *input,
