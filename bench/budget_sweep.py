@@ -140,7 +140,7 @@ def markdown(doc: dict) -> str:
              "listed; every other layer is fp16. Target: GAP9's L1 and L2 with 4 MiB of "
              "non-volatile memory (GAP9 has 2 MiB, which the fp16 LSTM-256 does not fit).",
              "",
-             "| model | configuration | weight bytes | vs fp16 | cycles/frame | quality | "
+             "| model | configuration | weight bytes | fp16 bytes / these | cycles/frame | quality | "
              "int8 layers |", "|---|---|---|---|---|---|---|"]
     fp16 = {r["model"]: r["weight_bytes"] for r in doc["rows"] if r["config"] == "fp16"}
     for r in doc["rows"]:
@@ -148,7 +148,7 @@ def markdown(doc: dict) -> str:
                 ", ".join(r["int8_layers"]) or "none")
         quality = f"PESQ {r['score']:.3f}" if r["model"] == "lstm256" else f"{r['score']:.2f}%"
         lines.append(f"| {r['model']} | {r['config']} | {r['weight_bytes']:,} | "
-                     f"{fp16[r['model']] / r['weight_bytes']:.2f}x smaller | "
+                     f"{fp16[r['model']] / r['weight_bytes']:.2f}x | "
                      f"{r['cycles']:,.0f} | {quality} | {int8} |")
     return "\n".join(lines) + "\n"
 
