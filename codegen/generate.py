@@ -79,12 +79,33 @@ def c_values(values, per_line: int = 16) -> str:
     return ",\n".join("    " + line for line in lines)
 
 
+# every byte as a 3-digit octal escape: never read together with the next character (a
+# hex escape would be), and no trigraph can form (-std=c99 enables them)
+OCTAL = np.array([f"\\{v:03o}" for v in range(256)])
+BYTES_PER_LINE = 64
+
+
+def c_initializer(values) -> str:
+    """An array's initializer: for a byte array (int8, uint8) a string literal, which a C
+    compiler reads in a fraction of the time of a list of numbers (an 8 MB array: 0.6 s
+    against 12 s with gcc -O2), its length exactly the array's, so no terminating zero is
+    stored; for any other type a braced list (c_values)."""
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype not in (np.int8, np.uint8):
+        return "{\n" + c_values(flat) + "\n}"
+    escaped = OCTAL[flat.view(np.uint8)]
+    lines = ['    "' + "".join(escaped[i:i + BYTES_PER_LINE]) + '"'
+             for i in range(0, escaped.size, BYTES_PER_LINE)]
+    return "\n".join(lines) if lines else "{\n\n}"
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True,
                              autoescape=False)
     env.filters["c_values"] = c_values
+    env.filters["c_initializer"] = c_initializer
     return env
 
 

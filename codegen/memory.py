@@ -202,11 +202,16 @@ def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement
     home = "l2" if home_bytes <= l2_left else "nvm"
     if home == "nvm" and home_bytes > target.nvm:
         largest = max((n for n in sizes if n not in resident), key=lambda n: sizes[n])
+        fp16 = any(a.ctype == "_Float16" for layer in program.layers if layer.name == largest
+                   for a in layer.arrays.values())
+        advice = ("use int8 for it (--precision-file) or a weight budget (--budget-weights), "
+                  "or give the target more memory (--memory)" if fp16 else
+                  "it is int8 already: give the target more memory (--memory), for instance "
+                  "an external flash as its non-volatile memory")
         raise DoesNotFit(f"the weights need {_kib(home_bytes)} beside L1, "
                          f"{home_bytes - target.nvm} bytes more than the non-volatile memory "
                          f"({_kib(target.nvm)}); the largest layer is {largest} "
-                         f"({_kib(sizes[largest])}): use int8 for it (--precision-file), or "
-                         "give the target more memory (--memory)")
+                         f"({_kib(sizes[largest])}): {advice}")
     for layer in program.layers:
         name = layer.name
         if name in resident:
