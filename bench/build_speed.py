@@ -6,8 +6,8 @@ Builds RepVGG-A0's deploy form (one 3x3 convolution per block, stage widths 48, 
 192, 1280 and depths 1, 2, 4, 14, 1, a 10-class head: 7.0 M parameters) with random
 weights, exports it at int8 for 32x32 images (calibrated on 8 random images; 7 MB of
 weights do not fit GAP9's 2 MiB MRAM, so the target has a 16 MiB flash), then times
-`mcuq verify --target host` (gcc -O2 with UBSan: the generated C, the kernels, and the
-harness; then one run, compared with the simulator) and, alone, the compile of the
+`mcuq verify --target host` (gcc -O2 with UBSan, without ccache: the generated C, the
+kernels, and the harness; then one run, compared with the simulator) and, alone, the compile of the
 generated weights file. Weight arrays of bytes are written as string literals
 (codegen.generate.c_initializer); the figure for a list of numbers, as before, is
 measured on the same array. Writes bench/results/build_speed.{json,md}.
@@ -15,6 +15,7 @@ measured on the same array. Writes bench/results/build_speed.{json,md}.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,8 +49,9 @@ def repvgg_a0(path: Path) -> int:
 
 
 def timed(command: list[str]) -> float:
+    """Seconds, without ccache (CCACHE empty: the harness compiles everything afresh)."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "CCACHE": ""})
     return time.perf_counter() - start
 
 
@@ -92,7 +94,8 @@ def main() -> None:
              f"{params:,} parameters, int8, {doc['weight_bytes']:,} bytes of weights.", "",
              "| step | seconds |", "|---|---|",
              f"| `mcuq export` (import, calibration, quantization, report, C) | {export_s:.1f} |",
-             f"| `mcuq verify --target host` (gcc -O2 + UBSan build, one run, compare) | "
+             f"| `mcuq verify --target host` (gcc -O2 + UBSan build without ccache, one run, "
+             "compare) | "
              f"{verify_s:.1f} |",
              f"| gcc -O2 of the weights file alone | {string_s:.1f} |",
              f"| gcc -O2 of a 2 MiB int8 array written as numbers | {numbers_2mb:.1f} |",
