@@ -205,7 +205,8 @@ def test_harness_frames_start_aligned_and_the_header_gives_sizes(tmp_path):
         render_verify_data("m", "test", frames, 4, path, sequence=sequence)
         text = path.read_text()
         assert f"mcuq_verify_input_stride = {stride};" in text
-        values = [int(v) for v in re.findall(r"-?\d+", text.split("= {")[1].split("}")[0])]
+        literal = text.split("mcuq_verify_input[")[1].split("=", 1)[1].split(";")[0]
+        values = [int(v, 8) for v in re.findall(r"\\([0-7]{3})", literal)]  # octal escapes
         assert len(values) == 3 * stride
         assert values[stride:stride + 5] == list(frames[1].view(np.uint8))
     torch.manual_seed(0)
