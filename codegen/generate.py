@@ -137,6 +137,7 @@ def bind(program: Program, memory: MemoryTarget | None = None
     exprs = pointers(program, plan)
     first = pointers(program, plan, frame="0")
     stream_buffer = f"{program.name}_stream_buffer"
+
     def placed(layer: CLayer) -> CLayer:
         stream = placement.layers[layer.name].stream
         return streamed(layer, stream, program.name) if stream else layer
@@ -162,6 +163,7 @@ def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = No
     env = environment()
     bindings, arena, placement = bind(program, memory)
     arrays: list[CArray] = [a for b in bindings for a in b.arrays.values()]
+    weight_bytes = int(sum(a.values.nbytes for a in arrays))  # tiles and padding included
     macro = name.upper()
     common = {"name": name, "macro": macro, "version": program.version, "source": program.source}
 
@@ -180,7 +182,7 @@ def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = No
     (out_dir / f"{name}.h").write_text(env.get_template("model.h.j2").render(
         guard=f"{macro}_H", input=tensor(program.tensors[program.input]), cores=program.cores,
         output=tensor(program.tensors[program.output]), arena=arena,
-        weight_bytes=sum(a.values.nbytes for a in arrays), frames=program.frames,
+        weight_bytes=weight_bytes, frames=program.frames,
         output_final=program.output_final, **common))
     levels = {key: f"MCUQ_{title}" for key, title in LEVEL_NAMES.items()}
     (out_dir / f"{name}.c").write_text(env.get_template("model.c.j2").render(
@@ -214,7 +216,7 @@ def generate_c(program: Program, out_dir: Path, memory: MemoryTarget | None = No
         **common))
     return {"arena_bytes": arena.bytes, "state_bytes": arena.state_bytes,
             "arena_naive_bytes": arena.naive_bytes,
-            "weight_bytes": int(sum(a.values.nbytes for a in arrays)), "layers": len(bindings),
+            "weight_bytes": weight_bytes, "layers": len(bindings),
             "api": "sequence" if program.frames else "frame", "memory": placement.summary()}
 
 

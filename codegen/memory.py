@@ -146,13 +146,8 @@ def tile_units(stream: Stream, buffer: int, cores: int) -> int:
 def balanced_units(stream: Stream, free: int, cores: int) -> int:
     """The most units, a multiple of two per core (or the whole layer), of which two tiles
     fit in `free` bytes; 0 when not even one pair per core does."""
-    step = 2 * cores
-    n = min(stream.units, (free // 2) // max(sum(u for _, u in stream.parts), 1))
-    if n < stream.units:
-        n -= n % step
-    while n > 0 and 2 * stream.tile_bytes(n) > free:
-        n -= step if n % step == 0 else n % step
-    return max(n, 0)
+    n = tile_units(stream, free, cores)
+    return n if n == stream.units or n % (2 * cores) == 0 else 0
 
 
 def place(program: Program, arena_bytes: int, target: MemoryTarget) -> Placement:

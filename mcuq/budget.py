@@ -132,7 +132,8 @@ class Search:
         return c_bytes, per_layer, float(critical.sum(axis=1).max())
 
     def measure(self, names: list[str], budget: Budget) -> list[Candidate]:
-        fp16 = self.quantize({})
+        """Every candidate's costs and noise; keeps the all-fp16 model as self.fp16."""
+        fp16 = self.fp16 = self.quantize({})
         int8 = self.quantize({n: "int8" for n in names})
         b16, b8 = weight_bytes(fp16), weight_bytes(int8)
         c16 = c8 = {}
@@ -189,19 +190,17 @@ def search(graph: Graph, stats: dict, name: str, options: QuantOptions, report_d
                         "with both int8 and fp16 kernels")
     s = Search(graph, stats, name, options, report_data, cores, isa, memory)
     found = s.measure(names, budget)
-    fixed_bytes = None
     forced: set[str] = set()  # taken to int8 by a measurement: never given back
     chosen = {c.name: "fp16" for c in found}
     pool = sorted(found, key=lambda c: c.noise)
 
     def estimate() -> tuple[float, float]:
-        w = sum(c.bytes[chosen[c.name]] for c in found) + (fixed_bytes or 0)
+        w = sum(c.bytes[chosen[c.name]] for c in found) + fixed_bytes
         cy = sum(c.cycles[chosen[c.name]] for c in found if c.cycles)
         return w, cy
 
-    qgraph = s.quantize(chosen)
     # what the C holds beyond the candidates' arrays (tables, layout and tile padding)
-    fixed_bytes = s.built(qgraph, False, roomy=True)[0] - sum(c.bytes["fp16"] for c in found)
+    fixed_bytes = s.built(s.fp16, False, roomy=True)[0] - sum(c.bytes["fp16"] for c in found)
     while True:
         # the estimate first (cheap), then the whole assignment built and measured
         while (over := _over(budget, *estimate())) and pool:

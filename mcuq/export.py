@@ -24,7 +24,7 @@ from mcuq.inputs import read_json
 from mcuq.lower import check_isa, check_name, lower
 from mcuq import memory as memory_target
 from mcuq.options import QuantOptions, weight_report
-from mcuq.pipeline import (import_model, prepared, quantize_model, quantize_with,
+from mcuq.pipeline import (calibration, import_model, prepared, quantize_with,
                            sequences_for, unused_options)
 from mcuq.qgraph import QGraph, c_manifest
 from mcuq.quantize import layer_report
@@ -94,13 +94,13 @@ def export(model_path: Path, calib_path: Path, out_dir: Path, name: str = "model
         report_data = sequences_for(graph, load_array(test_path, "test data"), "test data")
     else:
         report_data = calib
-    qgraph, stats = quantize_model(graph, calib, name, options)
+    stats = calibration(graph, calib, options)
     searched = None
     if budget:
         chosen, searched = search(graph, stats, name, options, report_data, budget, cores, isa,
                                   memory or MemoryTarget())
         options = dataclasses.replace(options, precision="fp16", overrides=chosen)
-        qgraph = quantize_with(graph, stats, name, options)
+    qgraph = quantize_with(graph, stats, name, options)
     qgraph.meta.update({"source": model_path.name, "cores": cores, "isa": isa,
                         "memory": memory_target.as_meta(memory or MemoryTarget())})
     if qgraph.sequence:  # its arena holds the longest sequence it was given

@@ -50,10 +50,16 @@ def quantize_model(graph: Graph, calib: np.ndarray, name: str = "model",
     """Calibrate on `calib` (items, time, *input shape) by the options' method and quantize
     by their recipe."""
     options = (options or QuantOptions()).checked()
-    options.check_layers(graph)
-    stats = calibrate(graph, batches(calib), options.calib_method,
-                      percentile=options.percentile, headroom_db=options.headroom_db)
+    stats = calibration(graph, calib, options)
     return quantize_with(graph, stats, name, options), stats
+
+
+def calibration(graph: Graph, calib: np.ndarray, options: QuantOptions) -> dict:
+    """The calibration statistics of `calib` by the options' method (the layers a
+    precision file names are checked first)."""
+    options.check_layers(graph)
+    return calibrate(graph, batches(calib), options.calib_method,
+                     percentile=options.percentile, headroom_db=options.headroom_db)
 
 
 def quantize_with(graph: Graph, stats: dict, name: str, options: QuantOptions) -> QGraph:

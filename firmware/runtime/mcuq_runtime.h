@@ -23,6 +23,17 @@
 
 #include "mcuq_port.h"
 
+/* a port with one memory leaves the level attributes undefined: plain arrays */
+#ifndef MCUQ_L1
+#define MCUQ_L1
+#endif
+#ifndef MCUQ_L2
+#define MCUQ_L2
+#endif
+#ifndef MCUQ_NVM
+#define MCUQ_NVM
+#endif
+
 #define MCUQ_MAX_CORES 8
 
 typedef void (*mcuq_task_fn)(void *arg);

@@ -14,11 +14,8 @@ static inline int32_t mcuq_core_count(void) { return mcuq_host_core_count; }
 static inline void mcuq_port_init(void) {}
 static inline uint32_t mcuq_port_instructions(void) { return 0; }
 
-/* one memory: the levels are plain arrays, and a DMA transfer is a copy, done when it
- * starts */
-#define MCUQ_L1
-#define MCUQ_L2
-#define MCUQ_NVM
+/* one memory (no level attributes: mcuq_runtime.h's defaults), and a DMA transfer is a
+ * copy, done when it starts */
 typedef int32_t mcuq_dma_t;
 static inline void mcuq_dma_start(mcuq_dma_t *dma, void *dst, const void *src, uint32_t bytes)
 {

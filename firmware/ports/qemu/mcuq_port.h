@@ -29,13 +29,10 @@ static inline uint32_t mcuq_port_instructions(void)
     return v;
 }
 
-/* One memory: the levels are plain arrays, and a DMA transfer is a copy, done when it
- * starts. The copy is bracketed by two no-op markers that mcuq bench's instruction
- * counter leaves out (firmware/bench/insncount.c), as a cluster DMA copies beside the
- * cores. */
-#define MCUQ_L1
-#define MCUQ_L2
-#define MCUQ_NVM
+/* One memory (no level attributes: mcuq_runtime.h's defaults), and a DMA transfer is a
+ * copy, done when it starts. The copy is bracketed by two no-op markers that mcuq
+ * bench's instruction counter leaves out (firmware/bench/insncount.c), as a cluster DMA
+ * copies beside the cores. */
 typedef int32_t mcuq_dma_t;
 static inline void mcuq_dma_start(mcuq_dma_t *dma, void *dst, const void *src, uint32_t bytes)
 {

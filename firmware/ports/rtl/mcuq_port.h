@@ -40,13 +40,10 @@ typedef struct {
 void mcuq_port_take_counts(mcuq_port_counts_t *counts);
 #define MCUQ_PORT_COUNTS 8 /* cores with counts */
 
-/* One memory: the levels are plain arrays. A DMA transfer is a copy that the cycle
- * counts leave out, as a cluster DMA runs beside the cores: the counts show what the
- * cores spend on tiling, and the bytes moved are counted for a modelled transfer time
- * (mcuq bench). */
-#define MCUQ_L1
-#define MCUQ_L2
-#define MCUQ_NVM
+/* One memory (no level attributes: mcuq_runtime.h's defaults). A DMA transfer is a copy
+ * that the cycle counts leave out, as a cluster DMA runs beside the cores: the counts
+ * show what the cores spend on tiling, and the bytes moved are counted for a modelled
+ * transfer time (mcuq bench). */
 typedef int32_t mcuq_dma_t;
 void mcuq_dma_start(mcuq_dma_t *dma, void *dst, const void *src, uint32_t bytes);
 static inline void mcuq_dma_wait(mcuq_dma_t *dma) { (void)dma; }
