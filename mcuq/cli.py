@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from mcuq.engine import option as engine_option
 from mcuq.errors import McuqError
 from mcuq.files import save_npy, write_text
 from mcuq.inputs import read_json
@@ -162,13 +163,15 @@ def export(model, calib, out_dir, name, force, test_path, cores, precision, prec
 @click.option("-o", "--output", "output_path", required=True, type=click.Path(path_type=Path),
               help="Where to write the output .npy.")
 @click.option("--raw", is_flag=True, help="Write the int8 codes instead of dequantized floats.")
-def simulate(out_dir, input_path, output_path, raw):
+@engine_option()
+def simulate(out_dir, input_path, output_path, raw, engine):
     """Run the bit-exact simulator of the generated C on an input."""
     from mcuq.data import as_sequences, load_array
     from mcuq.files import check_output_file
     from mcuq.pipeline import export_float_graph
     from mcuq.qgraph import QGraph
-    from mcuq.simulate import Simulator, saturation_warnings
+    from mcuq.engine import simulator
+    from mcuq.simulate import saturation_warnings
 
     qgraph = QGraph.load(out_dir)
     check_output_file(output_path)
@@ -177,7 +180,7 @@ def simulate(out_dir, input_path, output_path, raw):
     shape = qgraph.input_tensor.shape
     single = data.ndim == len(shape) + 1 and recurrent  # one (time, *shape) sequence
     sequences = as_sequences(data[None] if single else data, shape, recurrent, "input")
-    sim = Simulator(qgraph, export_float_graph(out_dir, qgraph))
+    sim = simulator(qgraph, export_float_graph(out_dir, qgraph), engine)
     y_q = sim.run_device(sim.quantize_input(sequences), x_float=sequences)
     y = y_q if raw else sim.dequantize_output(y_q)
     if single:
@@ -459,8 +462,9 @@ def _sections_line(sizes: dict) -> str:
               help="Instead of evaluating, write pattern N at the one --ber rate as a new "
                    "export (C included) that `mcuq verify` proves.")
 @click.option("--force", is_flag=True, help="With --write-firmware: replace the output.")
+@engine_option()
 def robustness(exports, data, split, limit, rates, patterns, seed, metric, jobs, out_dir,
-               pattern, force):
+               pattern, force, engine):
     """The task metric of each EXPORT under random bit errors in its stored weights:
     mean and spread over seeded patterns per bit error rate (docs/robustness.md)."""
     import shlex
@@ -491,7 +495,7 @@ def robustness(exports, data, split, limit, rates, patterns, seed, metric, jobs,
         label = Path(path).name
         while label in models:
             label += "'"
-        models[label] = (qgraph, _robustness_task(qgraph, data, split, limit, metric))
+        models[label] = (qgraph, _robustness_task(qgraph, data, split, limit, metric, engine))
     command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = rb.sweep(models, rate_list, patterns, seed, jobs)
     rb.write_results(result, out_dir, command)
@@ -499,7 +503,7 @@ def robustness(exports, data, split, limit, rates, patterns, seed, metric, jobs,
 
 
 def _robustness_task(qgraph, data: str | None, split: str, limit: int | None,
-                     metric: str | None):
+                     metric: str | None, engine: str = "auto"):
     """The task the evaluation data calls for (a speech corpus folder, or labelled
     images), with the metric checked against it."""
     from mcuq.speech.robustness import METRICS, Enhancement
@@ -514,11 +518,11 @@ def _robustness_task(qgraph, data: str | None, split: str, limit: int | None,
         if metric not in METRICS:
             raise McuqError(f"--metric {metric} does not score speech; use one of "
                             f"{', '.join(METRICS)}")
-        return Enhancement(qgraph, root, split, limit, metric)
+        return Enhancement(qgraph, root, split, limit, metric, engine)
     if metric not in (None, "top1-error"):
         raise McuqError(f"--metric {metric} scores enhanced speech, and {data} is no speech "
                         f"corpus folder with noisy_{split}set_wav/; use top1-error for images")
-    return Classification(qgraph, data, limit)
+    return Classification(qgraph, data, limit, engine)
 
 
 def _warn(lines) -> None:

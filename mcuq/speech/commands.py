@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from mcuq.engine import option as engine_option
 from mcuq.errors import McuqError
 
 
@@ -45,7 +46,8 @@ def enhance(noisy, out_dir, output_path, target, cores):
                    "FP16 is the slowest to simulate).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Where results.md, results.json and spectrograms.png go.")
-def evaluate(model, calib, data_root, split, limit, configs, out_dir):
+@engine_option()
+def evaluate(model, calib, data_root, split, limit, configs, out_dir, engine):
     """PESQ, STOI and SI-SDR of noisy, FP32, FP16, INT8 and mixed on a test set."""
     import shlex
 
@@ -55,7 +57,8 @@ def evaluate(model, calib, data_root, split, limit, configs, out_dir):
     command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = run_eval(model, calib, data_root, split, limit,
                       progress=lambda c: click.echo(f"  {c} done", err=True),
-                      configs=[c.strip() for c in configs.split(",") if c.strip()])
+                      configs=[c.strip() for c in configs.split(",") if c.strip()],
+                      engine=engine)
     write_results(result, Path(out_dir), command)
     click.echo(markdown(result, command))
     for config, lines in result["warnings"].items():

@@ -21,7 +21,8 @@ from mcuq.frontend import load_model
 from mcuq.pipeline import sequences_for
 from mcuq.quantize import assign_precisions, quantize_graph
 from mcuq.reference import FloatModel
-from mcuq.simulate import Simulator, saturation_warnings
+from mcuq.engine import simulator
+from mcuq.simulate import saturation_warnings
 from mcuq.speech import audio
 from mcuq.speech.data import load_split
 
@@ -83,7 +84,8 @@ def check_configs(configs) -> tuple[str, ...]:
 
 
 def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "test",
-             limit: int | None = None, progress=None, configs=None) -> dict:
+             limit: int | None = None, progress=None, configs=None, engine: str = "auto"
+             ) -> dict:
     configs = check_configs(configs)
     _, graph = load_model(model_path, features=audio.BINS, frames=100)
     if (graph.input_size, graph.output_size) != (audio.BINS, audio.BINS):
@@ -100,7 +102,7 @@ def evaluate(model_path: Path, calib_path: Path, data_root: Path, split: str = "
     sims = {}
     for precision in ("fp16", "int8", "mixed"):
         qgraph = quantize_graph(graph, stats, "model", assign_precisions(graph, precision))
-        sim = sims[precision] = Simulator(qgraph, graph)
+        sim = sims[precision] = simulator(qgraph, graph, engine)
         runners[precision] = sim.run
         memory[precision] = qgraph.weight_bytes()
 

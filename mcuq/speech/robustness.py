@@ -8,7 +8,7 @@ import numpy as np
 
 from mcuq.errors import McuqError
 from mcuq.qgraph import QGraph
-from mcuq.simulate import Simulator
+from mcuq.engine import simulator
 
 METRICS = ("pesq", "stoi", "si-sdr")
 
@@ -18,7 +18,8 @@ class Enhancement:
 
     higher_is_better = True
 
-    def __init__(self, qgraph: QGraph, root: Path, split: str, limit: int | None, metric: str):
+    def __init__(self, qgraph: QGraph, root: Path, split: str, limit: int | None, metric: str,
+                 engine: str = "auto"):
         from mcuq.speech import audio
         from mcuq.speech.data import load_split
 
@@ -27,6 +28,7 @@ class Enhancement:
                             f"{list(qgraph.output_tensor.shape)} features; a speech corpus needs "
                             f"a {audio.BINS}-bin mask model")
         self.metric = metric
+        self.engine = engine
         self.clips = load_split(root, split, limit)
         self.spectra = [audio.stft(noisy) for _, noisy, _ in self.clips]
         self.features = [audio.features(s) for s in self.spectra]
@@ -36,7 +38,8 @@ class Enhancement:
         from mcuq.speech import audio
         from mcuq.speech.evaluate import run_masks, scores
 
-        sim = Simulator(qgraph)
+        # one thread: the sweep runs its patterns on the cores in parallel
+        sim = simulator(qgraph, engine=self.engine, threads=1)
         with np.errstate(all="ignore"):
             masks = run_masks(sim.run, self.features)
         key = self.metric.replace("-", "_")

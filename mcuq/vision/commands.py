@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from mcuq.engine import option as engine_option
+
 
 @click.command()
 @click.argument("source")
@@ -41,7 +43,8 @@ def images(source, output_path, size, limit):
 @click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N test images.")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
               help="Also write results.md and results.json here.")
-def top1(model, calib, test_source, configs, limit, out_dir):
+@engine_option()
+def top1(model, calib, test_source, configs, limit, out_dir, engine):
     """Top-1 of a classifier: float (ONNX Runtime) and each quantized configuration (the
     bit-exact simulator), with agreement and logit SQNR against float."""
     from mcuq.vision.evaluate import evaluate, markdown, write_results
@@ -54,7 +57,7 @@ def top1(model, calib, test_source, configs, limit, out_dir):
     command = "mcuq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = evaluate(model, calib_x, test_x, labels,
                       [c for c in configs.split(",") if c.strip()],
-                      progress=lambda c: click.echo(f"  {c} done", err=True))
+                      progress=lambda c: click.echo(f"  {c} done", err=True), engine=engine)
     if out_dir is not None:
         write_results(result, Path(out_dir), command)
     click.echo(markdown(result, command))

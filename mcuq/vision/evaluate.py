@@ -27,7 +27,8 @@ from mcuq.outliers import check_fraction, side_list_bits
 from mcuq.pipeline import import_model, quantize_model, sequences_for
 from mcuq.quantize import sqnr_db
 from mcuq.ranges import METHODS
-from mcuq.simulate import Simulator, saturation_warnings
+from mcuq.engine import simulator
+from mcuq.simulate import saturation_warnings
 
 DEFAULT_CONFIGS = "int8,int8+cfws,int8+kl-improved+cfws,fp16"
 
@@ -68,7 +69,7 @@ def float_logits(onnx_model, images: np.ndarray) -> np.ndarray:
 
 
 def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np.ndarray,
-             configs: list[str], progress=lambda name: None) -> dict:
+             configs: list[str], progress=lambda name: None, engine: str = "auto") -> dict:
     specs = [parse_config(c) for c in configs]
     if labels is None:
         raise McuqError("the test images have no labels; top-1 needs them (a folder of class "
@@ -88,7 +89,7 @@ def evaluate(model_path: Path, calib: np.ndarray, images: np.ndarray, labels: np
             weight_bits=spec["weight_bits"], cfws=spec["cfws"],
             weight_range=spec["weight_range"], weight_outliers=spec["weight_outliers"]))
         seconds = time.perf_counter() - start
-        sim = Simulator(qgraph, graph)
+        sim = simulator(qgraph, graph, engine)
         logits = sim.run(test_seq).reshape(len(images), -1)
         warnings[spec["name"]] = saturation_warnings(qgraph, sim.saturation)
         predicted = logits.argmax(1)

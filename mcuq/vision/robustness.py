@@ -6,7 +6,7 @@ import numpy as np
 from mcuq.data import as_sequences
 from mcuq.errors import McuqError
 from mcuq.qgraph import QGraph
-from mcuq.simulate import Simulator
+from mcuq.engine import simulator
 
 
 class Classification:
@@ -15,7 +15,7 @@ class Classification:
     metric = "top1-error"
     higher_is_better = False
 
-    def __init__(self, qgraph: QGraph, source: str, limit: int | None):
+    def __init__(self, qgraph: QGraph, source: str, limit: int | None, engine: str = "auto"):
         from mcuq.vision.loaders import load_images
 
         images, labels, _ = load_images(source, size=None)
@@ -26,9 +26,12 @@ class Classification:
         self.inputs = as_sequences(self.images, qgraph.input_tensor.shape,
                                    qgraph.meta.get("recurrent", False), "evaluation images")
         self.items = len(self.labels)
+        self.engine = engine
 
     def score(self, qgraph: QGraph) -> float:
         with np.errstate(all="ignore"):
-            logits = Simulator(qgraph).run(self.inputs).reshape(self.items, -1)
+            # one thread: the sweep runs its patterns on the cores in parallel
+            logits = simulator(qgraph, engine=self.engine, threads=1).run(
+                self.inputs).reshape(self.items, -1)
         logits = np.where(np.isnan(logits), -np.inf, logits)
         return float(100.0 * (logits.argmax(1) != self.labels).mean())

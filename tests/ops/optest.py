@@ -1,6 +1,7 @@
 """The per-op test: a model of (about) one layer with odd sizes, exported at a precision,
 verified on the host and on RV32 under QEMU, on 1 and 8 cores: every output byte == the
-simulator. The quantized-vs-float quality is measured loosely, to catch a twin and a
+simulator; and the host engine (mcuq/engine.py, the same C as a library) == the simulator
+on every calibration item. The quantized-vs-float quality is measured loosely, to catch a twin and a
 kernel that agree with each other but not with the maths."""
 from __future__ import annotations
 
@@ -71,7 +72,28 @@ def export_and_verify(tmp_path: Path, path: Path, data: np.ndarray, frames: np.n
             summary = verify(out, target, frames, cores=cores)
             assert summary["cores"] == cores and summary["compared_bytes"] == want
             assert summary["mismatched_bytes"] == 0 and summary["bit_exact"] is True, summary
+    engine_matches_simulator(qgraph, data)
     return qgraph
+
+
+def engine_matches_simulator(qgraph: QGraph, data: np.ndarray) -> None:
+    """The C engine's output bytes == the simulator's on `data` (items, [time,] *shape),
+    the items spread over two library copies in two threads."""
+    from mcuq.data import as_sequences
+    from mcuq.engine import CModel
+    from mcuq.simulate import Simulator
+
+    sequences = as_sequences(data, qgraph.input_tensor.shape, qgraph.meta["recurrent"])
+    sim = Simulator(qgraph)
+    x_q = sim.quantize_input(sequences)
+    want = sim.run_device(x_q)
+    engine = CModel(qgraph, threads=2)
+    try:
+        got = engine.run_device(x_q)
+    finally:
+        engine.close()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes(), "the C engine differs from the simulator"
 
 
 def onnx_rnn(op_type: str, features: int, hidden: int, seed: int, peepholes: bool = False,

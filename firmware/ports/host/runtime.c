@@ -1,6 +1,7 @@
 /* Host port of the runtime: a fork starts one thread per core and joins them all;
  * the barrier is a pthread barrier of that many threads. Simple and obviously
- * correct, which is what a verification target needs (its speed does not matter). */
+ * correct, which is what a verification target needs. One core runs in the calling
+ * thread: the host engine (mcuq/engine.py) calls a model tens of thousands of times. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,12 @@ void mcuq_cluster_fork(int32_t cores, mcuq_task_fn fn, void *arg)
     }
     mcuq_host_core_count = cores;
     pthread_barrier_init(&barrier, NULL, (unsigned)cores);
+    if (cores == 1) {  /* the calling thread is the core: no thread per layer */
+        mcuq_host_core_id = 0;
+        fn(arg);
+        pthread_barrier_destroy(&barrier);
+        return;
+    }
     for (int32_t c = 0; c < cores; c++) {
         workers[c] = (worker_t){fn, arg, c};
         if (pthread_create(&threads[c], NULL, worker, &workers[c]) != 0) {
