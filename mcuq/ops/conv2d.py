@@ -277,11 +277,13 @@ def macs(qlayer: QLayer) -> int:
 
 
 def c_scratch(qlayer: QLayer, isa: str) -> list:
-    """One im2col column per core (none when the input is read in place)."""
+    """Im2col columns per core: two for int8 (the kernel's pixel pair), one for fp16; none
+    when the input is read in place."""
     p = qlayer.params
     per_core = 0 if in_place(p) else -(-column_length(p) // 4) * 4
     dtype = "float16" if p["precision"] == "fp16" else "int8"
-    return [("column", dtype, MAX_CORES * per_core)]
+    columns = 1 if p["precision"] == "fp16" else 2
+    return [("column", dtype, columns * MAX_CORES * per_core)]
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

@@ -8,10 +8,12 @@ int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[c, ky, kx] xq[c, ...]   (int32; zp_x fo
         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, 127)
 fp16:   acc = b[c]; for (ky, kx) in order: acc = fp16(acc + fp16(W[c, ky, kx] x))
         (x = +0 on a padding tap)
-C kernels: mcuq_depthwise_conv2d_s8 / _f16 (firmware/kernels/<isa>/depthwise_conv2d_*.c):
-each core takes a share of the output pixels and accumulates all channels of a pixel
-in its own row of scratch, tap by tap, so every tap reads C contiguous input values
-and C contiguous weights. Weight layout: [ky][kx][c].
+C kernels: mcuq_depthwise_conv2d_s8 / _f16 (firmware/kernels/<isa>/depthwise_conv2d_*.c).
+int8 3x3 without dilation: each core takes a share of the channels, lays each channel out
+as a padded plane of its own and runs three 3-tap dot products per output (SIMD on
+xcv). Otherwise each core takes a share of the output pixels and accumulates all
+channels of a pixel in its own row of scratch, tap by tap, so every tap reads C
+contiguous input values and C contiguous weights. Weight layout: [ky][kx][c].
 """
 from __future__ import annotations
 
@@ -144,12 +146,32 @@ def macs(qlayer: QLayer) -> int:
             * p.get("kernel_w", 1))
 
 
+def plane_rows(p: dict) -> int:
+    """Rows of the int8 3x3 kernel's plane of one channel (depthwise_conv2d_s8.c, the same
+    formula as mcuq_depthwise_plane_rows in depthwise.h); 0 for other kernels."""
+    square = (p.get("kernel_h", 1), p.get("kernel_w", 1), p.get("dilation_h", 1),
+              p.get("dilation_w", 1)) == (3, 3, 1, 1)
+    return (p["out_h"] - 1) * p["stride_h"] + 3 if square else 0
+
+
+def plane_stride(p: dict) -> int:
+    """Bytes per plane row: the padded row and a byte past it (a word read at the last
+    window reads it, and meets a zero tap), to a whole word."""
+    return ((p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
+
+
+def work_words(p: dict) -> int:
+    """int32 words of a core's scratch: one pixel's accumulators, or the plane."""
+    return max(-(-p["in_channels"] // 2) * 2, -(-plane_rows(p) * plane_stride(p) // 4))
+
+
 def c_scratch(qlayer: QLayer, isa: str) -> list:
-    """Each core's accumulators for one pixel's channels."""
-    channels = -(-qlayer.params["in_channels"] // 2) * 2
-    if qlayer.params["precision"] == "fp16":
-        return [("work", "float16", MAX_CORES * channels)]
-    return [("work", "int32", MAX_CORES * channels)]
+    """Each core's accumulators for one pixel's channels (fp16), or, for int8, those or
+    the 3x3 kernel's plane of one channel."""
+    p = qlayer.params
+    if p["precision"] == "fp16":
+        return [("work", "float16", MAX_CORES * (-(-p["in_channels"] // 2) * 2))]
+    return [("work", "int32", MAX_CORES * work_words(p))]
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

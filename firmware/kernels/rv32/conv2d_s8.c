@@ -2,12 +2,19 @@
  *
  * float:  y[co] = b[co] + sum_{ky, kx, ci} W[co][ci][ky][kx] x[ci][iy][ix]  (per pixel)
  * int8:   per output pixel, the im2col column (padding taps = zp_x, so the zp_x sum W
- *         folded into bq stays exact), then the matvec core of matvec.h:
+ *         folded into bq stays exact; a 1x1 kernel without padding reads the input pixel
+ *         in place), then
  *         acc[co] = sum_k Wq[co][k] col[k] + bq[co];
  *         y[co]   = clamp(zp_y + requant(acc[co], M[co]), act_min, act_max)
- * Each core takes a share of the output pixels (of the channels when there are fewer
- * pixels than cores); one column feeds every output channel,
- * eight at a time.
+ * Output-stationary blocking of 2 pixels x 4 channels: the columns of two neighbouring
+ * pixels go through each block of four output channels together, so every weight word
+ * loaded serves both (mcuq_dot4i_2x_s8); a last odd pixel runs the one-column matvec.
+ *
+ * Work split: the units are (pixel pair, channel group) in pair-major order, and each core
+ * takes a contiguous share, so a map with fewer pixels than cores (2x2 at the end of a
+ * classifier) still keeps every core busy. A core gathers each pair's two columns once
+ * for all the groups of its share; with fewer pairs than cores, where shares would meet
+ * inside most pairs, the cores first gather every column once into shared scratch.
  */
 #include "matvec.h"
 #include "mcuq_conv2d.h"
@@ -20,21 +27,88 @@ static inline __attribute__((always_inline)) void
 mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
                       int8_t *column, const int32_t with_outliers)
 {
+    /* the fields in locals: the output stores could alias them (see matvec.h) */
+    const mcuq_linear_s8_t *m = &p->matvec;
+    const int32_t k = m->in_features, channels = m->out_features, groups = (channels + 3) / 4;
+    const int32_t row = MCUQ_ROW_S8(k), span = (k + 3) & ~3, out_w = p->window.out_w;
+    const int32_t pixels = p->window.out_h * out_w;
+    const int32_t zp = m->out_zero_point, lo = m->act_min - zp, hi = m->act_max - zp;
+    const int8_t *const weight = m->weight;
+    const int32_t *const bias = m->bias, *const mult = m->mult, *const shift = m->shift;
+    /* a gathered column is read in whole words: its bytes past k meet the zero weights
+     * that pad each row to a whole word (xcv), so no tail word is built per group;
+     * they are zeroed once so that what they hold is defined */
+    const int32_t in_place = p->in_place, n = in_place ? k : row;
     const mcuq_window_t *g = &p->window;
-    const int32_t k = p->matvec.in_features, channels = p->matvec.out_features;
-    const int32_t pixel_stride = g->stride_w * g->in_channels;
-    uint8_t *col = (uint8_t *)column + mcuq_core_id() * ((k + 3) & ~3);
-    int32_t first, last, group_first, group_last;
-    mcuq_conv2d_split(g->out_h * g->out_w, (channels + 3) / 4, &first, &last, &group_first,
-                      &group_last);
-    for (int32_t pixel = first; pixel < last; pixel++) {
-        const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
-        const int8_t *x = p->in_place
-            ? input + oy * g->stride_h * g->in_w * g->in_channels + ox * pixel_stride
-            : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
-                                          (uint8_t)p->in_zero_point, col);
-        mcuq_matvec_rows_s8(&p->matvec, group_first, group_last, x, output + pixel * channels,
-                            with_outliers);
+    const int32_t pixel_step = g->stride_w * g->in_channels;
+    const int32_t line_step = g->stride_h * g->in_w * g->in_channels;
+    const uint8_t pad = (uint8_t)p->in_zero_point;
+    /* fewer pixel pairs than cores: the cores gather each column once, pixel p's at
+     * column + p span (the scratch holds 2 MCUQ_MAX_CORES columns), and all compute from
+     * there after a barrier; otherwise each core gathers its pairs into its own two */
+    const int32_t cores = mcuq_core_count(), pairs = (pixels + 1) / 2;
+    const int32_t shared = !in_place && cores > 1 && pairs < cores;
+    uint8_t *col0 = (uint8_t *)column + mcuq_core_id() * 2 * span, *col1 = col0 + span;
+    if (shared) {
+        for (int32_t pixel = mcuq_core_id(); pixel < pixels; pixel += cores) {
+            uint8_t *col = (uint8_t *)column + pixel * span;
+            mcuq_im2col(g, (const uint8_t *)input, 1, pixel / out_w, pixel % out_w, pad, col);
+            mcuq_fill_bytes(col + k, 0, span - k);
+        }
+        mcuq_cluster_barrier();
+    } else if (!in_place) {
+        mcuq_fill_bytes(col0 + k, 0, span - k);
+        mcuq_fill_bytes(col1 + k, 0, span - k);
+    }
+    int32_t first, last;
+    mcuq_split(pairs * groups, &first, &last);
+    if (first >= last)
+        return;
+    int32_t pair = first / groups, g0 = first - pair * groups;
+    int32_t oy = (2 * pair) / out_w, ox = 2 * pair - oy * out_w;  /* of the pair's first pixel */
+    for (int32_t unit = first; unit < last; pair++, g0 = 0) {
+        const int32_t g1 = last - unit < groups - g0 ? g0 + (last - unit) : groups;
+        const int32_t pixel = 2 * pair;
+        /* the pixel's column: in place, gathered before, or gathered now */
+        const int8_t *x0 = in_place ? input + oy * line_step + ox * pixel_step
+            : shared ? (const int8_t *)column + pixel * span
+            : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox, pad, col0);
+        int8_t *y0 = output + pixel * channels;
+        if (++ox == out_w) {
+            ox = 0;
+            oy++;
+        }
+        if (pixel + 1 == pixels) {  /* the last pixel of an odd count */
+            mcuq_matvec_rows_s8(m, g0, g1, x0, y0, with_outliers);
+        } else {
+            const int8_t *x1 = in_place ? input + oy * line_step + ox * pixel_step
+                : shared ? (const int8_t *)column + (pixel + 1) * span
+                : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox, pad, col1);
+            int8_t *y1 = y0 + channels;
+            int32_t entry = with_outliers ? mcuq_outlier_entry(m->outlier_count, 4 * g0) : 0;
+            for (int32_t group = g0; group < g1; group++) {
+                const int32_t c = 4 * group, rows = channels - c < 4 ? channels - c : 4;
+                int32_t acc0[4] = {0, 0, 0, 0}, acc1[4] = {0, 0, 0, 0};
+                mcuq_dot4i_2x_s8(weight + c * row, x0, x1, n, acc0, acc1);
+                if (with_outliers) {
+                    int32_t again = entry;  /* the same rows' side list, for each pixel */
+                    mcuq_outliers_s8(m, c, rows, x0, acc0, &again);
+                    mcuq_outliers_s8(m, c, rows, x1, acc1, &entry);
+                }
+                for (int32_t r = 0; r < rows; r++) {
+                    const int32_t a = mcuq_requant(bias[c + r] + acc0[r], mult[c + r], shift[c + r]);
+                    const int32_t b = mcuq_requant(bias[c + r] + acc1[r], mult[c + r], shift[c + r]);
+                    /* clamp before adding zp so the sum cannot overflow */
+                    y0[c + r] = (int8_t)(mcuq_clamp32(a, lo, hi) + zp);
+                    y1[c + r] = (int8_t)(mcuq_clamp32(b, lo, hi) + zp);
+                }
+            }
+            if (++ox == out_w) {
+                ox = 0;
+                oy++;
+            }
+        }
+        unit += g1 - g0;
     }
 }
 

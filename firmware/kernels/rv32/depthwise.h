@@ -35,4 +35,28 @@ mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
     }
 }
 
+/* The plane of one channel that the int8 3x3 kernel lays out (depthwise_conv2d_s8.c), 0
+ * rows for other kernels; mcuq/ops/depthwise_conv2d.py sizes the scratch with the same
+ * formulas. A row holds the padded image row and one byte past it (the last window's
+ * word reads it, and meets a zero tap), to a whole word. */
+static inline int32_t mcuq_depthwise_plane_rows(const mcuq_window_t *g)
+{
+    if (g->kernel_h != 3 || g->kernel_w != 3 || g->dilation_h != 1 || g->dilation_w != 1)
+        return 0;
+    return (g->out_h - 1) * g->stride_h + 3;
+}
+
+static inline int32_t mcuq_depthwise_plane_stride(const mcuq_window_t *g)
+{
+    return ((g->out_w - 1) * g->stride_w + 3 + 4) & ~3;
+}
+
+/* int32 words of a core's scratch: one pixel's accumulators, or the plane */
+static inline int32_t mcuq_depthwise_work_words(const mcuq_window_t *g)
+{
+    const int32_t acc = (g->in_channels + 1) & ~1;
+    const int32_t plane = (mcuq_depthwise_plane_rows(g) * mcuq_depthwise_plane_stride(g) + 3) / 4;
+    return acc > plane ? acc : plane;
+}
+
 #endif

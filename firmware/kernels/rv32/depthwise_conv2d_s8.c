@@ -4,22 +4,93 @@
  * int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[ky][kx][c] xq[iy][ix][c]     (int32; zp_x
  *         folded into bq, so a padding tap adds zp_x Wq: depthwise.h)
  *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, act_max)
- * Each core takes a share of the output pixels (of the channels when there are fewer
- * pixels than cores) and keeps a pixel's C accumulators in
- * its row of `work`: tap by tap, C contiguous inputs meet C contiguous weights.
+ *
+ * 3x3 without dilation (MobileNet's and MobileOne's depthwise layers): each core takes a
+ * share of the channels. For each channel it first lays the channel's image out as a
+ * plane of its own (rows of contiguous bytes, the padding filled with zp_x), so that a
+ * window row's three taps are adjacent; then every output is three products of three
+ * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights and
+ * requantization in registers.
+ * Other kernels: each core takes a share of the output pixels (of the channels when
+ * there are fewer pixels than cores) and keeps a pixel's C accumulators in its row of
+ * `work`: tap by tap, C contiguous inputs meet C contiguous weights.
  */
 #include "depthwise.h"
 #include "matvec.h"
 #include "mcuq_conv2d.h"
 #include "mcuq_fixedpoint.h"
+#include "mcuq_isa.h"
 #include "mcuq_runtime.h"
+#include "mcuq_window.h"
+
+/* one channel's plane: rows [0, plane_h) and columns [0, plane_w) of the padded image
+ * (row r, column q hold input pixel (r - pad_top, q - pad_left), zp_x outside the image),
+ * `stride` bytes per row */
+static inline __attribute__((always_inline)) void
+mcuq_depthwise_plane_s8(const mcuq_window_t *g, const int8_t *input, int32_t c, uint8_t pad,
+                        int32_t plane_h, int32_t stride, uint8_t *plane)
+{
+    const int32_t channels = g->in_channels;
+    int32_t q0 = g->pad_left, q1 = g->pad_left + g->in_w;  /* the image's columns */
+    q0 = q0 < stride ? q0 : stride;
+    q1 = q1 < stride ? q1 : stride;
+    for (int32_t r = 0; r < plane_h; r++, plane += stride) {
+        const int32_t iy = r - g->pad_top;
+        if (iy < 0 || iy >= g->in_h) {
+            mcuq_fill_bytes(plane, pad, stride);
+            continue;
+        }
+        mcuq_fill_bytes(plane, pad, q0);
+        const int8_t *x = input + (iy * g->in_w + (q0 - g->pad_left)) * channels + c;
+        for (int32_t q = q0; q < q1; q++, x += channels)
+            plane[q] = (uint8_t)*x;
+        mcuq_fill_bytes(plane + q1, pad, stride - q1);
+    }
+}
+
+static void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
+                                 int8_t *output, int32_t *work)
+{
+    const mcuq_window_t *g = &p->window;
+    const int32_t channels = g->in_channels, sh = g->stride_h, sw = g->stride_w;
+    const int32_t out_h = g->out_h, out_w = g->out_w;
+    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
+    const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
+    uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_work_words(g));
+    int32_t c0, c1;
+    mcuq_split(channels, &c0, &c1);
+    for (int32_t c = c0; c < c1; c++) {
+        mcuq_depthwise_plane_s8(g, input, c, (uint8_t)p->in_zero_point, plane_h, stride, plane);
+        const int8_t *w = p->weight + c;
+        const mcuq_taps3_t w0 = mcuq_taps3_s8(w, channels);
+        const mcuq_taps3_t w1 = mcuq_taps3_s8(w + 3 * channels, channels);
+        const mcuq_taps3_t w2 = mcuq_taps3_s8(w + 6 * channels, channels);
+        const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
+        int8_t *y = output + c;
+        for (int32_t oy = 0; oy < out_h; oy++) {
+            const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;
+            const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
+            for (int32_t ox = 0; ox < out_w; ox++, r0 += sw, r1 += sw, r2 += sw, y += channels) {
+                int32_t acc = mcuq_dot3_s8(bias, w0, r0);
+                acc = mcuq_dot3_s8(acc, w1, r1);
+                acc = mcuq_dot3_s8(acc, w2, r2);
+                const int32_t v = mcuq_requant(acc, mult, shift);
+                *y = (int8_t)(mcuq_clamp32(v, lo, hi) + zp);
+            }
+        }
+    }
+}
 
 void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
                               int8_t *output, int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
+    if (mcuq_depthwise_plane_rows(g)) {
+        mcuq_depthwise3x3_s8(p, input, output, work);
+        return;
+    }
     const int32_t channels = g->in_channels, zp = p->out_zero_point;
-    int32_t *acc = work + mcuq_core_id() * ((channels + 1) & ~1);
+    int32_t *acc = work + mcuq_core_id() * mcuq_depthwise_work_words(g);
     int32_t first, last, c0, c1;
     mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {

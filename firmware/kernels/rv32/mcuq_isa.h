@@ -92,4 +92,59 @@ static inline int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, int32
     return acc;
 }
 
+/* Two input vectors (two output pixels' columns) through one block of 4 interleaved rows:
+ * acc0[g] += sum_k w[k * 4 + g] x0[k], acc1[g] += sum_k w[k * 4 + g] x1[k]. Each weight
+ * load feeds both pixels: per k, 2 + 4 loads, 8 multiplies and 8 adds for 8 MACs, where
+ * two blocks of one vector take 1 + 8 loads and 16 operations. */
+static inline void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *restrict x0,
+                                    const int8_t *restrict x1, int32_t n, int32_t acc0[4],
+                                    int32_t acc1[4])
+{
+    int32_t a[4] = {0}, b[4] = {0};
+    for (int32_t k = 0; k < n; k++, w += 4) {
+        const int32_t xa = x0[k], xb = x1[k];
+        for (int32_t g = 0; g < 4; g++) {
+            a[g] += w[g] * xa;
+            b[g] += w[g] * xb;
+        }
+    }
+    for (int32_t g = 0; g < 4; g++) {
+        acc0[g] += a[g];
+        acc1[g] += b[g];
+    }
+}
+
+/* The three taps of a 3x3 window row, for the int8 depthwise kernel: on a scalar core,
+ * three weights in registers, three byte loads and three multiply-adds per window row. */
+typedef struct {
+    int32_t t0, t1, t2;
+} mcuq_taps3_t;
+
+/* taps w[0], w[stride], w[2 stride] */
+static inline mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
+{
+    const mcuq_taps3_t t = {w[0], w[stride], w[2 * stride]};
+    return t;
+}
+
+/* acc + the taps' products with x[0], x[1], x[2] */
+static inline int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_t *x)
+{
+    return acc + w.t0 * x[0] + w.t1 * x[1] + w.t2 * x[2];
+}
+
+/* words 4-byte words from src to dst (both 4-byte aligned); the empty asm keeps the
+ * compiler from turning the loop into a memcpy call (see mcuq_window.h) */
+static inline __attribute__((always_inline)) void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
+{
+    const uint8_t *s = (const uint8_t *)__builtin_assume_aligned(src, 4);
+    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
+    for (int32_t i = 0; i < 4 * words; i += 4) {
+        uint32_t v;
+        __builtin_memcpy(&v, s + i, 4);
+        __asm__("" : "+r"(v));
+        __builtin_memcpy(d + i, &v, 4);
+    }
+}
+
 #endif

@@ -101,6 +101,18 @@ MCUQ_ALWAYS_INLINE void mcuq_block_tail_s8(const int8_t *w, int32_t G, int32_t x
         acc[g] = mcuq_sdot4_s8(acc[g], mcuq_weight_word_s8(w + 4 * g), xv);
 }
 
+/* The three taps of a 3x3 window row, for the int8 depthwise kernel: one word, the taps
+ * in bytes 0 to 2 and a zero in byte 3, so one SIMD dot product with the word of inputs
+ * at the row's first tap gives the row's three products (its fourth input meets 0). */
+typedef int32_t mcuq_taps3_t;
+
+/* taps w[0], w[stride], w[2 stride] */
+MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
+{
+    return (int32_t)((uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[stride] << 8
+                     | (uint32_t)(uint8_t)w[2 * stride] << 16);
+}
+
 #if defined(MCUQ_XCV_LOOPS)
 
 /* --- XCV: hardware loops of post-increment loads and sdotsp.b ------------------------- */
@@ -325,6 +337,89 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
     return acc;
 }
 
+/* two input vectors (two output pixels' columns) through one block of 4 rows:
+ * acc0[g] += sum_k w_g[k] x0[k], acc1[g] += sum_k w_g[k] x1[k]. Per word of the inputs,
+ * 2 + 4 loads and 8 dot products (32 MACs in 14 instructions, against 17 for eight rows
+ * of one vector): each weight word serves both pixels. Each load is used two or more
+ * instructions later. */
+MCUQ_ALWAYS_INLINE void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *restrict x0,
+                                         const int8_t *restrict x1, int32_t n, int32_t acc0[4],
+                                         int32_t acc1[4])
+{
+    int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2], a3 = acc0[3];
+    int32_t b0 = acc1[0], b1 = acc1[1], b2 = acc1[2], b3 = acc1[3], xa, xb, wa, wb;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xa]", "%[x0]", "4"),
+                                      MCUQ_LW("%[xb]", "%[x1]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[b0]", "%[wa]", "%[xb]"),
+                                      MCUQ_LW("%[wa]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[b1]", "%[wb]", "%[xb]"),
+                                      MCUQ_LW("%[wb]", "%[w]", "4"),
+                                      MCUQ_SDOT("%[a2]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[b2]", "%[wa]", "%[xb]"),
+                                      MCUQ_SDOT("%[a3]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[b3]", "%[wb]", "%[xb]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                           [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                           [w] "+r"(w), [x0] "+r"(x0), [x1] "+r"(x1), [xa] "=&r"(xa),
+                           [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                         : [words] "r"(words)
+                         : "memory");
+    acc0[0] = a0;
+    acc0[1] = a1;
+    acc0[2] = a2;
+    acc0[3] = a3;
+    acc1[0] = b0;
+    acc1[1] = b1;
+    acc1[2] = b2;
+    acc1[3] = b3;
+    if (n & 3) {
+        mcuq_block_tail_s8(w, 4, mcuq_tail_word_s8(x0, n & 3), acc0);
+        mcuq_block_tail_s8(w, 4, mcuq_tail_word_s8(x1, n & 3), acc1);
+    }
+}
+
+/* acc + the taps' products with x[0], x[1], x[2] (x[3] is read and meets the zero tap):
+ * one lw, which the core does at any alignment (clang would build a word at an
+ * unknown alignment from four byte loads), and one sdotsp.b */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_t *x)
+{
+    int32_t v;
+    __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(x), "m"(*(const int8_t(*)[4])x));
+    return mcuq_sdot4_s8(acc, w, v);
+}
+
+
+/* words 4-byte words from src to dst (both 4-byte aligned): two words per iteration of a
+ * hardware loop, each load used two instructions later (2 cycles a word) */
+MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
+{
+    int32_t a, b;
+    const int32_t pairs = words >> 1;
+    if (words & 1) {
+        __asm__ volatile("cv.lw %[a], (%[src]), 4\n"
+                         "cv.sw %[a], (%[dst]), 4\n"
+                         : [a] "=&r"(a), [src] "+r"(src), [dst] "+r"(dst)
+                         :
+                         : "memory");
+    }
+    if (pairs)
+        __asm__ volatile(MCUQ_HWLOOP0("%[pairs]",
+                                      MCUQ_LW("%[a]", "%[src]", "4"),
+                                      MCUQ_LW("%[b]", "%[src]", "4"),
+                                      "cv.sw %[a], (%[dst]), 4\n",
+                                      "cv.sw %[b], (%[dst]), 4\n")
+                         : [a] "=&r"(a), [b] "=&r"(b), [src] "+r"(src), [dst] "+r"(dst)
+                         : [pairs] "r"(pairs)
+                         : "memory");
+}
+
 #else
 
 /* --- C loops over mcuq_sdot4_s8: GAP SDK builtins, or portable C ------------------- */
@@ -378,6 +473,48 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
     if (n & 3)
         mcuq_block_tail_s8(w, 1, mcuq_tail_word_s8(x, n & 3), &acc);
     return acc;
+}
+
+
+/* two input vectors through one block of 4 rows (see the XCV form): each weight word
+ * serves both */
+MCUQ_ALWAYS_INLINE void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *restrict x0,
+                                         const int8_t *restrict x1, int32_t n, int32_t acc0[4],
+                                         int32_t acc1[4])
+{
+    for (int32_t c = 0; c < (n >> 2); c++, x0 += 4, x1 += 4, w += 16) {
+        const int32_t xa = mcuq_input_word_s8(x0), xb = mcuq_input_word_s8(x1);
+        for (int32_t g = 0; g < 4; g++) {
+            const int32_t wv = mcuq_weight_word_s8(w + 4 * g);
+            acc0[g] = mcuq_sdot4_s8(acc0[g], wv, xa);
+            acc1[g] = mcuq_sdot4_s8(acc1[g], wv, xb);
+        }
+    }
+    if (n & 3) {
+        mcuq_block_tail_s8(w, 4, mcuq_tail_word_s8(x0, n & 3), acc0);
+        mcuq_block_tail_s8(w, 4, mcuq_tail_word_s8(x1, n & 3), acc1);
+    }
+}
+
+/* acc + the taps' products with x[0], x[1], x[2] (x[3] is read and meets the zero tap) */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_t *x)
+{
+    return mcuq_sdot4_s8(acc, w, mcuq_input_word_s8(x));
+}
+
+
+/* words 4-byte words from src to dst (both 4-byte aligned); the empty asm keeps the
+ * compiler from turning the loop into a memcpy call (see mcuq_window.h) */
+MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
+{
+    const uint8_t *s = (const uint8_t *)__builtin_assume_aligned(src, 4);
+    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
+    for (int32_t i = 0; i < 4 * words; i += 4) {
+        uint32_t v;
+        __builtin_memcpy(&v, s + i, 4);
+        __asm__("" : "+r"(v));
+        __builtin_memcpy(d + i, &v, 4);
+    }
 }
 
 #endif
