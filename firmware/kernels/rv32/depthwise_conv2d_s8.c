@@ -10,7 +10,9 @@
  * plane of its own (rows of contiguous bytes, the padding filled with zp_x), so that a
  * window row's three taps are adjacent; then every output is three products of three
  * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights and
- * requantization in registers.
+ * requantization in registers; the outputs go down each column, so the window rows stay
+ * in registers and each output loads one new row (two at vertical stride 2;
+ * mcuq_dw3_column_s8: a hardware loop on xcv).
  * Other kernels: each core takes a share of the output pixels (of the channels when
  * there are fewer pixels than cores) and keeps a pixel's C accumulators in its row of
  * `work`: tap by tap, C contiguous inputs meet C contiguous weights.
@@ -30,20 +32,20 @@ static inline __attribute__((always_inline)) void
 mcuq_depthwise_plane_s8(const mcuq_window_t *g, const int8_t *input, int32_t c, uint8_t pad,
                         int32_t plane_h, int32_t stride, uint8_t *plane)
 {
-    const int32_t channels = g->in_channels;
-    int32_t q0 = g->pad_left, q1 = g->pad_left + g->in_w;  /* the image's columns */
+    const int32_t channels = g->in_channels, in_h = g->in_h, in_w = g->in_w;
+    const int32_t pad_top = g->pad_top, pad_left = g->pad_left;
+    int32_t q0 = pad_left, q1 = pad_left + in_w;  /* the image's columns */
     q0 = q0 < stride ? q0 : stride;
     q1 = q1 < stride ? q1 : stride;
     for (int32_t r = 0; r < plane_h; r++, plane += stride) {
-        const int32_t iy = r - g->pad_top;
-        if (iy < 0 || iy >= g->in_h) {
+        const int32_t iy = r - pad_top;
+        if (iy < 0 || iy >= in_h) {
             mcuq_fill_bytes(plane, pad, stride);
             continue;
         }
         mcuq_fill_bytes(plane, pad, q0);
-        const int8_t *x = input + (iy * g->in_w + (q0 - g->pad_left)) * channels + c;
-        for (int32_t q = q0; q < q1; q++, x += channels)
-            plane[q] = (uint8_t)*x;
+        mcuq_gather_s8(plane + q0, input + (iy * in_w + (q0 - pad_left)) * channels + c,
+                       channels, q1 - q0);
         mcuq_fill_bytes(plane + q1, pad, stride - q1);
     }
 }
@@ -54,8 +56,10 @@ static void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels, sh = g->stride_h, sw = g->stride_w;
     const int32_t out_h = g->out_h, out_w = g->out_w;
-    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
+    const int32_t zp = p->out_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int32_t lo = act_min - zp, hi = act_max - zp;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
+    const int32_t ystep = out_w * channels;
     uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_work_words(g));
     int32_t c0, c1;
     mcuq_split(channels, &c0, &c1);
@@ -66,8 +70,18 @@ static void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8
         const mcuq_taps3_t w1 = mcuq_taps3_s8(w + 3 * channels, channels);
         const mcuq_taps3_t w2 = mcuq_taps3_s8(w + 6 * channels, channels);
         const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
-        int8_t *y = output + c;
-        for (int32_t oy = 0; oy < out_h; oy++) {
+        int32_t first_row = 0;
+        if (sh <= 2 && shift > 32) {
+            /* down each column, the window rows in registers */
+            for (int32_t ox = 0; ox < out_w; ox++)
+                mcuq_dw3_column_s8((const int8_t *)plane + ox * sw, stride, sh,
+                                   output + ox * channels + c, ystep, out_h, w0, w1, w2,
+                                   bias, mult, shift - 32, zp, act_min, act_max);
+            first_row = out_h;
+        }
+        /* otherwise (a shift of 32 or less: the general requantization) row by row */
+        int8_t *y = output + first_row * ystep + c;
+        for (int32_t oy = first_row; oy < out_h; oy++) {
             const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;
             const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
             for (int32_t ox = 0; ox < out_w; ox++, r0 += sw, r1 += sw, r2 += sw, y += channels) {

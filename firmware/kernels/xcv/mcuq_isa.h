@@ -119,10 +119,12 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
 
 #define MCUQ_STR_(x) #x
 #define MCUQ_STR(x) MCUQ_STR_(x)
-#define MCUQ_NARG(...) MCUQ_NARG_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, \
-                                  12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define MCUQ_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, \
-                   _18, _19, _20, _21, _22, _23, _24, N, ...) N
+#define MCUQ_NARG(...) MCUQ_NARG_(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, \
+    30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, \
+    9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MCUQ_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, \
+    _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, \
+    _33, _34, _35, _36, _37, _38, _39, _40, N, ...) N
 #define MCUQ_CAT_(a, b) a##b
 #define MCUQ_CAT(a, b) MCUQ_CAT_(a, b)
 /* the instruction strings of a body, one per argument, joined */
@@ -147,6 +149,26 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
 #define MCUQ_JOIN_18(a, ...) a MCUQ_JOIN_17(__VA_ARGS__)
 #define MCUQ_JOIN_19(a, ...) a MCUQ_JOIN_18(__VA_ARGS__)
 #define MCUQ_JOIN_20(a, ...) a MCUQ_JOIN_19(__VA_ARGS__)
+#define MCUQ_JOIN_21(a, ...) a MCUQ_JOIN_20(__VA_ARGS__)
+#define MCUQ_JOIN_22(a, ...) a MCUQ_JOIN_21(__VA_ARGS__)
+#define MCUQ_JOIN_23(a, ...) a MCUQ_JOIN_22(__VA_ARGS__)
+#define MCUQ_JOIN_24(a, ...) a MCUQ_JOIN_23(__VA_ARGS__)
+#define MCUQ_JOIN_25(a, ...) a MCUQ_JOIN_24(__VA_ARGS__)
+#define MCUQ_JOIN_26(a, ...) a MCUQ_JOIN_25(__VA_ARGS__)
+#define MCUQ_JOIN_27(a, ...) a MCUQ_JOIN_26(__VA_ARGS__)
+#define MCUQ_JOIN_28(a, ...) a MCUQ_JOIN_27(__VA_ARGS__)
+#define MCUQ_JOIN_29(a, ...) a MCUQ_JOIN_28(__VA_ARGS__)
+#define MCUQ_JOIN_30(a, ...) a MCUQ_JOIN_29(__VA_ARGS__)
+#define MCUQ_JOIN_31(a, ...) a MCUQ_JOIN_30(__VA_ARGS__)
+#define MCUQ_JOIN_32(a, ...) a MCUQ_JOIN_31(__VA_ARGS__)
+#define MCUQ_JOIN_33(a, ...) a MCUQ_JOIN_32(__VA_ARGS__)
+#define MCUQ_JOIN_34(a, ...) a MCUQ_JOIN_33(__VA_ARGS__)
+#define MCUQ_JOIN_35(a, ...) a MCUQ_JOIN_34(__VA_ARGS__)
+#define MCUQ_JOIN_36(a, ...) a MCUQ_JOIN_35(__VA_ARGS__)
+#define MCUQ_JOIN_37(a, ...) a MCUQ_JOIN_36(__VA_ARGS__)
+#define MCUQ_JOIN_38(a, ...) a MCUQ_JOIN_37(__VA_ARGS__)
+#define MCUQ_JOIN_39(a, ...) a MCUQ_JOIN_38(__VA_ARGS__)
+#define MCUQ_JOIN_40(a, ...) a MCUQ_JOIN_39(__VA_ARGS__)
 
 /* A hardware loop (level 0) of `count` iterations over the body, one instruction per
  * argument. cv.setup takes the body's end as an offset in instructions, which is counted
@@ -420,6 +442,91 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
                          : "memory");
 }
 
+
+/* dst[i] = src[i step] for i < n (see the C form): two bytes per iteration of a hardware
+ * loop, each load used two instructions later */
+MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
+                                       int32_t n)
+{
+    int32_t a, b;
+    const int32_t pairs = n >> 1;
+    if (n & 1)
+        __asm__ volatile("cv.lb %[a], (%[src]), %[step]\n"
+                         "cv.sb %[a], (%[dst]), 1\n"
+                         : [a] "=&r"(a), [src] "+r"(src), [dst] "+r"(dst)
+                         : [step] "r"(step)
+                         : "memory");
+    if (pairs)
+        __asm__ volatile(MCUQ_HWLOOP0("%[pairs]",
+                                      "cv.lb %[a], (%[src]), %[step]\n",
+                                      "cv.lb %[b], (%[src]), %[step]\n",
+                                      "cv.sb %[a], (%[dst]), 1\n",
+                                      "cv.sb %[b], (%[dst]), 1\n")
+                         : [a] "=&r"(a), [b] "=&r"(b), [src] "+r"(src), [dst] "+r"(dst)
+                         : [pairs] "r"(pairs), [step] "r"(step)
+                         : "memory");
+}
+
+/* The depthwise 3x3 column (see the C form), the window rows in registers: at vertical
+ * stride 1 a hardware loop of three outputs whose rows rotate, so each output loads one
+ * new row word (any alignment: the core splits a misaligned word itself), then the
+ * count % 3 last outputs one at a time; at stride 2 each output loads two rows and keeps
+ * its last. Per output: the loads, three dot products, mulh, cv.addRNr, the zero point,
+ * cv.max, cv.min and a post-increment store (11 instructions at stride 1). */
+#define MCUQ_DW3_REQUANT                                                                  \
+    "mulh %[acc], %[acc], %[mult]\n", "cv.addRNr %[acc], zero, %[rshift]\n",               \
+        "add %[acc], %[acc], %[zp]\n", "cv.max %[acc], %[acc], %[lo]\n",                   \
+        "cv.min %[acc], %[acc], %[hi]\n", "cv.sb %[acc], (%[y]), %[ystep]\n"
+#define MCUQ_DW3_DOTS(r0, r1, r2)                                                         \
+    "mv %[acc], %[bias]\n", MCUQ_SDOT("%[acc]", "%[" r0 "]", "%[w0]"),                      \
+        MCUQ_SDOT("%[acc]", "%[" r1 "]", "%[w1]"), MCUQ_SDOT("%[acc]", "%[" r2 "]", "%[w2]")
+#define MCUQ_DW3_OUTPUT(r0, r1, r2)                                                       \
+    MCUQ_LW("%[" r2 "]", "%[next]", "%[stride]"), MCUQ_DW3_DOTS(r0, r1, r2), MCUQ_DW3_REQUANT
+#define MCUQ_DW3_OPERANDS                                                                 \
+    : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "=&r"(acc), [next] "+r"(next),           \
+      [y] "+r"(y)                                                                         \
+    : [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep), [w0] "r"(w0), [w1] "r"(w1),     \
+      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [rshift] "r"(rshift), [zp] "r"(zp), \
+      [lo] "r"(lo), [hi] "r"(hi)                                                          \
+    : "memory"
+MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
+                                           int8_t *y, int32_t ystep, int32_t count,
+                                           mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
+                                           int32_t bias, int32_t mult, int32_t rshift,
+                                           int32_t zp, int32_t lo, int32_t hi)
+{
+    int32_t a, b = 0, c = 0, acc, n;
+    const int8_t *next = src;  /* the next row to load */
+    if (count <= 0)
+        return;
+    __asm__ volatile("cv.lw %[a], (%[next]), %[stride]\n" : [a] "=&r"(a), [next] "+r"(next)
+                     : [stride] "r"(stride) : "memory");
+    if (step == 1) {
+        __asm__ volatile("cv.lw %[b], (%[next]), %[stride]\n" : [b] "=&r"(b), [next] "+r"(next)
+                         : [stride] "r"(stride) : "memory");
+        n = count / 3;
+        if (n)
+            __asm__ volatile(MCUQ_HWLOOP0("%[n]", MCUQ_DW3_OUTPUT("a", "b", "c"),
+                                          MCUQ_DW3_OUTPUT("b", "c", "a"),
+                                          MCUQ_DW3_OUTPUT("c", "a", "b")) MCUQ_DW3_OPERANDS);
+        n = count % 3;
+        if (n)
+            __asm__ volatile(MCUQ_HWLOOP0("%[n]", MCUQ_DW3_OUTPUT("a", "b", "c"),
+                                          "mv %[a], %[b]\n", "mv %[b], %[c]\n")
+                                 MCUQ_DW3_OPERANDS);
+    } else {  /* stride 2: rows 2i, 2i + 1, 2i + 2 */
+        n = count;
+        __asm__ volatile(MCUQ_HWLOOP0("%[n]", MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                      MCUQ_LW("%[c]", "%[next]", "%[stride]"),
+                                      MCUQ_DW3_DOTS("a", "b", "c"), "mv %[a], %[c]\n",
+                                      MCUQ_DW3_REQUANT) MCUQ_DW3_OPERANDS);
+    }
+}
+#undef MCUQ_DW3_OPERANDS
+#undef MCUQ_DW3_OUTPUT
+#undef MCUQ_DW3_DOTS
+#undef MCUQ_DW3_REQUANT
+
 #else
 
 /* --- C loops over mcuq_sdot4_s8: GAP SDK builtins, or portable C ------------------- */
@@ -514,6 +621,36 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
         __builtin_memcpy(&v, s + i, 4);
         __asm__("" : "+r"(v));
         __builtin_memcpy(d + i, &v, 4);
+    }
+}
+
+
+/* dst[i] = src[i step] for i < n: one channel of an HWC image row into a plane row */
+MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
+                                      int32_t n)
+{
+    for (int32_t i = 0; i < n; i++, src += step)
+        dst[i] = (uint8_t)*src;
+}
+
+/* The depthwise 3x3 kernel down one column of outputs of one channel
+ * (depthwise_conv2d_s8.c): output i (of count) reads the window rows at
+ * src + (step i + r) stride, r = 0, 1, 2 (step: the vertical stride, 1 or 2), and is
+ * stored at y + i ystep:
+ *     y = clamp(zp + rshift_round(hi32(acc mult), rshift), lo, hi),
+ *     acc = bias + sum_r taps_r . row_r
+ * (the requantization of mcuq_requant for a shift above 32, rshift = shift - 32). */
+MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
+                                          int8_t *y, int32_t ystep, int32_t count,
+                                          mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
+                                          int32_t bias, int32_t mult, int32_t rshift,
+                                          int32_t zp, int32_t lo, int32_t hi)
+{
+    for (int32_t i = 0; i < count; i++, src += step * stride, y += ystep) {
+        int32_t acc = mcuq_dot3_s8(bias, w0, src);
+        acc = mcuq_dot3_s8(acc, w1, src + stride);
+        acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
+        *y = (int8_t)mcuq_clamp32(zp + mcuq_mulh_round(acc, mult, rshift), lo, hi);
     }
 }
 
