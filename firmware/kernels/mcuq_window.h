@@ -52,13 +52,24 @@ static inline __attribute__((always_inline)) void mcuq_fill_bytes(uint8_t *dst, 
     }
 }
 
+/* n bytes (n < 16) from src to dst in whole words at any alignment: it reads up to 3
+ * bytes past src + n and writes up to 3 past dst + n, which the caller allows (the next
+ * window row of the column, or the column's slack). A stem's window row of 3 to 12 bytes
+ * in one to three loads and stores. */
+static inline __attribute__((always_inline)) void mcuq_copy_short(uint8_t *dst, const uint8_t *src,
+                                                                  int32_t n)
+{
+    for (int32_t i = 0; i < n; i += 4)
+        mcuq_store_word(dst + i, mcuq_load_word(src + i));
+}
+
 /* always inlined: a kernel compiled in two forms (with and without a side list of
  * outliers) calls it twice, and a call per pixel costs the small convolutions cycles.
  * The window's fields are read into locals first: every byte the gathering stores could
  * alias them, and reloading them after each store costs more than the copy. */
 static inline __attribute__((always_inline)) const uint8_t *
-mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
-            int32_t ox, uint8_t pad, uint8_t *column)
+mcuq_im2col_rows(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
+                 int32_t ox, uint8_t pad, uint8_t *column, const int32_t slack)
 {
     const int32_t pixel = g->in_channels * value_bytes, kernel_h = g->kernel_h;
     const int32_t kernel_w = g->kernel_w, row = kernel_w * pixel;
@@ -66,6 +77,9 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
     const int32_t dilation_w = g->dilation_w, line_bytes = in_w * pixel;
     const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
     const int32_t inside = dilation_w == 1 && ix0 >= 0 && ix0 + kernel_w <= in_w;
+    /* with slack (3 bytes past the column), a short inside row goes as whole words, when
+     * the 3 bytes read past it are still in the input */
+    const int32_t short_rows = slack && row < 16, input_bytes = in_h * line_bytes;
     uint8_t *c = column;
     for (int32_t ky = 0; ky < kernel_h; ky++, c += row) {
         const int32_t iy = iy0 + ky * dilation_h;
@@ -75,7 +89,11 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
         }
         const uint8_t *line = input + iy * line_bytes;
         if (inside) {
-            mcuq_copy_bytes(c, line + ix0 * pixel, row);
+            const uint8_t *from = line + ix0 * pixel;
+            if (short_rows && from + row + 3 <= input + input_bytes)
+                mcuq_copy_short(c, from, row);
+            else
+                mcuq_copy_bytes(c, from, row);
             continue;
         }
         for (int32_t kx = 0; kx < kernel_w; kx++) {
@@ -87,6 +105,93 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
         }
     }
     return column;
+}
+
+/* The output pixels whose whole window lies inside the image (no dilation across a row):
+ * their columns are kernel_h copies of one window row each, from one pointer. Worked out
+ * once per layer, so that a gathering of such a pixel (most pixels of a layer) is four
+ * comparisons, a multiply-add and the copies. */
+typedef struct {
+    int32_t oy_lo, oy_hi, ox_lo, ox_hi;  /* inside: oy_lo <= oy < oy_hi, ox_lo <= ox < ox_hi */
+    int32_t line_step, pixel_step;       /* input bytes from one output row, pixel to the next */
+    int32_t origin;                      /* input byte of output pixel (0, 0)'s top-left tap */
+    int32_t kernel_h, row, row_step;     /* window rows; bytes of one; bytes between two */
+    int32_t input_bytes;
+} mcuq_inside_t;
+
+/* a / b for a >= 0 and a stride b: strides 1 and 2 without a division, which takes a
+ * small core tens of cycles, and every core of a layer works this out */
+static inline __attribute__((always_inline)) int32_t mcuq_div_small(int32_t a, int32_t b)
+{
+    return b == 1 ? a : (b == 2 ? a >> 1 : a / b);
+}
+
+static inline __attribute__((always_inline)) void
+mcuq_inside_of(const mcuq_window_t *g, int32_t value_bytes, mcuq_inside_t *w)
+{
+    const int32_t pixel = g->in_channels * value_bytes, line = g->in_w * pixel;
+    const int32_t span_h = (g->kernel_h - 1) * g->dilation_h + 1;
+    /* oy sh - pad_top >= 0 and oy sh - pad_top + span_h <= in_h, the same across */
+    w->oy_lo = mcuq_div_small(g->pad_top + g->stride_h - 1, g->stride_h);
+    w->oy_hi = g->in_h + g->pad_top - span_h < 0 ? 0
+        : mcuq_div_small(g->in_h + g->pad_top - span_h, g->stride_h) + 1;
+    w->ox_lo = mcuq_div_small(g->pad_left + g->stride_w - 1, g->stride_w);
+    w->ox_hi = g->dilation_w != 1 || g->in_w + g->pad_left - g->kernel_w < 0 ? 0
+        : mcuq_div_small(g->in_w + g->pad_left - g->kernel_w, g->stride_w) + 1;
+    w->line_step = g->stride_h * line;
+    w->pixel_step = g->stride_w * pixel;
+    w->origin = -g->pad_top * line - g->pad_left * pixel;
+    w->kernel_h = g->kernel_h;
+    w->row = g->kernel_w * pixel;
+    w->row_step = g->dilation_h * line;
+    w->input_bytes = g->in_h * line;
+}
+
+/* a border pixel's column, with slack: not inlined, so that the few border pixels keep
+ * their general gathering out of the registers of a kernel's loop */
+static __attribute__((noinline, unused)) const uint8_t *
+mcuq_im2col_border(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
+                   uint8_t pad, uint8_t *column)
+{
+    return mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 1);
+}
+
+/* mcuq_im2col_slack for a kernel that has worked out mcuq_inside_of: an inside pixel's
+ * rows straight from one pointer, a border pixel's through mcuq_im2col_border */
+static inline __attribute__((always_inline)) const uint8_t *
+mcuq_im2col_inside(const mcuq_window_t *g, const mcuq_inside_t *w, const uint8_t *input,
+                   int32_t oy, int32_t ox, uint8_t pad, uint8_t *column)
+{
+    if (oy < w->oy_lo || oy >= w->oy_hi || ox < w->ox_lo || ox >= w->ox_hi)
+        return mcuq_im2col_border(g, input, oy, ox, pad, column);
+    const uint8_t *src = input + w->origin + oy * w->line_step + ox * w->pixel_step;
+    const int32_t row = w->row, step = w->row_step, kernel_h = w->kernel_h;
+    uint8_t *c = column;
+    if (row < 16 && src + (kernel_h - 1) * step + row + 3 <= input + w->input_bytes)
+        for (int32_t ky = 0; ky < kernel_h; ky++, c += row, src += step)
+            mcuq_copy_short(c, src, row);
+    else
+        for (int32_t ky = 0; ky < kernel_h; ky++, c += row, src += step)
+            mcuq_copy_bytes(c, src, row);
+    return column;
+}
+
+/* the column of output pixel (oy, ox), exactly its kernel_h kernel_w C values */
+static inline __attribute__((always_inline)) const uint8_t *
+mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
+            int32_t ox, uint8_t pad, uint8_t *column)
+{
+    return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0);
+}
+
+/* the same into a column with 3 bytes of slack past its end (MCUQ_COLUMN_SPAN), which
+ * short window rows are copied through in whole words */
+#define MCUQ_COLUMN_SPAN(k) (((k) + 7) & ~3)
+static inline __attribute__((always_inline)) const uint8_t *
+mcuq_im2col_slack(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
+                  uint8_t pad, uint8_t *column)
+{
+    return mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 1);
 }
 
 #endif

@@ -280,10 +280,14 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
     """Im2col columns per core: two for int8 (the kernel's pixel pair), one for fp16; none
     when the input is read in place."""
     p = qlayer.params
-    per_core = 0 if in_place(p) else -(-column_length(p) // 4) * 4
-    dtype = "float16" if p["precision"] == "fp16" else "int8"
-    columns = 1 if p["precision"] == "fp16" else 2
-    return [("column", dtype, columns * MAX_CORES * per_core)]
+    fp16 = p["precision"] == "fp16"
+    if in_place(p):
+        return [("column", "float16" if fp16 else "int8", 0)]
+    k = column_length(p)
+    if fp16:
+        return [("column", "float16", MAX_CORES * (-(-k // 4) * 4))]
+    # MCUQ_COLUMN_SPAN: to whole words, with 3 bytes of slack
+    return [("column", "int8", 2 * MAX_CORES * ((k + 7) & ~3))]
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

@@ -30,19 +30,20 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     /* the fields in locals: the output stores could alias them (see matvec.h) */
     const mcuq_linear_s8_t *m = &p->matvec;
     const int32_t k = m->in_features, channels = m->out_features, groups = (channels + 3) / 4;
-    const int32_t row = MCUQ_ROW_S8(k), span = (k + 3) & ~3, out_w = p->window.out_w;
+    const int32_t row = MCUQ_ROW_S8(k), span = MCUQ_COLUMN_SPAN(k), out_w = p->window.out_w;
     const int32_t pixels = p->window.out_h * out_w;
     const int32_t zp = m->out_zero_point, lo = m->act_min - zp, hi = m->act_max - zp;
     const int8_t *const weight = m->weight;
     const int32_t *const bias = m->bias, *const mult = m->mult, *const shift = m->shift;
     /* a gathered column is read in whole words: its bytes past k meet the zero weights
-     * that pad each row to a whole word (xcv), so no tail word is built per group;
-     * they are zeroed once so that what they hold is defined */
+     * that pad each row to a whole word (xcv), so no tail word is built per group; it has
+     * 3 bytes of slack past them (short window rows are copied in whole words) */
     const int32_t in_place = p->in_place, n = in_place ? k : row;
     const mcuq_window_t *g = &p->window;
     const int32_t pixel_step = g->stride_w * g->in_channels;
     const int32_t line_step = g->stride_h * g->in_w * g->in_channels;
     const uint8_t pad = (uint8_t)p->in_zero_point;
+    mcuq_inside_t inside;
     /* fewer pixel pairs than cores: the cores gather each column once, pixel p's at
      * column + p span (the scratch holds 2 MCUQ_MAX_CORES columns), and all compute from
      * there after a barrier; otherwise each core gathers its pairs into its own two */
@@ -52,13 +53,14 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     if (shared) {
         for (int32_t pixel = mcuq_core_id(); pixel < pixels; pixel += cores) {
             uint8_t *col = (uint8_t *)column + pixel * span;
-            mcuq_im2col(g, (const uint8_t *)input, 1, pixel / out_w, pixel % out_w, pad, col);
+            mcuq_im2col_slack(g, (const uint8_t *)input, pixel / out_w, pixel % out_w, pad, col);
             mcuq_fill_bytes(col + k, 0, span - k);
         }
         mcuq_cluster_barrier();
     } else if (!in_place) {
         mcuq_fill_bytes(col0 + k, 0, span - k);
         mcuq_fill_bytes(col1 + k, 0, span - k);
+        mcuq_inside_of(g, 1, &inside);
     }
     int32_t first, last;
     mcuq_split(pairs * groups, &first, &last);
@@ -72,7 +74,7 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
         /* the pixel's column: in place, gathered before, or gathered now */
         const int8_t *x0 = in_place ? input + oy * line_step + ox * pixel_step
             : shared ? (const int8_t *)column + pixel * span
-            : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox, pad, col0);
+            : (const int8_t *)mcuq_im2col_inside(g, &inside, (const uint8_t *)input, oy, ox, pad, col0);
         int8_t *y0 = output + pixel * channels;
         if (++ox == out_w) {
             ox = 0;
@@ -83,7 +85,8 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
         } else {
             const int8_t *x1 = in_place ? input + oy * line_step + ox * pixel_step
                 : shared ? (const int8_t *)column + (pixel + 1) * span
-                : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox, pad, col1);
+                : (const int8_t *)mcuq_im2col_inside(g, &inside, (const uint8_t *)input, oy, ox, pad,
+                                                  col1);
             int8_t *y1 = y0 + channels;
             int32_t entry = with_outliers ? mcuq_outlier_entry(m->outlier_count, 4 * g0) : 0;
             for (int32_t group = g0; group < g1; group++) {

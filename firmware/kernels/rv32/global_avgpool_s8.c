@@ -12,15 +12,17 @@
 void mcuq_global_avgpool_s8(const mcuq_global_avgpool_s8_t *p, const int8_t *input,
                             int8_t *output)
 {
-    const int32_t channels = p->channels, zp = p->out_zero_point;
+    /* the fields in locals: the output stores could alias them */
+    const int32_t channels = p->channels, zp = p->out_zero_point, pixels = p->pixels;
+    const int32_t base = -p->in_zero_point * pixels, mult = p->mult, shift = p->shift;
     int32_t first, last;
     mcuq_split(channels, &first, &last);
     for (int32_t c = first; c < last; c++) {
-        int32_t sum = -p->in_zero_point * p->pixels;
+        int32_t sum = base;
         const int8_t *x = input + c;
-        for (int32_t i = 0; i < p->pixels; i++, x += channels)
+        for (int32_t i = 0; i < pixels; i++, x += channels)
             sum += *x;
-        const int32_t y = mcuq_requant(sum, p->mult, p->shift);
+        const int32_t y = mcuq_requant(sum, mult, shift);
         output[c] = (int8_t)(mcuq_clamp32(y, -128 - zp, 127 - zp) + zp);
     }
 }

@@ -178,4 +178,17 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
     }
 }
 
+/* a word at any alignment */
+MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
+{
+    __builtin_memcpy(p, &v, 4);
+}
+
 #endif

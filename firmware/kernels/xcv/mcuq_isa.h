@@ -527,6 +527,21 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
 #undef MCUQ_DW3_DOTS
 #undef MCUQ_DW3_REQUANT
 
+
+/* a word at any alignment: one lw or sw, which the core splits itself when misaligned
+ * (clang would build it from byte accesses, not knowing the core does) */
+MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
+{
+    uint32_t v;
+    __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
+    return v;
+}
+
+MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
+{
+    __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
+}
+
 #else
 
 /* --- C loops over mcuq_sdot4_s8: GAP SDK builtins, or portable C ------------------- */
@@ -652,6 +667,20 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
         acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
         *y = (int8_t)mcuq_clamp32(zp + mcuq_mulh_round(acc, mult, rshift), lo, hi);
     }
+}
+
+
+/* a word at any alignment */
+MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
+{
+    __builtin_memcpy(p, &v, 4);
 }
 
 #endif
