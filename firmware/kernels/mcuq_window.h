@@ -69,7 +69,8 @@ static inline __attribute__((always_inline)) void mcuq_copy_short(uint8_t *dst, 
  * alias them, and reloading them after each store costs more than the copy. */
 static inline __attribute__((always_inline)) const uint8_t *
 mcuq_im2col_rows(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
-                 int32_t ox, uint8_t pad, uint8_t *column, const int32_t slack)
+                 int32_t ox, uint8_t pad, uint8_t *column, const int32_t slack,
+                 int32_t ky_first, int32_t ky_end)
 {
     const int32_t pixel = g->in_channels * value_bytes, kernel_h = g->kernel_h;
     const int32_t kernel_w = g->kernel_w, row = kernel_w * pixel;
@@ -80,8 +81,9 @@ mcuq_im2col_rows(const mcuq_window_t *g, const uint8_t *input, int32_t value_byt
     /* with slack (3 bytes past the column), a short inside row goes as whole words, when
      * the 3 bytes read past it are still in the input */
     const int32_t short_rows = slack && row < 16, input_bytes = in_h * line_bytes;
-    uint8_t *c = column;
-    for (int32_t ky = 0; ky < kernel_h; ky++, c += row) {
+    uint8_t *c = column + ky_first * row;
+    (void)kernel_h;
+    for (int32_t ky = ky_first; ky < ky_end; ky++, c += row) {
         const int32_t iy = iy0 + ky * dilation_h;
         if (iy < 0 || iy >= in_h) {
             mcuq_fill_bytes(c, pad, row);
@@ -153,17 +155,47 @@ static __attribute__((noinline, unused)) const uint8_t *
 mcuq_im2col_border(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
                    uint8_t pad, uint8_t *column)
 {
-    return mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 1);
+    return mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 1, 0, g->kernel_h);
 }
 
-/* mcuq_im2col_slack for a kernel that has worked out mcuq_inside_of: an inside pixel's
- * rows straight from one pointer, a border pixel's through mcuq_im2col_border */
+/* a pixel whose window is inside the image across but not down (the top and bottom
+ * rows of a map): each window row is padding or a whole row of the image; not inlined,
+ * as mcuq_im2col_border */
+static __attribute__((noinline, unused)) const uint8_t *
+mcuq_im2col_rows_out(const mcuq_window_t *g, const mcuq_inside_t *w, const uint8_t *input,
+                     int32_t oy, int32_t ox, uint8_t pad, uint8_t *column)
+{
+    const int32_t row = w->row, kernel_h = w->kernel_h, in_h = g->in_h;
+    const int32_t line = g->in_w * g->in_channels, iy0 = oy * g->stride_h - g->pad_top;
+    const uint8_t *base = input + (ox * g->stride_w - g->pad_left) * g->in_channels;
+    const uint8_t *end = input + w->input_bytes;
+    uint8_t *c = column;
+    for (int32_t ky = 0; ky < kernel_h; ky++, c += row) {
+        const int32_t iy = iy0 + ky * g->dilation_h;
+        if (iy < 0 || iy >= in_h) {
+            mcuq_fill_bytes(c, pad, row);
+            continue;
+        }
+        const uint8_t *src = base + iy * line;
+        if (row < 16 && src + row + 3 <= end)
+            mcuq_copy_short(c, src, row);
+        else
+            mcuq_copy_bytes(c, src, row);
+    }
+    return column;
+}
+
+/* The column of output pixel (oy, ox) with slack (MCUQ_COLUMN_SPAN), for a kernel that
+ * has worked out mcuq_inside_of: an inside pixel's rows straight from one pointer, the
+ * others' through mcuq_im2col_rows_out or mcuq_im2col_border */
 static inline __attribute__((always_inline)) const uint8_t *
 mcuq_im2col_inside(const mcuq_window_t *g, const mcuq_inside_t *w, const uint8_t *input,
                    int32_t oy, int32_t ox, uint8_t pad, uint8_t *column)
 {
-    if (oy < w->oy_lo || oy >= w->oy_hi || ox < w->ox_lo || ox >= w->ox_hi)
+    if (ox < w->ox_lo || ox >= w->ox_hi)
         return mcuq_im2col_border(g, input, oy, ox, pad, column);
+    if (oy < w->oy_lo || oy >= w->oy_hi)
+        return mcuq_im2col_rows_out(g, w, input, oy, ox, pad, column);
     const uint8_t *src = input + w->origin + oy * w->line_step + ox * w->pixel_step;
     const int32_t row = w->row, step = w->row_step, kernel_h = w->kernel_h;
     uint8_t *c = column;
@@ -181,17 +213,20 @@ static inline __attribute__((always_inline)) const uint8_t *
 mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, int32_t oy,
             int32_t ox, uint8_t pad, uint8_t *column)
 {
-    return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0);
+    return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0, 0, g->kernel_h);
 }
 
-/* the same into a column with 3 bytes of slack past its end (MCUQ_COLUMN_SPAN), which
- * short window rows are copied through in whole words */
-#define MCUQ_COLUMN_SPAN(k) (((k) + 7) & ~3)
-static inline __attribute__((always_inline)) const uint8_t *
-mcuq_im2col_slack(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
-                  uint8_t pad, uint8_t *column)
+/* window row ky alone of the same, exactly its bytes (cores that gather the rows of one
+ * column side by side must not write past their own) */
+static inline __attribute__((always_inline)) void
+mcuq_im2col_row(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
+                int32_t ky, uint8_t pad, uint8_t *column)
 {
-    return mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 1);
+    mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 0, ky, ky + 1);
 }
+
+/* the bytes of a column of k values with 3 bytes of slack past its end, to whole words:
+ * short window rows are copied into it in whole words (mcuq_im2col_inside) */
+#define MCUQ_COLUMN_SPAN(k) (((k) + 7) & ~3)
 
 #endif

@@ -51,10 +51,15 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     const int32_t shared = !in_place && cores > 1 && pairs < cores;
     uint8_t *col0 = (uint8_t *)column + mcuq_core_id() * 2 * span, *col1 = col0 + span;
     if (shared) {
-        for (int32_t pixel = mcuq_core_id(); pixel < pixels; pixel += cores) {
+        /* one window row of one pixel at a time, so that more cores share the work */
+        const int32_t kernel_h = g->kernel_h;
+        for (int32_t task = mcuq_core_id(); task < pixels * kernel_h; task += cores) {
+            const int32_t pixel = task / kernel_h, ky = task - pixel * kernel_h;
             uint8_t *col = (uint8_t *)column + pixel * span;
-            mcuq_im2col_slack(g, (const uint8_t *)input, pixel / out_w, pixel % out_w, pad, col);
-            mcuq_fill_bytes(col + k, 0, span - k);
+            mcuq_im2col_row(g, (const uint8_t *)input, pixel / out_w, pixel % out_w, ky, pad,
+                            col);
+            if (ky == kernel_h - 1)
+                mcuq_fill_bytes(col + k, 0, span - k);
         }
         mcuq_cluster_barrier();
     } else if (!in_place) {
@@ -89,10 +94,16 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
                                                   col1);
             int8_t *y1 = y0 + channels;
             int32_t entry = with_outliers ? mcuq_outlier_entry(m->outlier_count, 4 * g0) : 0;
-            for (int32_t group = g0; group < g1; group++) {
-                const int32_t c = 4 * group, rows = channels - c < 4 ? channels - c : 4;
-                int32_t acc0[4] = {0, 0, 0, 0}, acc1[4] = {0, 0, 0, 0};
-                mcuq_dot4i_2x_s8(weight + c * row, x0, x1, n, acc0, acc1);
+            for (int32_t group = g0; group < g1;) {
+                /* two groups (8 channels) at a time while two are left, then one */
+                const int32_t c = 4 * group, blocks = g1 - group < 2 ? 1 : 2;
+                const int32_t rows = channels - c < 4 * blocks ? channels - c : 4 * blocks;
+                int32_t acc0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, acc1[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                if (blocks == 2)
+                    mcuq_dot4i2_2x_s8(weight + c * row, weight + (c + 4) * row, x0, x1, n,
+                                      acc0, acc1, acc0 + 4, acc1 + 4);
+                else
+                    mcuq_dot4i_2x_s8(weight + c * row, x0, x1, n, acc0, acc1);
                 if (with_outliers) {
                     int32_t again = entry;  /* the same rows' side list, for each pixel */
                     mcuq_outliers_s8(m, c, rows, x0, acc0, &again);
@@ -105,6 +116,7 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
                     y0[c + r] = (int8_t)(mcuq_clamp32(a, lo, hi) + zp);
                     y1[c + r] = (int8_t)(mcuq_clamp32(b, lo, hi) + zp);
                 }
+                group += blocks;
             }
             if (++ox == out_w) {
                 ox = 0;

@@ -116,6 +116,17 @@ static inline void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *rest
     }
 }
 
+/* two input vectors through two blocks of 4 interleaved rows: acc0/acc1 block w0 with
+ * x0/x1, acc2/acc3 block w1 (the scalar core gains nothing from the wider block) */
+static inline void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                     const int8_t *restrict x0, const int8_t *restrict x1,
+                                     int32_t n, int32_t acc0[4], int32_t acc1[4],
+                                     int32_t acc2[4], int32_t acc3[4])
+{
+    mcuq_dot4i_2x_s8(w0, x0, x1, n, acc0, acc1);
+    mcuq_dot4i_2x_s8(w1, x0, x1, n, acc2, acc3);
+}
+
 /* The three taps of a 3x3 window row, for the int8 depthwise kernel: on a scalar core,
  * three weights in registers, three byte loads and three multiply-adds per window row. */
 typedef struct {

@@ -542,6 +542,81 @@ MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
     __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
 }
 
+
+/* two input vectors through two blocks of 4 rows (8 channels x 2 pixels): per word of
+ * the inputs, 2 + 8 loads and 16 dot products (64 MACs in 26 instructions). acc0/acc1:
+ * block 0 with x0/x1, acc2/acc3: block 1 with x0/x1. */
+MCUQ_ALWAYS_INLINE void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                          const int8_t *restrict x0, const int8_t *restrict x1,
+                                          int32_t n, int32_t acc0[4], int32_t acc1[4],
+                                          int32_t acc2[4], int32_t acc3[4])
+{
+    int32_t a0 = acc0[0], a1 = acc0[1], a2 = acc0[2], a3 = acc0[3];
+    int32_t b0 = acc1[0], b1 = acc1[1], b2 = acc1[2], b3 = acc1[3];
+    int32_t c0 = acc2[0], c1 = acc2[1], c2 = acc2[2], c3 = acc2[3];
+    int32_t d0 = acc3[0], d1 = acc3[1], d2 = acc3[2], d3 = acc3[3], xa, xb, wa, wb;
+    const int32_t words = n >> 2;
+    if (words)
+        __asm__ volatile(MCUQ_HWLOOP0("%[words]",
+                                      MCUQ_LW("%[xa]", "%[x0]", "4"),
+                                      MCUQ_LW("%[xb]", "%[x1]", "4"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_LW("%[wb]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a0]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[b0]", "%[wa]", "%[xb]"),
+                                      MCUQ_LW("%[wa]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a1]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[b1]", "%[wb]", "%[xb]"),
+                                      MCUQ_LW("%[wb]", "%[w0]", "4"),
+                                      MCUQ_SDOT("%[a2]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[b2]", "%[wa]", "%[xb]"),
+                                      MCUQ_LW("%[wa]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[a3]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[b3]", "%[wb]", "%[xb]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[c0]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[d0]", "%[wa]", "%[xb]"),
+                                      MCUQ_LW("%[wa]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[c1]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[d1]", "%[wb]", "%[xb]"),
+                                      MCUQ_LW("%[wb]", "%[w1]", "4"),
+                                      MCUQ_SDOT("%[c2]", "%[wa]", "%[xa]"),
+                                      MCUQ_SDOT("%[d2]", "%[wa]", "%[xb]"),
+                                      MCUQ_SDOT("%[c3]", "%[wb]", "%[xa]"),
+                                      MCUQ_SDOT("%[d3]", "%[wb]", "%[xb]"))
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                           [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3),
+                           [c0] "+r"(c0), [c1] "+r"(c1), [c2] "+r"(c2), [c3] "+r"(c3),
+                           [d0] "+r"(d0), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3),
+                           [w0] "+r"(w0), [w1] "+r"(w1), [x0] "+r"(x0), [x1] "+r"(x1),
+                           [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+                         : [words] "r"(words)
+                         : "memory");
+    acc0[0] = a0;
+    acc0[1] = a1;
+    acc0[2] = a2;
+    acc0[3] = a3;
+    acc1[0] = b0;
+    acc1[1] = b1;
+    acc1[2] = b2;
+    acc1[3] = b3;
+    acc2[0] = c0;
+    acc2[1] = c1;
+    acc2[2] = c2;
+    acc2[3] = c3;
+    acc3[0] = d0;
+    acc3[1] = d1;
+    acc3[2] = d2;
+    acc3[3] = d3;
+    if (n & 3) {
+        const int32_t xt0 = mcuq_tail_word_s8(x0, n & 3), xt1 = mcuq_tail_word_s8(x1, n & 3);
+        mcuq_block_tail_s8(w0, 4, xt0, acc0);
+        mcuq_block_tail_s8(w0, 4, xt1, acc1);
+        mcuq_block_tail_s8(w1, 4, xt0, acc2);
+        mcuq_block_tail_s8(w1, 4, xt1, acc3);
+    }
+}
+
 #else
 
 /* --- C loops over mcuq_sdot4_s8: GAP SDK builtins, or portable C ------------------- */
@@ -681,6 +756,17 @@ MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
 MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
 {
     __builtin_memcpy(p, &v, 4);
+}
+
+
+/* two input vectors through two blocks of 4 rows (see the XCV form) */
+MCUQ_ALWAYS_INLINE void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_t *restrict w1,
+                                          const int8_t *restrict x0, const int8_t *restrict x1,
+                                          int32_t n, int32_t acc0[4], int32_t acc1[4],
+                                          int32_t acc2[4], int32_t acc3[4])
+{
+    mcuq_dot4i_2x_s8(w0, x0, x1, n, acc0, acc1);
+    mcuq_dot4i_2x_s8(w1, x0, x1, n, acc2, acc3);
 }
 
 #endif
