@@ -161,7 +161,8 @@ def plane_stride(p: dict) -> int:
 
 
 def work_words(p: dict) -> int:
-    """int32 words of a core's scratch: one pixel's accumulators, or the plane."""
+    """int32 words of a core's scratch: one pixel's accumulators, or the plane (the kernel
+    lays out one or the other per core, mcuq_depthwise_plane_words)."""
     return max(-(-p["in_channels"] // 2) * 2, -(-plane_rows(p) * plane_stride(p) // 4))
 
 

@@ -21,6 +21,22 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
+/* one output pixel: each core a share of the channel groups over the one column */
+static __attribute__((noinline)) void mcuq_conv2d_pixel_s8(const mcuq_conv2d_s8_t *p,
+                                                          const int8_t *input, int8_t *output,
+                                                          uint8_t *col, int32_t with_outliers)
+{
+    int32_t g0, g1;
+    mcuq_split((p->matvec.out_features + 3) / 4, &g0, &g1);
+    const int8_t *x = p->in_place ? input
+        : (const int8_t *)mcuq_im2col(&p->window, (const uint8_t *)input, 1, 0, 0,
+                                      (uint8_t)p->in_zero_point, col);
+    if (with_outliers)
+        mcuq_matvec_rows_s8(&p->matvec, g0, g1, x, output, 1);
+    else
+        mcuq_matvec_rows_s8(&p->matvec, g0, g1, x, output, 0);
+}
+
 /* the kernel with or without a side list of outliers (a constant at each call: the
  * dense form is compiled on its own, with no test per pixel) */
 static inline __attribute__((always_inline)) void
@@ -130,6 +146,12 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
 void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *output,
                     int8_t *column)
 {
+    /* one pixel (a classifier's last map) read in place, or on one core: a share of the
+     * groups each (several cores gather one column together in the pair kernel) */
+    if (p->window.out_h * p->window.out_w == 1 && (p->in_place || mcuq_core_count() == 1)) {
+        mcuq_conv2d_pixel_s8(p, input, output, (uint8_t *)column, p->matvec.outlier_count != 0);
+        return;
+    }
     if (p->matvec.outlier_count)
         mcuq_conv2d_pixels_s8(p, input, output, column, 1);
     else

@@ -51,12 +51,11 @@ static inline int32_t mcuq_depthwise_plane_stride(const mcuq_window_t *g)
     return ((g->out_w - 1) * g->stride_w + 3 + 4) & ~3;
 }
 
-/* int32 words of a core's scratch: one pixel's accumulators, or the plane */
-static inline int32_t mcuq_depthwise_work_words(const mcuq_window_t *g)
+/* int32 words of a core's plane; the scratch holds MCUQ_MAX_CORES of these or of a
+ * pixel's accumulators, (channels + 1) & ~1 words, whichever is more */
+static inline int32_t mcuq_depthwise_plane_words(const mcuq_window_t *g)
 {
-    const int32_t acc = (g->in_channels + 1) & ~1;
-    const int32_t plane = (mcuq_depthwise_plane_rows(g) * mcuq_depthwise_plane_stride(g) + 3) / 4;
-    return acc > plane ? acc : plane;
+    return (mcuq_depthwise_plane_rows(g) * mcuq_depthwise_plane_stride(g) + 3) / 4;
 }
 
 #endif

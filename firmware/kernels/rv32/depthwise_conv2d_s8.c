@@ -5,17 +5,18 @@
  *         folded into bq, so a padding tap adds zp_x Wq: depthwise.h)
  *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, act_max)
  *
- * 3x3 without dilation (MobileNet's and MobileOne's depthwise layers): each core takes a
- * share of the channels. For each channel it first lays the channel's image out as a
- * plane of its own (rows of contiguous bytes, the padding filled with zp_x), so that a
- * window row's three taps are adjacent; then every output is three products of three
- * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights and
- * requantization in registers; the outputs go down each column, so the window rows stay
- * in registers and each output loads one new row (two at vertical stride 2;
- * mcuq_dw3_column_s8: a hardware loop on xcv).
- * Other kernels: each core takes a share of the output pixels (of the channels when
- * there are fewer pixels than cores) and keeps a pixel's C accumulators in its row of
- * `work`: tap by tap, C contiguous inputs meet C contiguous weights.
+ * 3x3 without dilation on maps of more than 4 pixels (MobileNet's and MobileOne's
+ * depthwise layers): each core takes a share of the channels. For each channel it first
+ * lays the channel's image out as a plane of its own (rows of contiguous bytes, the
+ * padding filled with zp_x), so that a window row's three taps are adjacent; then every
+ * output is three products of three taps (mcuq_dot3_s8: one SIMD dot product each on
+ * xcv), with the channel's weights and requantization in registers; the outputs go down
+ * each column, so the window rows stay in registers and each output loads one new row
+ * (two at vertical stride 2; mcuq_dw3_column_s8: a hardware loop on xcv).
+ * Other kernels and smaller maps (where a plane costs more than it saves): each core
+ * takes a share of the output pixels (of the channels when there are fewer pixels than
+ * cores) and keeps a pixel's C accumulators in its row of `work`: tap by tap, C
+ * contiguous inputs meet C contiguous weights.
  */
 #include "depthwise.h"
 #include "matvec.h"
@@ -50,7 +51,8 @@ mcuq_depthwise_plane_s8(const mcuq_window_t *g, const int8_t *input, int32_t c, 
     }
 }
 
-static void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
+/* not inlined: the pixel loop below keeps its own registers */
+static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
                                  int8_t *output, int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
@@ -60,7 +62,7 @@ static void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8
     const int32_t lo = act_min - zp, hi = act_max - zp;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
     const int32_t ystep = out_w * channels;
-    uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_work_words(g));
+    uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_plane_words(g));
     int32_t c0, c1;
     mcuq_split(channels, &c0, &c1);
     for (int32_t c = c0; c < c1; c++) {
@@ -99,12 +101,13 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
                               int8_t *output, int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
-    if (mcuq_depthwise_plane_rows(g)) {
+    /* the plane's set-up per channel costs more than a map of 2x2 or fewer pixels */
+    if (mcuq_depthwise_plane_rows(g) && g->out_h * g->out_w > 4) {
         mcuq_depthwise3x3_s8(p, input, output, work);
         return;
     }
     const int32_t channels = g->in_channels, zp = p->out_zero_point;
-    int32_t *acc = work + mcuq_core_id() * mcuq_depthwise_work_words(g);
+    int32_t *acc = work + mcuq_core_id() * ((channels + 1) & ~1);
     int32_t first, last, c0, c1;
     mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {
