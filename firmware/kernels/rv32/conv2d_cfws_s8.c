@@ -30,7 +30,10 @@ mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
     const int32_t zp = m->out_zero_point, groups = (channels + 3) / 4;
     const int32_t row = MCUQ_ROW_S8(k), crow = MCUQ_ROW_S8(cin);
     const int32_t centre_y = g->kernel_h / 2 - g->pad_top, centre_x = g->kernel_w / 2 - g->pad_left;
-    uint8_t *col = (uint8_t *)column + mcuq_core_id() * ((k + 3) & ~3);
+    uint8_t *col = (uint8_t *)column + mcuq_core_id() * MCUQ_COLUMN_SPAN(k);
+    mcuq_inside_t inside;
+    if (!p->conv.in_place)
+        mcuq_inside_of(g, 1, &inside);
     int32_t first, last, group_first, group_last;
     mcuq_conv2d_split(g->out_h * g->out_w, groups, &first, &last, &group_first, &group_last);
     for (int32_t pixel = first; pixel < last; pixel++) {
@@ -38,8 +41,8 @@ mcuq_conv2d_cfws_rows_s8(const mcuq_conv2d_cfws_s8_t *p, const int8_t *input, in
         /* a 1x1 kernel without padding (a diagonal split) reads the input pixel in place */
         const int8_t *x = p->conv.in_place
             ? input + (oy * g->stride_h * g->in_w + ox * g->stride_w) * cin
-            : (const int8_t *)mcuq_im2col(g, (const uint8_t *)input, 1, oy, ox,
-                                          (uint8_t)p->conv.in_zero_point, col);
+            : (const int8_t *)mcuq_im2col_inside(g, &inside, (const uint8_t *)input, oy, ox,
+                                                 (uint8_t)p->conv.in_zero_point, col);
         const int8_t *centre = input + ((oy * g->stride_h + centre_y) * g->in_w
                                         + ox * g->stride_w + centre_x) * cin;
         int8_t *y = output + pixel * channels;

@@ -117,14 +117,28 @@ static inline void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *rest
 }
 
 /* two input vectors through two blocks of 4 interleaved rows: acc0/acc1 block w0 with
- * x0/x1, acc2/acc3 block w1 (the scalar core gains nothing from the wider block) */
+ * x0/x1, acc2/acc3 block w1. Per k, 2 + 8 loads, 16 multiplies and 16 adds for 16 MACs. */
 static inline void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_t *restrict w1,
                                      const int8_t *restrict x0, const int8_t *restrict x1,
                                      int32_t n, int32_t acc0[4], int32_t acc1[4],
                                      int32_t acc2[4], int32_t acc3[4])
 {
-    mcuq_dot4i_2x_s8(w0, x0, x1, n, acc0, acc1);
-    mcuq_dot4i_2x_s8(w1, x0, x1, n, acc2, acc3);
+    int32_t a[4] = {0}, b[4] = {0}, c[4] = {0}, d[4] = {0};
+    for (int32_t k = 0; k < n; k++, w0 += 4, w1 += 4) {
+        const int32_t xa = x0[k], xb = x1[k];
+        for (int32_t g = 0; g < 4; g++) {
+            a[g] += w0[g] * xa;
+            b[g] += w0[g] * xb;
+            c[g] += w1[g] * xa;
+            d[g] += w1[g] * xb;
+        }
+    }
+    for (int32_t g = 0; g < 4; g++) {
+        acc0[g] += a[g];
+        acc1[g] += b[g];
+        acc2[g] += c[g];
+        acc3[g] += d[g];
+    }
 }
 
 /* The three taps of a 3x3 window row, for the int8 depthwise kernel: on a scalar core,
