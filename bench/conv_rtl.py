@@ -6,15 +6,16 @@ earlier revision.
     .venv/bin/python bench/conv_rtl.py [--against REV]      (about 10 minutes on 2 cores)
 
 Networks: the bundled digits RepVGG (32x32, 1 channel), RepVGG-A0 at half width (A0's
-stage depths, deploy form) at 32x32 and 64x64, and MobileOne-S0 at half width (deploy
-form) at 32x32, all from mcuq.vision.models (timm cannot be installed beside the pinned
+stage depths, deploy form) at 32x32 and 64x64, MobileOne-S0 at half width (deploy form)
+at 32x32, and one depthwise 3x3 layer on a 16x16 map of 48 channels and on a 32x32 map of
+24 (after a 1x1 convolution from the 3 image channels), from mcuq.vision.models (timm cannot be installed beside the pinned
 torch), with seeded random weights (cycles do not depend on them), calibrated on 32
 images of mcuq.vision.datasets.shapes, int8. Each build is checked bit-exact with the
 simulator. With --against REV (default: the revision before this session's kernel work),
 the same networks run with that revision's code from a git worktree, for the "before"
 columns. Writes bench/results/conv_rtl.{json,md}.
 
-Layer groups: the stem (the first convolution), 3x3 convolutions with at least 32 input
+Layer groups: the stem (the first convolution, unless 1x1), 3x3 convolutions with at least 32 input
 channels, other 3x3 convolutions, 1x1 convolutions, depthwise 3x3 (stride 1 and 2
 apart), and the rest (pooling, flatten, the classifier).
 """
@@ -33,7 +34,7 @@ RESULTS = ROOT / "bench" / "results"
 BEFORE = "43ab0a5"  # the last revision with the previous convolution and depthwise kernels
 COMMAND = ".venv/bin/python bench/conv_rtl.py"
 NETWORKS = [("repvgg_digits", 32), ("repvgg_a0_x0.5", 32), ("repvgg_a0_x0.5", 64),
-            ("mobileone_s0_x0.5", 32)]
+            ("mobileone_s0_x0.5", 32), ("depthwise_48ch", 16), ("depthwise_24ch", 32)]
 GROUPS = ["stem", "3x3, >= 32 in", "3x3, < 32 in", "1x1", "depthwise 3x3 s1",
           "depthwise 3x3 s2", "other"]
 
@@ -46,7 +47,14 @@ def network_file(name: str, size: int, folder: Path) -> tuple[Path, int]:
     if name == "repvgg_digits":
         return ROOT / "examples" / "models" / "repvgg_digits.onnx", 1
     torch.manual_seed(0)
-    model = (RepVGG(width=0.5) if name.startswith("repvgg") else MobileOne(width=0.5)).deploy()
+    if name.startswith("depthwise"):  # one depthwise 3x3 layer (and its ReLU) on a larger map
+        channels = int(name.split("_")[1][:-2])
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, channels, 1),
+                                    torch.nn.Conv2d(channels, channels, 3, padding=1,
+                                                    groups=channels), torch.nn.ReLU())
+    else:
+        model = (RepVGG(width=0.5) if name.startswith("repvgg")
+                 else MobileOne(width=0.5)).deploy()
     path = folder / f"{name}_{size}.onnx"
     torch.onnx.export(model.eval(), (torch.zeros(1, 3, size, size),), str(path), dynamo=False)
     return path, 3
@@ -58,10 +66,10 @@ def group_of(layer: dict, index: int) -> str:
         return f"depthwise 3x3 s{p['stride_h']}"
     if layer["kind"] != "conv2d":
         return "other"
-    if index == 0:
-        return "stem"
     if (p["kernel_h"], p["kernel_w"]) == (1, 1):
         return "1x1"
+    if index == 0:
+        return "stem"
     return "3x3, >= 32 in" if p["in_channels"] >= 32 else "3x3, < 32 in"
 
 

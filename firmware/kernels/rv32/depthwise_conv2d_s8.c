@@ -102,7 +102,7 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
 {
     const mcuq_window_t *g = &p->window;
     /* the plane's set-up per channel costs more than a map of 2x2 or fewer pixels */
-    if (mcuq_depthwise_plane_rows(g) && g->out_h * g->out_w > 4) {
+    if (g->out_h * g->out_w > 4 && mcuq_depthwise_plane_rows(g)) {
         mcuq_depthwise3x3_s8(p, input, output, work);
         return;
     }
