@@ -16,6 +16,7 @@ globals. ctypes releases the GIL during a call, so the threads run in parallel.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -99,19 +100,15 @@ class CModel:
             raise McuqError("the C engine needs a host C compiler (gcc): install it with "
                             "`sudo apt-get install -y gcc`, or use --engine numpy")
         self.close()
-        qgraph = self.qgraph
-        meta = dict(qgraph.meta)
-        saved = qgraph.meta
-        qgraph.meta = {**meta, "cores": 1, **({"max_frames": frames} if qgraph.sequence else {})}
-        self.folder = Path(tempfile.mkdtemp(prefix="mcuq-engine-"))
-        try:
-            c_dir = self.folder / "c"
-            memory_target.generate(lower(qgraph, meta.get("isa", "rv32"),
-                                         meta.get("source", "the host engine")), c_dir, FLAT)
-        finally:
-            qgraph.meta = saved
-        name = qgraph.name
+        meta = self.qgraph.meta
+        qgraph = dataclasses.replace(self.qgraph, meta={
+            **meta, "cores": 1, **({"max_frames": frames} if self.qgraph.sequence else {})})
         isa = meta.get("isa", "rv32")
+        self.folder = Path(tempfile.mkdtemp(prefix="mcuq-engine-"))
+        c_dir = self.folder / "c"
+        memory_target.generate(lower(qgraph, isa, meta.get("source", "the host engine")), c_dir,
+                               FLAT)
+        name = qgraph.name
         # the engine's source beside the model, and every path relative to the build
         # folder: the same kernel is then the same command and text in every build, which
         # ccache recognises

@@ -72,7 +72,7 @@ mcuq_im2col_rows(const mcuq_window_t *g, const uint8_t *input, int32_t value_byt
                  int32_t ox, uint8_t pad, uint8_t *column, const int32_t slack,
                  int32_t ky_first, int32_t ky_end)
 {
-    const int32_t pixel = g->in_channels * value_bytes, kernel_h = g->kernel_h;
+    const int32_t pixel = g->in_channels * value_bytes;
     const int32_t kernel_w = g->kernel_w, row = kernel_w * pixel;
     const int32_t in_h = g->in_h, in_w = g->in_w, dilation_h = g->dilation_h;
     const int32_t dilation_w = g->dilation_w, line_bytes = in_w * pixel;
@@ -82,7 +82,6 @@ mcuq_im2col_rows(const mcuq_window_t *g, const uint8_t *input, int32_t value_byt
      * the 3 bytes read past it are still in the input */
     const int32_t short_rows = slack && row < 16, input_bytes = in_h * line_bytes;
     uint8_t *c = column + ky_first * row;
-    (void)kernel_h;
     for (int32_t ky = ky_first; ky < ky_end; ky++, c += row) {
         const int32_t iy = iy0 + ky * dilation_h;
         if (iy < 0 || iy >= in_h) {

@@ -160,60 +160,7 @@ static inline int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_t *x)
     return acc + w.t0 * x[0] + w.t1 * x[1] + w.t2 * x[2];
 }
 
-/* words 4-byte words from src to dst (both 4-byte aligned); the empty asm keeps the
- * compiler from turning the loop into a memcpy call (see mcuq_window.h) */
-MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
-{
-    const uint8_t *s = (const uint8_t *)__builtin_assume_aligned(src, 4);
-    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
-    for (int32_t i = 0; i < 4 * words; i += 4) {
-        uint32_t v;
-        __builtin_memcpy(&v, s + i, 4);
-        __asm__("" : "+r"(v));
-        __builtin_memcpy(d + i, &v, 4);
-    }
-}
-
-/* dst[i] = src[i step] for i < n: one channel of an HWC image row into a plane row */
-MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
-                                      int32_t n)
-{
-    for (int32_t i = 0; i < n; i++, src += step)
-        dst[i] = (uint8_t)*src;
-}
-
-/* The depthwise 3x3 kernel down one column of outputs of one channel
- * (depthwise_conv2d_s8.c): output i (of count) reads the window rows at
- * src + (step i + r) stride, r = 0, 1, 2 (step: the vertical stride, 1 or 2), and is
- * stored at y + i ystep:
- *     y = clamp(zp + rshift_round(hi32(acc mult), rshift), lo, hi),
- *     acc = bias + sum_r taps_r . row_r
- * (the requantization of mcuq_requant for a shift above 32, rshift = shift - 32). */
-MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
-                                          int8_t *y, int32_t ystep, int32_t count,
-                                          mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
-                                          int32_t bias, int32_t mult, int32_t rshift,
-                                          int32_t zp, int32_t lo, int32_t hi)
-{
-    for (int32_t i = 0; i < count; i++, src += step * stride, y += ystep) {
-        int32_t acc = mcuq_dot3_s8(bias, w0, src);
-        acc = mcuq_dot3_s8(acc, w1, src + stride);
-        acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
-        *y = (int8_t)mcuq_clamp32(zp + mcuq_mulh_round(acc, mult, rshift), lo, hi);
-    }
-}
-
-/* a word at any alignment */
-MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
-{
-    uint32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-}
-
-MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
-{
-    __builtin_memcpy(p, &v, 4);
-}
+/* the byte-moving and depthwise-column primitives, in C */
+#include "isa_c.h"
 
 #endif

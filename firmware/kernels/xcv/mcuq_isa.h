@@ -417,7 +417,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_
     return mcuq_sdot4_s8(acc, w, v);
 }
 
-
 /* words 4-byte words from src to dst (both 4-byte aligned): two words per iteration of a
  * hardware loop, each load used two instructions later (2 cycles a word) */
 MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
@@ -441,7 +440,6 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
                          : [pairs] "r"(pairs)
                          : "memory");
 }
-
 
 /* dst[i] = src[i step] for i < n (see the C form): two bytes per iteration of a hardware
  * loop, each load used two instructions later */
@@ -527,7 +525,6 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
 #undef MCUQ_DW3_DOTS
 #undef MCUQ_DW3_REQUANT
 
-
 /* a word at any alignment: one lw or sw, which the core splits itself when misaligned
  * (clang would build it from byte accesses, not knowing the core does) */
 MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
@@ -541,7 +538,6 @@ MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
 {
     __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
 }
-
 
 /* two input vectors through two blocks of 4 rows (8 channels x 2 pixels): per word of
  * the inputs, 2 + 8 loads and 16 dot products (64 MACs in 26 instructions). acc0/acc1:
@@ -672,7 +668,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot_row_s8(const int8_t *restrict w, int32_t G, 
     return acc;
 }
 
-
 /* two input vectors through one block of 4 rows (see the XCV form): each weight word
  * serves both */
 MCUQ_ALWAYS_INLINE void mcuq_dot4i_2x_s8(const int8_t *restrict w, const int8_t *restrict x0,
@@ -699,66 +694,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_
     return mcuq_sdot4_s8(acc, w, mcuq_input_word_s8(x));
 }
 
-
-/* words 4-byte words from src to dst (both 4-byte aligned); the empty asm keeps the
- * compiler from turning the loop into a memcpy call (see mcuq_window.h) */
-MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_t words)
-{
-    const uint8_t *s = (const uint8_t *)__builtin_assume_aligned(src, 4);
-    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
-    for (int32_t i = 0; i < 4 * words; i += 4) {
-        uint32_t v;
-        __builtin_memcpy(&v, s + i, 4);
-        __asm__("" : "+r"(v));
-        __builtin_memcpy(d + i, &v, 4);
-    }
-}
-
-
-/* dst[i] = src[i step] for i < n: one channel of an HWC image row into a plane row */
-MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
-                                      int32_t n)
-{
-    for (int32_t i = 0; i < n; i++, src += step)
-        dst[i] = (uint8_t)*src;
-}
-
-/* The depthwise 3x3 kernel down one column of outputs of one channel
- * (depthwise_conv2d_s8.c): output i (of count) reads the window rows at
- * src + (step i + r) stride, r = 0, 1, 2 (step: the vertical stride, 1 or 2), and is
- * stored at y + i ystep:
- *     y = clamp(zp + rshift_round(hi32(acc mult), rshift), lo, hi),
- *     acc = bias + sum_r taps_r . row_r
- * (the requantization of mcuq_requant for a shift above 32, rshift = shift - 32). */
-MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
-                                          int8_t *y, int32_t ystep, int32_t count,
-                                          mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
-                                          int32_t bias, int32_t mult, int32_t rshift,
-                                          int32_t zp, int32_t lo, int32_t hi)
-{
-    for (int32_t i = 0; i < count; i++, src += step * stride, y += ystep) {
-        int32_t acc = mcuq_dot3_s8(bias, w0, src);
-        acc = mcuq_dot3_s8(acc, w1, src + stride);
-        acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
-        *y = (int8_t)mcuq_clamp32(zp + mcuq_mulh_round(acc, mult, rshift), lo, hi);
-    }
-}
-
-
-/* a word at any alignment */
-MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
-{
-    uint32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-}
-
-MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
-{
-    __builtin_memcpy(p, &v, 4);
-}
-
-
 /* two input vectors through two blocks of 4 rows (see the XCV form) */
 MCUQ_ALWAYS_INLINE void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_t *restrict w1,
                                           const int8_t *restrict x0, const int8_t *restrict x1,
@@ -768,6 +703,9 @@ MCUQ_ALWAYS_INLINE void mcuq_dot4i2_2x_s8(const int8_t *restrict w0, const int8_
     mcuq_dot4i_2x_s8(w0, x0, x1, n, acc0, acc1);
     mcuq_dot4i_2x_s8(w1, x0, x1, n, acc2, acc3);
 }
+
+/* the byte-moving and depthwise-column primitives, in C */
+#include "isa_c.h"
 
 #endif
 
