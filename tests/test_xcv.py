@@ -185,6 +185,55 @@ def test_convolution_shape_families_on_every_target(tmp_path, cin):
             assert summary["compared_bytes"] == 20 and summary["mismatched_bytes"] == 0, summary
 
 
+class DepthwiseColumns(nn.Module):
+    """The forms of the int8 depthwise 3x3 kernel's column loops: column pairs whose
+    height leaves 1, 2 and 0 outputs after the loop of three (7, 5 and 6 rows), pairs at
+    vertical stride 2, pairs shorter than three outputs, single columns (an odd width,
+    horizontal stride 2), 1-row maps, a 1x1 map (the pixel loop) and, from a one-column
+    image, a plane of one column; ReLU on some layers, so the clamp is not always the
+    int8 range."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+
+        def dw(stride=1, padding=1):
+            return nn.Conv2d(channels, channels, 3, stride=stride, padding=padding,
+                             groups=channels)
+        self.layers = nn.ModuleList([
+            dw(), dw(padding=(0, 1)), dw(padding=(2, 1)), dw(stride=(2, 1)),
+            dw(padding=(0, 1)), dw(stride=(1, 2)), dw(stride=2), dw(stride=2)])
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            x = torch.relu(x) if i % 2 else x
+        return torch.flatten(x, 1)
+
+
+@pytest.mark.parametrize("image", [(7, 5), (7, 1)])
+def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
+    """Every form of the depthwise column loops, xcv on the RTL at 1 and 8 cores and rv32
+    on QEMU at 8 cores: every layer bit-exact."""
+    torch.manual_seed(image[1])
+    channels = 6
+    path = save_model(DepthwiseColumns(channels).eval(), torch.zeros(1, channels, *image),
+                      "onnx_legacy", tmp_path / "model", dynamic_time=False)
+    data = np.random.default_rng(image[1]).standard_normal((5, channels, *image))
+    np.save(tmp_path / "calib.npy", data.astype(np.float32))
+    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
+        out = tmp_path / isa
+        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
+        layers = QGraph.load(out).layers
+        assert [layer.kind for layer in layers].count("depthwise_conv2d") == 8
+        for target, cores in targets:
+            # every layer's output, not only the model's: the last layers read a few of
+            # the first layers' rows
+            summary = verify(out, target, data[:2].astype(np.float32), cores=cores,
+                             dump_layers=True)
+            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
+                summary)
+
+
 def test_scalar_kernels_are_bit_exact_on_the_rtl(tmp_path):
     """The rv32 kernels, the bench's scalar baseline, on the same core."""
     out, frames = _export(tmp_path, "recurrent", "rv32")

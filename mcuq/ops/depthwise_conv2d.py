@@ -9,9 +9,10 @@ int8:   acc[c] = bq[c] + sum_{ky, kx} Wq[c, ky, kx] xq[c, ...]   (int32; zp_x fo
 fp16:   acc = b[c]; for (ky, kx) in order: acc = fp16(acc + fp16(W[c, ky, kx] x))
         (x = +0 on a padding tap)
 C kernels: mcuq_depthwise_conv2d_s8 / _f16 (firmware/kernels/<isa>/depthwise_conv2d_*.c).
-int8 3x3 without dilation: each core takes a share of the channels, lays each channel out
-as a padded plane of its own and runs three 3-tap dot products per output (SIMD on
-xcv). Otherwise each core takes a share of the output pixels and accumulates all
+int8 3x3 without dilation, on maps of 2 pixels or more: each core takes a share of the
+channels, lays each channel out as a padded plane of its own and runs three 3-tap dot
+products per output (SIMD on xcv). Otherwise each core takes a share of the output
+pixels and accumulates all
 channels of a pixel in its own row of scratch, tap by tap, so every tap reads C
 contiguous input values and C contiguous weights. Weight layout: [ky][kx][c].
 """

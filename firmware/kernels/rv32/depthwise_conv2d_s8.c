@@ -5,15 +5,17 @@
  *         folded into bq, so a padding tap adds zp_x Wq: depthwise.h)
  *         y[c]   = clamp(zp_y + requant(acc[c], M[c]), act_min, act_max)
  *
- * 3x3 without dilation on maps of more than 4 pixels (MobileNet's and MobileOne's
- * depthwise layers): each core takes a share of the channels. For each channel it first
- * lays the channel's image out as a plane of its own (rows of contiguous bytes, the
- * padding filled with zp_x), so that a window row's three taps are adjacent; then every
- * output is three products of three taps (mcuq_dot3_s8: one SIMD dot product each on
- * xcv), with the channel's weights and requantization in registers; the outputs go down
- * each column, so the window rows stay in registers and each output loads one new row
- * (two at vertical stride 2; mcuq_dw3_column_s8: a hardware loop on xcv).
- * Other kernels and smaller maps (where a plane costs more than it saves): each core
+ * 3x3 without dilation on maps of 2 pixels or more (MobileNet's and MobileOne's
+ * depthwise layers): each core takes a share of the channels and lays each channel's
+ * image out in a plane of its own (rows of contiguous bytes; the padding, zp_x, is laid
+ * once per layer, and each channel writes only its image: mcuq_gather_plane_s8), so that
+ * a window row's three taps are adjacent. Every output is then three products of three
+ * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights and
+ * requantization in registers. The outputs go down each column, so the window rows stay
+ * in registers and each output loads one new row (two at vertical stride 2); at
+ * horizontal stride 1 two columns go down together and share each row word
+ * (mcuq_dw3_column_pairs_s8; hardware loops on xcv).
+ * Other kernels and 1-pixel maps (where a plane costs more than it saves): each core
  * takes a share of the output pixels (of the channels when there are fewer pixels than
  * cores) and keeps a pixel's C accumulators in its row of `work`: tap by tap, C
  * contiguous inputs meet C contiguous weights.
@@ -25,31 +27,6 @@
 #include "mcuq_isa.h"
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
-
-/* one channel's plane: rows [0, plane_h) and columns [0, plane_w) of the padded image
- * (row r, column q hold input pixel (r - pad_top, q - pad_left), zp_x outside the image),
- * `stride` bytes per row */
-static inline __attribute__((always_inline)) void
-mcuq_depthwise_plane_s8(const mcuq_window_t *g, const int8_t *input, int32_t c, uint8_t pad,
-                        int32_t plane_h, int32_t stride, uint8_t *plane)
-{
-    const int32_t channels = g->in_channels, in_h = g->in_h, in_w = g->in_w;
-    const int32_t pad_top = g->pad_top, pad_left = g->pad_left;
-    int32_t q0 = pad_left, q1 = pad_left + in_w;  /* the image's columns */
-    q0 = q0 < stride ? q0 : stride;
-    q1 = q1 < stride ? q1 : stride;
-    for (int32_t r = 0; r < plane_h; r++, plane += stride) {
-        const int32_t iy = r - pad_top;
-        if (iy < 0 || iy >= in_h) {
-            mcuq_fill_bytes(plane, pad, stride);
-            continue;
-        }
-        mcuq_fill_bytes(plane, pad, q0);
-        mcuq_gather_s8(plane + q0, input + (iy * in_w + (q0 - pad_left)) * channels + c,
-                       channels, q1 - q0);
-        mcuq_fill_bytes(plane + q1, pad, stride - q1);
-    }
-}
 
 /* not inlined: the pixel loop below keeps its own registers */
 static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
@@ -65,23 +42,43 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_plane_words(g));
     int32_t c0, c1;
     mcuq_split(channels, &c0, &c1);
+    if (c0 >= c1)
+        return;
+    /* row r, column q of the plane hold input pixel (r - pad_top, q - pad_left), zp_x
+     * outside the image: the padding is laid once, each channel writes only its image */
+    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, 4 * mcuq_depthwise_plane_words(g));
+    uint8_t *image = plane + g->pad_top * stride + g->pad_left;
+    const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
+    const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
     for (int32_t c = c0; c < c1; c++) {
-        mcuq_depthwise_plane_s8(g, input, c, (uint8_t)p->in_zero_point, plane_h, stride, plane);
+        mcuq_gather_plane_s8(image, stride, input + c, channels, g->in_w * channels, rows, cols);
         const int8_t *w = p->weight + c;
         const mcuq_taps3_t w0 = mcuq_taps3_s8(w, channels);
         const mcuq_taps3_t w1 = mcuq_taps3_s8(w + 3 * channels, channels);
         const mcuq_taps3_t w2 = mcuq_taps3_s8(w + 6 * channels, channels);
         const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
         int32_t first_row = 0;
-        if (sh <= 2 && shift > 32) {
-            /* down each column, the window rows in registers */
-            for (int32_t ox = 0; ox < out_w; ox++)
-                mcuq_dw3_column_s8((const int8_t *)plane + ox * sw, stride, sh,
-                                   output + ox * channels + c, ystep, out_h, w0, w1, w2,
-                                   bias, mult, shift - 32, zp, act_min, act_max);
+        if (sh <= 2 && shift > 32 && shift <= 54) {
+            /* down each column (two at a time at horizontal stride 1), the window rows in
+             * registers */
+            const int8_t *top = (const int8_t *)plane;
+            int8_t *y = output + c;
+            int32_t ox = 0;
+            if (sw == 1) {
+                ox = out_w & ~1;
+                mcuq_dw3_column_pairs_s8(top, stride, sh, y, ystep, channels, out_w >> 1, out_h,
+                                         w0, w1, w2, bias, mult, shift - 32, zp, act_min,
+                                         act_max);
+                top += ox;
+                y += ox * channels;
+            }
+            for (; ox < out_w; ox++, top += sw, y += channels)
+                mcuq_dw3_column_s8(top, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
+                                   shift - 32, zp, act_min, act_max);
             first_row = out_h;
         }
-        /* otherwise (a shift of 32 or less: the general requantization) row by row */
+        /* otherwise (a shift the column loops' requantization does not take: the general
+         * one) row by row */
         int8_t *y = output + first_row * ystep + c;
         for (int32_t oy = first_row; oy < out_h; oy++) {
             const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;
@@ -101,8 +98,9 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
                               int8_t *output, int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
-    /* the plane's set-up per channel costs more than a map of 2x2 or fewer pixels */
-    if (g->out_h * g->out_w > 4 && mcuq_depthwise_plane_rows(g)) {
+    /* the plane's set-up per channel costs more than a 1-pixel map (measured on the RTL:
+     * MobileOne's 2x2 maps run 1.8 times as fast on planes, its 1x1 maps 0.7 times) */
+    if (g->out_h * g->out_w > 1 && mcuq_depthwise_plane_rows(g)) {
         mcuq_depthwise3x3_s8(p, input, output, work);
         return;
     }

@@ -24,12 +24,15 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
     }
 }
 
-/* dst[i] = src[i step] for i < n: one channel of an HWC image row into a plane row */
-MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
-                                      int32_t n)
+/* One channel of an HWC image into its plane: for r < rows and i < cols,
+ * dst[r dst_stride + i] = src[r src_stride + i step] (step: the image's channel count) */
+MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, const int8_t *src,
+                                            int32_t step, int32_t src_stride, int32_t rows,
+                                            int32_t cols)
 {
-    for (int32_t i = 0; i < n; i++, src += step)
-        dst[i] = (uint8_t)*src;
+    for (int32_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+        for (int32_t i = 0; i < cols; i++)
+            dst[i] = (uint8_t)src[i * step];
 }
 
 /* The depthwise 3x3 kernel down one column of outputs of one channel
@@ -38,7 +41,8 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t 
  * stored at y + i ystep:
  *     y = clamp(zp + rshift_round(hi32(acc mult), rshift), lo, hi),
  *     acc = bias + sum_r taps_r . row_r
- * (the requantization of mcuq_requant for a shift above 32, rshift = shift - 32). */
+ * (the requantization of mcuq_requant for a shift above 32, rshift = shift - 32; the
+ * kernel takes this path for 0 < rshift <= 22, where xcv's form is exact). */
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                           int8_t *y, int32_t ystep, int32_t count,
                                           mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
@@ -51,6 +55,22 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
         acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
         *y = (int8_t)mcuq_clamp32(zp + mcuq_mulh_round(acc, mult, rshift), lo, hi);
     }
+}
+
+/* Pairs of adjacent columns of outputs (horizontal stride 1), `pairs` of them: pair p
+ * holds the columns at top + 2p and top + 2p + 1, stored at ycol + 2p right and
+ * ycol + (2p + 1) right (right: the output's channel count) */
+MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stride, int32_t step,
+                                                int8_t *ycol, int32_t ystep, int32_t right,
+                                                int32_t pairs, int32_t count,
+                                                mcuq_taps3_t w0, mcuq_taps3_t w1,
+                                                mcuq_taps3_t w2, int32_t bias, int32_t mult,
+                                                int32_t rshift, int32_t zp, int32_t lo,
+                                                int32_t hi)
+{
+    for (int32_t i = 0; i < 2 * pairs; i++, top++, ycol += right)
+        mcuq_dw3_column_s8(top, stride, step, ycol, ystep, count, w0, w1, w2, bias, mult,
+                           rshift, zp, lo, hi);
 }
 
 /* a word at any alignment */

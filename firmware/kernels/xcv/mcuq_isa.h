@@ -119,12 +119,19 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
 
 #define MCUQ_STR_(x) #x
 #define MCUQ_STR(x) MCUQ_STR_(x)
-#define MCUQ_NARG(...) MCUQ_NARG_(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, \
-    30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, \
-    9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define MCUQ_NARG(...) MCUQ_NARG_(__VA_ARGS__, 100, 99, 98, 97, 96, 95, 94, 93, 92, 91, \
+    90, 89, 88, 87, 86, 85, 84, 83, 82, 81, 80, 79, 78, 77, 76, 75, 74, 73, 72, 71, 70, \
+    69, 68, 67, 66, 65, 64, 63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, \
+    48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, \
+    27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, \
+    5, 4, 3, 2, 1, 0)
 #define MCUQ_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, \
-    _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, \
-    _33, _34, _35, _36, _37, _38, _39, _40, N, ...) N
+    _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, \
+    _32, _33, _34, _35, _36, _37, _38, _39, _40, _41, _42, _43, _44, _45, _46, _47, \
+    _48, _49, _50, _51, _52, _53, _54, _55, _56, _57, _58, _59, _60, _61, _62, _63, \
+    _64, _65, _66, _67, _68, _69, _70, _71, _72, _73, _74, _75, _76, _77, _78, _79, \
+    _80, _81, _82, _83, _84, _85, _86, _87, _88, _89, _90, _91, _92, _93, _94, _95, \
+    _96, _97, _98, _99, _100, N, ...) N
 #define MCUQ_CAT_(a, b) a##b
 #define MCUQ_CAT(a, b) MCUQ_CAT_(a, b)
 /* the instruction strings of a body, one per argument, joined */
@@ -169,6 +176,66 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
 #define MCUQ_JOIN_38(a, ...) a MCUQ_JOIN_37(__VA_ARGS__)
 #define MCUQ_JOIN_39(a, ...) a MCUQ_JOIN_38(__VA_ARGS__)
 #define MCUQ_JOIN_40(a, ...) a MCUQ_JOIN_39(__VA_ARGS__)
+#define MCUQ_JOIN_41(a, ...) a MCUQ_JOIN_40(__VA_ARGS__)
+#define MCUQ_JOIN_42(a, ...) a MCUQ_JOIN_41(__VA_ARGS__)
+#define MCUQ_JOIN_43(a, ...) a MCUQ_JOIN_42(__VA_ARGS__)
+#define MCUQ_JOIN_44(a, ...) a MCUQ_JOIN_43(__VA_ARGS__)
+#define MCUQ_JOIN_45(a, ...) a MCUQ_JOIN_44(__VA_ARGS__)
+#define MCUQ_JOIN_46(a, ...) a MCUQ_JOIN_45(__VA_ARGS__)
+#define MCUQ_JOIN_47(a, ...) a MCUQ_JOIN_46(__VA_ARGS__)
+#define MCUQ_JOIN_48(a, ...) a MCUQ_JOIN_47(__VA_ARGS__)
+#define MCUQ_JOIN_49(a, ...) a MCUQ_JOIN_48(__VA_ARGS__)
+#define MCUQ_JOIN_50(a, ...) a MCUQ_JOIN_49(__VA_ARGS__)
+#define MCUQ_JOIN_51(a, ...) a MCUQ_JOIN_50(__VA_ARGS__)
+#define MCUQ_JOIN_52(a, ...) a MCUQ_JOIN_51(__VA_ARGS__)
+#define MCUQ_JOIN_53(a, ...) a MCUQ_JOIN_52(__VA_ARGS__)
+#define MCUQ_JOIN_54(a, ...) a MCUQ_JOIN_53(__VA_ARGS__)
+#define MCUQ_JOIN_55(a, ...) a MCUQ_JOIN_54(__VA_ARGS__)
+#define MCUQ_JOIN_56(a, ...) a MCUQ_JOIN_55(__VA_ARGS__)
+#define MCUQ_JOIN_57(a, ...) a MCUQ_JOIN_56(__VA_ARGS__)
+#define MCUQ_JOIN_58(a, ...) a MCUQ_JOIN_57(__VA_ARGS__)
+#define MCUQ_JOIN_59(a, ...) a MCUQ_JOIN_58(__VA_ARGS__)
+#define MCUQ_JOIN_60(a, ...) a MCUQ_JOIN_59(__VA_ARGS__)
+#define MCUQ_JOIN_61(a, ...) a MCUQ_JOIN_60(__VA_ARGS__)
+#define MCUQ_JOIN_62(a, ...) a MCUQ_JOIN_61(__VA_ARGS__)
+#define MCUQ_JOIN_63(a, ...) a MCUQ_JOIN_62(__VA_ARGS__)
+#define MCUQ_JOIN_64(a, ...) a MCUQ_JOIN_63(__VA_ARGS__)
+#define MCUQ_JOIN_65(a, ...) a MCUQ_JOIN_64(__VA_ARGS__)
+#define MCUQ_JOIN_66(a, ...) a MCUQ_JOIN_65(__VA_ARGS__)
+#define MCUQ_JOIN_67(a, ...) a MCUQ_JOIN_66(__VA_ARGS__)
+#define MCUQ_JOIN_68(a, ...) a MCUQ_JOIN_67(__VA_ARGS__)
+#define MCUQ_JOIN_69(a, ...) a MCUQ_JOIN_68(__VA_ARGS__)
+#define MCUQ_JOIN_70(a, ...) a MCUQ_JOIN_69(__VA_ARGS__)
+#define MCUQ_JOIN_71(a, ...) a MCUQ_JOIN_70(__VA_ARGS__)
+#define MCUQ_JOIN_72(a, ...) a MCUQ_JOIN_71(__VA_ARGS__)
+#define MCUQ_JOIN_73(a, ...) a MCUQ_JOIN_72(__VA_ARGS__)
+#define MCUQ_JOIN_74(a, ...) a MCUQ_JOIN_73(__VA_ARGS__)
+#define MCUQ_JOIN_75(a, ...) a MCUQ_JOIN_74(__VA_ARGS__)
+#define MCUQ_JOIN_76(a, ...) a MCUQ_JOIN_75(__VA_ARGS__)
+#define MCUQ_JOIN_77(a, ...) a MCUQ_JOIN_76(__VA_ARGS__)
+#define MCUQ_JOIN_78(a, ...) a MCUQ_JOIN_77(__VA_ARGS__)
+#define MCUQ_JOIN_79(a, ...) a MCUQ_JOIN_78(__VA_ARGS__)
+#define MCUQ_JOIN_80(a, ...) a MCUQ_JOIN_79(__VA_ARGS__)
+#define MCUQ_JOIN_81(a, ...) a MCUQ_JOIN_80(__VA_ARGS__)
+#define MCUQ_JOIN_82(a, ...) a MCUQ_JOIN_81(__VA_ARGS__)
+#define MCUQ_JOIN_83(a, ...) a MCUQ_JOIN_82(__VA_ARGS__)
+#define MCUQ_JOIN_84(a, ...) a MCUQ_JOIN_83(__VA_ARGS__)
+#define MCUQ_JOIN_85(a, ...) a MCUQ_JOIN_84(__VA_ARGS__)
+#define MCUQ_JOIN_86(a, ...) a MCUQ_JOIN_85(__VA_ARGS__)
+#define MCUQ_JOIN_87(a, ...) a MCUQ_JOIN_86(__VA_ARGS__)
+#define MCUQ_JOIN_88(a, ...) a MCUQ_JOIN_87(__VA_ARGS__)
+#define MCUQ_JOIN_89(a, ...) a MCUQ_JOIN_88(__VA_ARGS__)
+#define MCUQ_JOIN_90(a, ...) a MCUQ_JOIN_89(__VA_ARGS__)
+#define MCUQ_JOIN_91(a, ...) a MCUQ_JOIN_90(__VA_ARGS__)
+#define MCUQ_JOIN_92(a, ...) a MCUQ_JOIN_91(__VA_ARGS__)
+#define MCUQ_JOIN_93(a, ...) a MCUQ_JOIN_92(__VA_ARGS__)
+#define MCUQ_JOIN_94(a, ...) a MCUQ_JOIN_93(__VA_ARGS__)
+#define MCUQ_JOIN_95(a, ...) a MCUQ_JOIN_94(__VA_ARGS__)
+#define MCUQ_JOIN_96(a, ...) a MCUQ_JOIN_95(__VA_ARGS__)
+#define MCUQ_JOIN_97(a, ...) a MCUQ_JOIN_96(__VA_ARGS__)
+#define MCUQ_JOIN_98(a, ...) a MCUQ_JOIN_97(__VA_ARGS__)
+#define MCUQ_JOIN_99(a, ...) a MCUQ_JOIN_98(__VA_ARGS__)
+#define MCUQ_JOIN_100(a, ...) a MCUQ_JOIN_99(__VA_ARGS__)
 
 /* A hardware loop (level 0) of `count` iterations over the body, one instruction per
  * argument. cv.setup takes the body's end as an offset in instructions, which is counted
@@ -185,6 +252,18 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
     ".if (772b - 771b) != 4 * " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) "\n"                    \
     ".error \"mcuq: hardware loop body is not one instruction per argument\"\n"          \
     ".endif\n.option pop\n"
+
+/* The outer loop (level 1) of two nested hardware loops, over the body as above. The
+ * inner loop is set up inside the body by MCUQ_SETUP0, over the arguments after it; the
+ * core needs at least one instruction of the outer body after the inner loop's last. */
+#define MCUQ_HWLOOP1(count, ...)                                                         \
+    ".balign 4\n.option push\n.option norvc\n"                                           \
+    ".insn i 0x2B, 4, x15, " count ", " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) " + 1\n"        \
+    "773:\n" MCUQ_JOIN(__VA_ARGS__) "774:\n"                                             \
+    ".if (774b - 773b) != 4 * " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) "\n"                    \
+    ".error \"mcuq: hardware loop body is not one instruction per argument\"\n"          \
+    ".endif\n.option pop\n"
+#define MCUQ_SETUP0(count, n) ".insn i 0x2B, 4, x14, " count ", " #n " + 1\n"
 
 #define MCUQ_LW(rd, ptr, step) "cv.lw " rd ", (" ptr "), " step "\n"
 #define MCUQ_SDOT(acc, a, b) "cv.sdotsp.b " acc ", " a ", " b "\n"
@@ -441,51 +520,74 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
                          : "memory");
 }
 
-/* dst[i] = src[i step] for i < n (see the C form): two bytes per iteration of a hardware
- * loop, each load used two instructions later */
-MCUQ_ALWAYS_INLINE void mcuq_gather_s8(uint8_t *dst, const int8_t *src, int32_t step,
-                                       int32_t n)
+/* The image of one channel into its plane (see the C form): two nested hardware loops,
+ * two bytes per inner iteration, each load used two instructions later (2 cycles a byte),
+ * and per row only the two pointers' steps to the next row (and an odd column's byte) */
+MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, const int8_t *src,
+                                             int32_t step, int32_t src_stride, int32_t rows,
+                                             int32_t cols)
 {
+    if (rows <= 0 || cols < 2) {  /* no inner loop of one iteration or more */
+        for (int32_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+            for (int32_t i = 0; i < cols; i++)
+                dst[i] = (uint8_t)src[i * step];
+        return;
+    }
+    const int32_t pairs = cols >> 1;
+    const int32_t src_gap = src_stride - cols * step, dst_gap = dst_stride - cols;
     int32_t a, b;
-    const int32_t pairs = n >> 1;
-    if (n & 1)
-        __asm__ volatile("cv.lb %[a], (%[src]), %[step]\n"
-                         "cv.sb %[a], (%[dst]), 1\n"
-                         : [a] "=&r"(a), [src] "+r"(src), [dst] "+r"(dst)
-                         : [step] "r"(step)
-                         : "memory");
-    if (pairs)
-        __asm__ volatile(MCUQ_HWLOOP0("%[pairs]",
+#define MCUQ_GATHER_PAIRS                                                                 \
+    MCUQ_SETUP0("%[pairs]", 4), "cv.lb %[a], (%[src]), %[step]\n",                         \
+        "cv.lb %[b], (%[src]), %[step]\n", "cv.sb %[a], (%[dst]), 1\n",                    \
+        "cv.sb %[b], (%[dst]), 1\n"
+#define MCUQ_GATHER_OPERANDS                                                              \
+    : [a] "=&r"(a), [b] "=&r"(b), [src] "+r"(src), [dst] "+r"(dst)                         \
+    : [rows] "r"(rows), [pairs] "r"(pairs), [step] "r"(step), [src_gap] "r"(src_gap),      \
+      [dst_gap] "r"(dst_gap)                                                              \
+    : "memory"
+    if (cols & 1)
+        __asm__ volatile(MCUQ_HWLOOP1("%[rows]", MCUQ_GATHER_PAIRS,
                                       "cv.lb %[a], (%[src]), %[step]\n",
-                                      "cv.lb %[b], (%[src]), %[step]\n",
+                                      "add %[src], %[src], %[src_gap]\n",
                                       "cv.sb %[a], (%[dst]), 1\n",
-                                      "cv.sb %[b], (%[dst]), 1\n")
-                         : [a] "=&r"(a), [b] "=&r"(b), [src] "+r"(src), [dst] "+r"(dst)
-                         : [pairs] "r"(pairs), [step] "r"(step)
-                         : "memory");
+                                      "add %[dst], %[dst], %[dst_gap]\n")
+                             MCUQ_GATHER_OPERANDS);
+    else
+        __asm__ volatile(MCUQ_HWLOOP1("%[rows]", MCUQ_GATHER_PAIRS,
+                                      "add %[src], %[src], %[src_gap]\n",
+                                      "add %[dst], %[dst], %[dst_gap]\n")
+                             MCUQ_GATHER_OPERANDS);
+#undef MCUQ_GATHER_OPERANDS
+#undef MCUQ_GATHER_PAIRS
 }
 
-/* The depthwise 3x3 column (see the C form), the window rows in registers: at vertical
- * stride 1 a hardware loop of three outputs whose rows rotate, so each output loads one
- * new row word (any alignment: the core splits a misaligned word itself), then the
- * count % 3 last outputs one at a time; at stride 2 each output loads two rows and keeps
- * its last. Per output: the loads, three dot products, mulh, cv.addRNr, the zero point,
- * cv.max, cv.min and a post-increment store (11 instructions at stride 1). */
-#define MCUQ_DW3_REQUANT                                                                  \
-    "mulh %[acc], %[acc], %[mult]\n", "cv.addRNr %[acc], zero, %[rshift]\n",               \
-        "add %[acc], %[acc], %[zp]\n", "cv.max %[acc], %[acc], %[lo]\n",                   \
-        "cv.min %[acc], %[acc], %[hi]\n", "cv.sb %[acc], (%[y]), %[ystep]\n"
-#define MCUQ_DW3_DOTS(r0, r1, r2)                                                         \
-    "mv %[acc], %[bias]\n", MCUQ_SDOT("%[acc]", "%[" r0 "]", "%[w0]"),                      \
-        MCUQ_SDOT("%[acc]", "%[" r1 "]", "%[w1]"), MCUQ_SDOT("%[acc]", "%[" r2 "]", "%[w2]")
+/* The depthwise 3x3 column and column pair (see the C forms), the window rows in
+ * registers. The zero point rides in the rounding shift: cv.addRNr adds zp 2^rshift with
+ * the rounding term, exact for 0 < rshift <= 22 (|hi32(acc mult)| <= 2^30, so the sum
+ * stays below 2^31). At vertical stride 1 a hardware loop of three outputs whose rows
+ * rotate, so each output loads one new row word (any alignment: the core splits a
+ * misaligned word itself), then the count % 3 last outputs one at a time; at stride 2
+ * each output loads two rows and keeps its last. Per output of a column: the loads, three
+ * dot products, mulh, cv.addRNr, cv.max, cv.min and a post-increment store (10
+ * instructions at stride 1); a pair shares the row words between its two columns
+ * (19 instructions for two outputs). */
+#define MCUQ_DW3_REQUANT(acc)                                                             \
+    "mulh %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[zpsh], %[rshift]\n", \
+        "cv.max %[" acc "], %[" acc "], %[lo]\n", "cv.min %[" acc "], %[" acc "], %[hi]\n"
+#define MCUQ_DW3_DOTS(acc, r0, r1, r2, w)                                                 \
+    "mv %[" acc "], %[bias]\n", MCUQ_SDOT("%[" acc "]", "%[" r0 "]", "%[" w "0]"),          \
+        MCUQ_SDOT("%[" acc "]", "%[" r1 "]", "%[" w "1]"),                                  \
+        MCUQ_SDOT("%[" acc "]", "%[" r2 "]", "%[" w "2]")
+#define MCUQ_DW3_STORE "cv.sb %[acc], (%[y]), %[ystep]\n"
 #define MCUQ_DW3_OUTPUT(r0, r1, r2)                                                       \
-    MCUQ_LW("%[" r2 "]", "%[next]", "%[stride]"), MCUQ_DW3_DOTS(r0, r1, r2), MCUQ_DW3_REQUANT
+    MCUQ_LW("%[" r2 "]", "%[next]", "%[stride]"), MCUQ_DW3_DOTS("acc", r0, r1, r2, "w"),    \
+        MCUQ_DW3_REQUANT("acc"), MCUQ_DW3_STORE
 #define MCUQ_DW3_OPERANDS                                                                 \
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "=&r"(acc), [next] "+r"(next),           \
       [y] "+r"(y)                                                                         \
     : [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep), [w0] "r"(w0), [w1] "r"(w1),     \
-      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [rshift] "r"(rshift), [zp] "r"(zp), \
-      [lo] "r"(lo), [hi] "r"(hi)                                                          \
+      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [rshift] "r"(rshift),               \
+      [zpsh] "r"(zpsh), [lo] "r"(lo), [hi] "r"(hi)                                         \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                            int8_t *y, int32_t ystep, int32_t count,
@@ -494,6 +596,7 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
                                            int32_t zp, int32_t lo, int32_t hi)
 {
     int32_t a, b = 0, c = 0, acc, n;
+    const int32_t zpsh = zp * (1 << rshift);
     const int8_t *next = src;  /* the next row to load */
     if (count <= 0)
         return;
@@ -516,12 +619,88 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
         n = count;
         __asm__ volatile(MCUQ_HWLOOP0("%[n]", MCUQ_LW("%[b]", "%[next]", "%[stride]"),
                                       MCUQ_LW("%[c]", "%[next]", "%[stride]"),
-                                      MCUQ_DW3_DOTS("a", "b", "c"), "mv %[a], %[c]\n",
-                                      MCUQ_DW3_REQUANT) MCUQ_DW3_OPERANDS);
+                                      MCUQ_DW3_DOTS("acc", "a", "b", "c", "w"),
+                                      "mv %[a], %[c]\n", MCUQ_DW3_REQUANT("acc"),
+                                      MCUQ_DW3_STORE) MCUQ_DW3_OPERANDS);
     }
 }
 #undef MCUQ_DW3_OPERANDS
 #undef MCUQ_DW3_OUTPUT
+
+/* pairs of adjacent columns, all in one asm: the left column's taps in bytes 0 to 2 of
+ * the row word (w), the right one's in bytes 1 to 3 (v = w << 8), the right output at
+ * y + right. An outer hardware loop over the pairs sets the rows and pointers of a pair
+ * up, then runs the inner loop down the pair (and the count % 3 last outputs, in a loop
+ * of their own), so no C runs between columns. */
+#define MCUQ_DW3_PAIR_DOTS(r0, r1, r2)                                                    \
+    MCUQ_DW3_DOTS("acc", r0, r1, r2, "w"), MCUQ_DW3_DOTS("acd", r0, r1, r2, "v"),           \
+        MCUQ_DW3_REQUANT("acc"), MCUQ_DW3_REQUANT("acd"), "cv.sb %[acd], %[right](%[y])\n", \
+        MCUQ_DW3_STORE
+#define MCUQ_DW3_PAIR_OUTPUT(r0, r1, r2)                                                  \
+    MCUQ_LW("%[" r2 "]", "%[next]", "%[stride]"), MCUQ_DW3_PAIR_DOTS(r0, r1, r2)
+#define MCUQ_DW3_PAIR_HEAD                                                                \
+    "mv %[next], %[top]\n", MCUQ_LW("%[a]", "%[next]", "%[stride]"), "mv %[y], %[ycol]\n"
+#define MCUQ_DW3_PAIR_STEP1                                                               \
+    MCUQ_DW3_PAIR_HEAD, MCUQ_LW("%[b]", "%[next]", "%[stride]"), MCUQ_SETUP0("%[n]", 57),   \
+        MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"),           \
+        MCUQ_DW3_PAIR_OUTPUT("c", "a", "b")
+#define MCUQ_DW3_PAIR_TAIL                                                                \
+    "addi %[top], %[top], 2\n", "add %[ycol], %[ycol], %[right]\n",                         \
+        "add %[ycol], %[ycol], %[right]\n"
+#define MCUQ_DW3_OPERANDS                                                                 \
+    : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "+r"(acc), [acd] "+r"(acd),              \
+      [next] "+r"(next), [y] "+r"(y), [top] "+r"(top), [ycol] "+r"(ycol)                  \
+    : [pairs] "r"(pairs), [n] "r"(n), [rem] "r"(rem), [stride] "r"(stride),                \
+      [ystep] "r"(ystep), [right] "r"(right), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),     \
+      [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [bias] "r"(bias), [mult] "r"(mult),         \
+      [rshift] "r"(rshift), [zpsh] "r"(zpsh), [lo] "r"(lo), [hi] "r"(hi)                  \
+    : "memory"
+MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stride, int32_t step,
+                                                 int8_t *ycol, int32_t ystep, int32_t right,
+                                                 int32_t pairs, int32_t count,
+                                                 mcuq_taps3_t w0, mcuq_taps3_t w1,
+                                                 mcuq_taps3_t w2, int32_t bias, int32_t mult,
+                                                 int32_t rshift, int32_t zp, int32_t lo,
+                                                 int32_t hi)
+{
+    if (pairs <= 0 || count <= 0)
+        return;
+    if (step == 1 && count < 3) {  /* no inner loop of one iteration or more */
+        for (int32_t i = 0; i < 2 * pairs; i++, top++, ycol += right)
+            mcuq_dw3_column_s8(top, stride, 1, ycol, ystep, count, w0, w1, w2, bias, mult,
+                               rshift, zp, lo, hi);
+        return;
+    }
+    int32_t a = 0, b = 0, c = 0, acc = 0, acd = 0;
+    const int8_t *next = top;
+    int8_t *y = ycol;
+    const int32_t zpsh = zp * (1 << rshift);
+    const int32_t v0 = (int32_t)((uint32_t)w0 << 8), v1 = (int32_t)((uint32_t)w1 << 8),
+                  v2 = (int32_t)((uint32_t)w2 << 8);
+    const int32_t n = step == 1 ? count / 3 : count, rem = count - 3 * n;
+    if (step != 1)
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD, MCUQ_SETUP0("%[n]", 21),
+                                      MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                      MCUQ_LW("%[c]", "%[next]", "%[stride]"),
+                                      MCUQ_DW3_PAIR_DOTS("a", "b", "c"), "mv %[a], %[c]\n",
+                                      MCUQ_DW3_PAIR_TAIL) MCUQ_DW3_OPERANDS);
+    else if (rem == 0)
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1, MCUQ_DW3_PAIR_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1,
+                                      MCUQ_SETUP0("%[rem]", 21),
+                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), "mv %[a], %[b]\n",
+                                      "mv %[b], %[c]\n", MCUQ_DW3_PAIR_TAIL)
+                             MCUQ_DW3_OPERANDS);
+}
+#undef MCUQ_DW3_OPERANDS
+#undef MCUQ_DW3_PAIR_TAIL
+#undef MCUQ_DW3_PAIR_STEP1
+#undef MCUQ_DW3_PAIR_HEAD
+#undef MCUQ_DW3_PAIR_OUTPUT
+#undef MCUQ_DW3_PAIR_DOTS
+#undef MCUQ_DW3_STORE
 #undef MCUQ_DW3_DOTS
 #undef MCUQ_DW3_REQUANT
 
