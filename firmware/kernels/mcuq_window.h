@@ -44,12 +44,7 @@ static inline __attribute__((always_inline)) void mcuq_fill_bytes(uint8_t *dst, 
         }
         return;
     }
-    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
-    for (int32_t i = 0; i < n; i += 4) {
-        uint32_t v = value * 0x01010101u;
-        __asm__("" : "+r"(v));
-        __builtin_memcpy(d + i, &v, 4);
-    }
+    mcuq_fill_words(dst, value * 0x01010101u, n >> 2);
 }
 
 /* n bytes (n < 16) from src to dst in whole words at any alignment: it reads up to 3
@@ -215,13 +210,73 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
     return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0, 0, g->kernel_h);
 }
 
-/* window row ky alone of the same, exactly its bytes (cores that gather the rows of one
- * column side by side must not write past their own) */
-static inline __attribute__((always_inline)) void
-mcuq_im2col_row(const mcuq_window_t *g, const uint8_t *input, int32_t oy, int32_t ox,
-                int32_t ky, uint8_t pad, uint8_t *column)
+/* Taps [first, last) of the int8 columns of every output pixel, in order: pixel p's
+ * column at column + p span, its window taps (ky, kx) in row order, each C bytes (zp_x
+ * for a padding tap); a column's bytes from k to span (zeros, see MCUQ_COLUMN_SPAN) go
+ * with its last tap. Cores that gather all the columns together take a contiguous share
+ * of the taps each (a share of window rows would leave some cores twice the work of
+ * others on a 2x2 map); no division: whole pixels before the share are stepped over.
+ * Adjacent taps of a window row that are all padding or all inside go in one fill or
+ * copy.
+ * Not inlined: in a kernel's registers its loop would spill. */
+static __attribute__((noinline, unused)) void
+mcuq_im2col_taps(const mcuq_window_t *g, const uint8_t *input, uint8_t pad, uint8_t *column,
+                 int32_t span, int32_t first, int32_t last)
 {
-    mcuq_im2col_rows(g, input, 1, oy, ox, pad, column, 0, ky, ky + 1);
+    const int32_t kernel_h = g->kernel_h, kernel_w = g->kernel_w, taps = kernel_h * kernel_w;
+    const int32_t pixel = g->in_channels, line = g->in_w * pixel, k = taps * pixel;
+    const int32_t in_h = g->in_h, in_w = g->in_w, out_w = g->out_w;
+    const int32_t dilation_h = g->dilation_h, dilation_w = g->dilation_w;
+    int32_t t = 0, oy = 0, ox = 0;
+    uint8_t *col = column;
+    for (; t + taps <= first; t += taps, col += span)
+        if (++ox == out_w) {
+            ox = 0;
+            oy++;
+        }
+    for (; t < last; t += taps, col += span) {
+        const int32_t j0 = first > t ? first - t : 0, j1 = last - t < taps ? last - t : taps;
+        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+        int32_t ky = 0, kx = j0;
+        while (kx >= kernel_w) {
+            kx -= kernel_w;
+            ky++;
+        }
+        /* runs of taps in one window row that are all padding or all inside the image
+         * (without dilation across, an inside run is contiguous in the input): one fill
+         * or copy each */
+        for (int32_t j = j0; j < j1;) {
+            const int32_t iy = iy0 + ky * dilation_h, row_end = j - kx + kernel_w;
+            const int32_t end = row_end < j1 ? row_end : j1;
+            int32_t e = j + 1, ix = ix0 + kx * dilation_w;
+            if (iy < 0 || iy >= in_h) {
+                e = end;
+                mcuq_fill_bytes(col + j * pixel, pad, (e - j) * pixel);
+            } else if (ix < 0 || ix >= in_w) {
+                for (ix += dilation_w; e < end && (ix < 0 || ix >= in_w); ix += dilation_w)
+                    e++;
+                mcuq_fill_bytes(col + j * pixel, pad, (e - j) * pixel);
+            } else {
+                const uint8_t *src = input + iy * line + ix * pixel;
+                if (dilation_w == 1)
+                    for (ix++; e < end && ix < in_w; ix++)
+                        e++;
+                mcuq_copy_bytes(col + j * pixel, src, (e - j) * pixel);
+            }
+            kx += e - j;
+            j = e;
+            if (kx == kernel_w) {
+                kx = 0;
+                ky++;
+            }
+        }
+        if (j1 == taps)
+            mcuq_fill_bytes(col + k, 0, span - k);
+        if (++ox == out_w) {
+            ox = 0;
+            oy++;
+        }
+    }
 }
 
 /* the bytes of a column of k values with 3 bytes of slack past its end, to whole words:

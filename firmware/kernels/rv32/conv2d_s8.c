@@ -67,16 +67,9 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     const int32_t shared = !in_place && cores > 1 && pairs < cores;
     uint8_t *col0 = (uint8_t *)column + mcuq_core_id() * 2 * span, *col1 = col0 + span;
     if (shared) {
-        /* one window row of one pixel at a time, so that more cores share the work */
-        const int32_t kernel_h = g->kernel_h;
-        for (int32_t task = mcuq_core_id(); task < pixels * kernel_h; task += cores) {
-            const int32_t pixel = task / kernel_h, ky = task - pixel * kernel_h;
-            uint8_t *col = (uint8_t *)column + pixel * span;
-            mcuq_im2col_row(g, (const uint8_t *)input, pixel / out_w, pixel % out_w, ky, pad,
-                            col);
-            if (ky == kernel_h - 1)
-                mcuq_fill_bytes(col + k, 0, span - k);
-        }
+        int32_t t0, t1;
+        mcuq_split(pixels * g->kernel_h * g->kernel_w, &t0, &t1);
+        mcuq_im2col_taps(g, (const uint8_t *)input, pad, (uint8_t *)column, span, t0, t1);
         mcuq_cluster_barrier();
     } else if (!in_place) {
         mcuq_fill_bytes(col0 + k, 0, span - k);

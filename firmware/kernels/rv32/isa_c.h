@@ -24,6 +24,18 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
     }
 }
 
+/* words 4-byte copies of value from dst on (4-byte aligned); the empty asm keeps the
+ * compiler from turning the loop into a memset call */
+MCUQ_ALWAYS_INLINE void mcuq_fill_words(uint8_t *dst, uint32_t value, int32_t words)
+{
+    uint8_t *d = (uint8_t *)__builtin_assume_aligned(dst, 4);
+    for (int32_t i = 0; i < 4 * words; i += 4) {
+        uint32_t v = value;
+        __asm__("" : "+r"(v));
+        __builtin_memcpy(d + i, &v, 4);
+    }
+}
+
 /* One channel of an HWC image into its plane: for r < rows and i < cols,
  * dst[r dst_stride + i] = src[r src_stride + i step] (step: the image's channel count) */
 MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, const int8_t *src,

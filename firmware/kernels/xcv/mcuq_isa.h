@@ -520,6 +520,23 @@ MCUQ_ALWAYS_INLINE void mcuq_copy_words(uint8_t *dst, const uint8_t *src, int32_
                          : "memory");
 }
 
+/* words 4-byte copies of value from dst on (4-byte aligned): four stores per iteration
+ * of a hardware loop (a body takes three instructions at least), the rest one by one */
+MCUQ_ALWAYS_INLINE void mcuq_fill_words(uint8_t *dst, uint32_t value, int32_t words)
+{
+    const int32_t quads = words >> 2;
+    for (int32_t i = 0; i < (words & 3); i++)
+        __asm__ volatile("cv.sw %[v], (%[dst]), 4\n" : [dst] "+r"(dst) : [v] "r"(value)
+                         : "memory");
+    if (quads)
+        __asm__ volatile(MCUQ_HWLOOP0("%[quads]", "cv.sw %[v], (%[dst]), 4\n",
+                                      "cv.sw %[v], (%[dst]), 4\n", "cv.sw %[v], (%[dst]), 4\n",
+                                      "cv.sw %[v], (%[dst]), 4\n")
+                         : [dst] "+r"(dst)
+                         : [quads] "r"(quads), [v] "r"(value)
+                         : "memory");
+}
+
 /* The image of one channel into its plane (see the C form): two nested hardware loops,
  * two bytes per inner iteration, each load used two instructions later (2 cycles a byte),
  * and per row only the two pointers' steps to the next row (and an odd column's byte) */
