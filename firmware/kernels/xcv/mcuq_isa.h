@@ -648,7 +648,7 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
  * the row word (w), the right one's in bytes 1 to 3 (v = w << 8), the right output at
  * y + right. An outer hardware loop over the pairs sets the rows and pointers of a pair
  * up, then runs the inner loop down the pair (and the count % 3 last outputs, in a loop
- * of their own), so no C runs between columns. */
+ * of their own; columns of one or two outputs unrolled), so no C runs between columns. */
 #define MCUQ_DW3_PAIR_DOTS(r0, r1, r2)                                                    \
     MCUQ_DW3_DOTS("acc", r0, r1, r2, "w"), MCUQ_DW3_DOTS("acd", r0, r1, r2, "v"),           \
         MCUQ_DW3_REQUANT("acc"), MCUQ_DW3_REQUANT("acd"), "cv.sb %[acd], %[right](%[y])\n", \
@@ -682,12 +682,6 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
 {
     if (pairs <= 0 || count <= 0)
         return;
-    if (step == 1 && count < 3) {  /* no inner loop of one iteration or more */
-        for (int32_t i = 0; i < 2 * pairs; i++, top++, ycol += right)
-            mcuq_dw3_column_s8(top, stride, 1, ycol, ystep, count, w0, w1, w2, bias, mult,
-                               rshift, zp, lo, hi);
-        return;
-    }
     int32_t a = 0, b = 0, c = 0, acc = 0, acd = 0;
     const int8_t *next = top;
     int8_t *y = ycol;
@@ -695,7 +689,19 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
     const int32_t v0 = (int32_t)((uint32_t)w0 << 8), v1 = (int32_t)((uint32_t)w1 << 8),
                   v2 = (int32_t)((uint32_t)w2 << 8);
     const int32_t n = step == 1 ? count / 3 : count, rem = count - 3 * n;
-    if (step != 1)
+    /* columns of one or two outputs: no inner loop (one of no iteration would run once) */
+    if (step == 1 && count == 1)
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD,
+                                      MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), MCUQ_DW3_PAIR_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else if (step == 1 && count == 2)
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD,
+                                      MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),
+                                      MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"), MCUQ_DW3_PAIR_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else if (step != 1)
         __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD, MCUQ_SETUP0("%[n]", 21),
                                       MCUQ_LW("%[b]", "%[next]", "%[stride]"),
                                       MCUQ_LW("%[c]", "%[next]", "%[stride]"),
