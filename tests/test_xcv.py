@@ -234,6 +234,33 @@ def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
                 summary)
 
 
+def test_depthwise_channel_with_a_small_shift_takes_the_general_path(tmp_path):
+    """A channel whose requantization shift is 32 or less (large weights that cancel on
+    the calibration images, beside ordinary channels) goes row by row with the general
+    requantization, the others down the column loops: bit-exact on the RTL (xcv) and QEMU
+    (rv32) at 8 cores."""
+    channels = 5
+    torch.manual_seed(0)
+    conv = nn.Conv2d(channels, channels, 3, groups=channels)
+    with torch.no_grad():
+        conv.weight[0] = 0.0
+        conv.weight[0, 0, 0, :2] = torch.tensor([50.0, -50.0])
+    path = save_model(conv.eval(), torch.zeros(1, channels, 8, 6), "onnx_legacy",
+                      tmp_path / "model", dynamic_time=False)
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((5, channels, 8, 6)).astype(np.float32)
+    calib[:, 0] = 1.0
+    np.save(tmp_path / "calib.npy", calib)
+    data = rng.standard_normal((2, channels, 8, 6)).astype(np.float32)
+    for isa, target in (("xcv", "rtl"), ("rv32", "qemu")):
+        out = tmp_path / isa
+        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
+        shift = np.asarray(QGraph.load(out).layers[0].arrays["shift"])
+        assert shift[0] <= 32 and all(32 < s <= 54 for s in shift[1:]), shift
+        summary = verify(out, target, data, cores=8)
+        assert summary["compared_bytes"] > 0 and summary["mismatched_bytes"] == 0, summary
+
+
 def test_scalar_kernels_are_bit_exact_on_the_rtl(tmp_path):
     """The rv32 kernels, the bench's scalar baseline, on the same core."""
     out, frames = _export(tmp_path, "recurrent", "rv32")

@@ -37,6 +37,9 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     const int32_t out_h = g->out_h, out_w = g->out_w;
     const int32_t zp = p->out_zero_point, act_min = p->act_min, act_max = p->act_max;
     const int32_t lo = act_min - zp, hi = act_max - zp;
+    /* the column loops clamp to the int8 range: nearly every layer's (a ReLU's output has
+     * zero point -128) */
+    const int32_t full_range = act_min == -128 && act_max == 127;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
     const int32_t ystep = out_w * channels;
     uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_plane_words(g));
@@ -58,7 +61,7 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
         const mcuq_taps3_t w2 = mcuq_taps3_s8(w + 6 * channels, channels);
         const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
         int32_t first_row = 0;
-        if (sh <= 2 && shift > 32 && shift <= 54) {
+        if (full_range && sh <= 2 && shift > 32 && shift <= 54) {
             /* down each column (two at a time at horizontal stride 1), the window rows in
              * registers */
             const int8_t *top = (const int8_t *)plane;
@@ -67,18 +70,17 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
             if (sw == 1) {
                 ox = out_w & ~1;
                 mcuq_dw3_column_pairs_s8(top, stride, sh, y, ystep, channels, out_w >> 1, out_h,
-                                         w0, w1, w2, bias, mult, shift - 32, zp, act_min,
-                                         act_max);
+                                         w0, w1, w2, bias, mult, shift - 32, zp);
                 top += ox;
                 y += ox * channels;
             }
             for (; ox < out_w; ox++, top += sw, y += channels)
                 mcuq_dw3_column_s8(top, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
-                                   shift - 32, zp, act_min, act_max);
+                                   shift - 32, zp);
             first_row = out_h;
         }
-        /* otherwise (a shift the column loops' requantization does not take: the general
-         * one) row by row */
+        /* otherwise (a shift the column loops' requantization does not take, or a narrower
+         * activation range: the general form) row by row */
         int8_t *y = output + first_row * ystep + c;
         for (int32_t oy = first_row; oy < out_h; oy++) {
             const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;

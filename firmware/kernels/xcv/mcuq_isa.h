@@ -254,7 +254,7 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
     ".endif\n.option pop\n"
 
 /* The outer loop (level 1) of two nested hardware loops, over the body as above. The
- * inner loop is set up inside the body by MCUQ_SETUP0, over the arguments after it; the
+ * inner loop is set up inside the body by MCUQ_INNER0; the
  * core needs at least one instruction of the outer body after the inner loop's last. */
 #define MCUQ_HWLOOP1(count, ...)                                                         \
     ".balign 4\n.option push\n.option norvc\n"                                           \
@@ -263,7 +263,10 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
     ".if (774b - 773b) != 4 * " MCUQ_STR(MCUQ_NARG(__VA_ARGS__)) "\n"                    \
     ".error \"mcuq: hardware loop body is not one instruction per argument\"\n"          \
     ".endif\n.option pop\n"
-#define MCUQ_SETUP0(count, n) ".insn i 0x2B, 4, x14, " count ", " #n " + 1\n"
+#define MCUQ_SETUP0_N(count, n) ".insn i 0x2B, 4, x14, " count ", " MCUQ_STR(n) " + 1\n"
+/* inside a MCUQ_HWLOOP1 body: an inner loop (level 0) of `count` iterations over the
+ * instructions that follow as arguments, its length counted from them */
+#define MCUQ_INNER0(count, ...) MCUQ_SETUP0_N(count, MCUQ_NARG(__VA_ARGS__)), __VA_ARGS__
 
 #define MCUQ_LW(rd, ptr, step) "cv.lw " rd ", (" ptr "), " step "\n"
 #define MCUQ_SDOT(acc, a, b) "cv.sdotsp.b " acc ", " a ", " b "\n"
@@ -554,9 +557,9 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
     const int32_t src_gap = src_stride - cols * step, dst_gap = dst_stride - cols;
     int32_t a, b;
 #define MCUQ_GATHER_PAIRS                                                                 \
-    MCUQ_SETUP0("%[pairs]", 4), "cv.lb %[a], (%[src]), %[step]\n",                         \
-        "cv.lb %[b], (%[src]), %[step]\n", "cv.sb %[a], (%[dst]), 1\n",                    \
-        "cv.sb %[b], (%[dst]), 1\n"
+    MCUQ_INNER0("%[pairs]", "cv.lb %[a], (%[src]), %[step]\n",                             \
+                "cv.lb %[b], (%[src]), %[step]\n", "cv.sb %[a], (%[dst]), 1\n",           \
+                "cv.sb %[b], (%[dst]), 1\n")
 #define MCUQ_GATHER_OPERANDS                                                              \
     : [a] "=&r"(a), [b] "=&r"(b), [src] "+r"(src), [dst] "+r"(dst)                         \
     : [rows] "r"(rows), [pairs] "r"(pairs), [step] "r"(step), [src_gap] "r"(src_gap),      \
@@ -581,16 +584,16 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
 /* The depthwise 3x3 column and column pair (see the C forms), the window rows in
  * registers. The zero point rides in the rounding shift: cv.addRNr adds zp 2^rshift with
  * the rounding term, exact for 0 < rshift <= 22 (|hi32(acc mult)| <= 2^30, so the sum
- * stays below 2^31). At vertical stride 1 a hardware loop of three outputs whose rows
- * rotate, so each output loads one new row word (any alignment: the core splits a
- * misaligned word itself), then the count % 3 last outputs one at a time; at stride 2
- * each output loads two rows and keeps its last. Per output of a column: the loads, three
- * dot products, mulh, cv.addRNr, cv.max, cv.min and a post-increment store (10
- * instructions at stride 1); a pair shares the row words between its two columns
- * (19 instructions for two outputs). */
+ * stays below 2^31); cv.clip clamps to the int8 range. At vertical stride 1 a hardware
+ * loop of three outputs whose rows rotate, so each output loads one new row word (any
+ * alignment: the core splits a misaligned word itself), then the count % 3 last outputs
+ * one at a time; at stride 2 each output loads two rows and keeps its last. Per output of
+ * a column: the loads, three dot products, mulh, cv.addRNr, cv.clip and a post-increment
+ * store (9 instructions at stride 1); a pair shares the row words between its two
+ * columns (17 instructions for two outputs). */
 #define MCUQ_DW3_REQUANT(acc)                                                             \
     "mulh %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[zpsh], %[rshift]\n", \
-        "cv.max %[" acc "], %[" acc "], %[lo]\n", "cv.min %[" acc "], %[" acc "], %[hi]\n"
+        "cv.clip %[" acc "], %[" acc "], 8\n"
 #define MCUQ_DW3_DOTS(acc, r0, r1, r2, w)                                                 \
     "mv %[" acc "], %[bias]\n", MCUQ_SDOT("%[" acc "]", "%[" r0 "]", "%[" w "0]"),          \
         MCUQ_SDOT("%[" acc "]", "%[" r1 "]", "%[" w "1]"),                                  \
@@ -604,13 +607,13 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
       [y] "+r"(y)                                                                         \
     : [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep), [w0] "r"(w0), [w1] "r"(w1),     \
       [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [rshift] "r"(rshift),               \
-      [zpsh] "r"(zpsh), [lo] "r"(lo), [hi] "r"(hi)                                         \
+      [zpsh] "r"(zpsh)                                                           \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                            int8_t *y, int32_t ystep, int32_t count,
                                            mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
                                            int32_t bias, int32_t mult, int32_t rshift,
-                                           int32_t zp, int32_t lo, int32_t hi)
+                                           int32_t zp)
 {
     int32_t a, b = 0, c = 0, acc, n;
     const int32_t zpsh = zp * (1 << rshift);
@@ -658,9 +661,9 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
 #define MCUQ_DW3_PAIR_HEAD                                                                \
     "mv %[next], %[top]\n", MCUQ_LW("%[a]", "%[next]", "%[stride]"), "mv %[y], %[ycol]\n"
 #define MCUQ_DW3_PAIR_STEP1                                                               \
-    MCUQ_DW3_PAIR_HEAD, MCUQ_LW("%[b]", "%[next]", "%[stride]"), MCUQ_SETUP0("%[n]", 57),   \
-        MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"),           \
-        MCUQ_DW3_PAIR_OUTPUT("c", "a", "b")
+    MCUQ_DW3_PAIR_HEAD, MCUQ_LW("%[b]", "%[next]", "%[stride]"),                            \
+        MCUQ_INNER0("%[n]", MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),                            \
+                    MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"), MCUQ_DW3_PAIR_OUTPUT("c", "a", "b"))
 #define MCUQ_DW3_PAIR_TAIL                                                                \
     "addi %[top], %[top], 2\n", "add %[ycol], %[ycol], %[right]\n",                         \
         "add %[ycol], %[ycol], %[right]\n"
@@ -670,15 +673,14 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
     : [pairs] "r"(pairs), [n] "r"(n), [rem] "r"(rem), [stride] "r"(stride),                \
       [ystep] "r"(ystep), [right] "r"(right), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),     \
       [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [bias] "r"(bias), [mult] "r"(mult),         \
-      [rshift] "r"(rshift), [zpsh] "r"(zpsh), [lo] "r"(lo), [hi] "r"(hi)                  \
+      [rshift] "r"(rshift), [zpsh] "r"(zpsh)                                    \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stride, int32_t step,
                                                  int8_t *ycol, int32_t ystep, int32_t right,
                                                  int32_t pairs, int32_t count,
                                                  mcuq_taps3_t w0, mcuq_taps3_t w1,
                                                  mcuq_taps3_t w2, int32_t bias, int32_t mult,
-                                                 int32_t rshift, int32_t zp, int32_t lo,
-                                                 int32_t hi)
+                                                 int32_t rshift, int32_t zp)
 {
     if (pairs <= 0 || count <= 0)
         return;
@@ -702,19 +704,19 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
                                       MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"), MCUQ_DW3_PAIR_TAIL)
                              MCUQ_DW3_OPERANDS);
     else if (step != 1)
-        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD, MCUQ_SETUP0("%[n]", 21),
-                                      MCUQ_LW("%[b]", "%[next]", "%[stride]"),
-                                      MCUQ_LW("%[c]", "%[next]", "%[stride]"),
-                                      MCUQ_DW3_PAIR_DOTS("a", "b", "c"), "mv %[a], %[c]\n",
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_HEAD,
+                                      MCUQ_INNER0("%[n]", MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                                  MCUQ_LW("%[c]", "%[next]", "%[stride]"),
+                                                  MCUQ_DW3_PAIR_DOTS("a", "b", "c"), "mv %[a], %[c]\n"),
                                       MCUQ_DW3_PAIR_TAIL) MCUQ_DW3_OPERANDS);
     else if (rem == 0)
         __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1, MCUQ_DW3_PAIR_TAIL)
                              MCUQ_DW3_OPERANDS);
     else
         __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1,
-                                      MCUQ_SETUP0("%[rem]", 21),
-                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), "mv %[a], %[b]\n",
-                                      "mv %[b], %[c]\n", MCUQ_DW3_PAIR_TAIL)
+                                      MCUQ_INNER0("%[rem]", MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),
+                                                  "mv %[a], %[b]\n", "mv %[b], %[c]\n"),
+                                      MCUQ_DW3_PAIR_TAIL)
                              MCUQ_DW3_OPERANDS);
 }
 #undef MCUQ_DW3_OPERANDS
