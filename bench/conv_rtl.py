@@ -3,21 +3,22 @@ network, in cycles on the CV32E40P RTL (--isa xcv, 1 core and the 8-core critica
 and in instructions on QEMU (--isa rv32, the scalar kernels), against the kernels of an
 earlier revision.
 
-    .venv/bin/python bench/conv_rtl.py [--against REV]      (about 10 minutes on 2 cores)
+    .venv/bin/python bench/conv_rtl.py [--against REV]      (about 12 minutes on 2 cores)
 
 Networks: the bundled digits RepVGG (32x32, 1 channel), RepVGG-A0 at half width (A0's
 stage depths, deploy form) at 32x32 and 64x64, MobileOne-S0 at half width (deploy form)
-at 32x32, and one depthwise 3x3 layer on a 16x16 map of 48 channels and on a 32x32 map of
-24 (after a 1x1 convolution from the 3 image channels), from mcuq.vision.models (timm cannot be installed beside the pinned
-torch), with seeded random weights (cycles do not depend on them), calibrated on 32
-images of mcuq.vision.datasets.shapes, int8. Each build is checked bit-exact with the
-simulator. With --against REV (default: the revision before this session's kernel work),
-the same networks run with that revision's code from a git worktree, for the "before"
-columns. Writes bench/results/conv_rtl.{json,md}.
+at 32x32 and 64x64, and one depthwise 3x3 layer on a 16x16 map of 48 channels and on a
+32x32 map of 24 (after a 1x1 convolution from the 3 image channels), from
+mcuq.vision.models (timm cannot be installed beside the pinned torch), with seeded
+random weights (cycles do not depend on them), calibrated on 32 images of
+mcuq.vision.datasets.shapes, int8. Each build is checked bit-exact with the simulator.
+With --against REV (default: the revision before this session's kernel work), the same
+networks run with that revision's code from a git worktree, for the "before" columns.
+Writes bench/results/conv_rtl.{json,md}.
 
-Layer groups: the stem (the first convolution, unless 1x1), 3x3 convolutions with at least 32 input
-channels, other 3x3 convolutions, 1x1 convolutions, depthwise 3x3 (stride 1 and 2
-apart), and the rest (pooling, flatten, the classifier).
+Layer groups: the stem (the first convolution, unless 1x1), 3x3 convolutions with at
+least 32 input channels, other 3x3 convolutions, 1x1 convolutions, depthwise 3x3
+(stride 1 and 2 apart), and the rest (pooling, flatten, the classifier).
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ RESULTS = ROOT / "bench" / "results"
 BEFORE = "43ab0a5"  # the last revision with the previous convolution and depthwise kernels
 COMMAND = ".venv/bin/python bench/conv_rtl.py"
 NETWORKS = [("repvgg_digits", 32), ("repvgg_a0_x0.5", 32), ("repvgg_a0_x0.5", 64),
-            ("mobileone_s0_x0.5", 32), ("depthwise_48ch", 16), ("depthwise_24ch", 32)]
+            ("mobileone_s0_x0.5", 32), ("mobileone_s0_x0.5", 64), ("depthwise_48ch", 16),
+            ("depthwise_24ch", 32)]
 GROUPS = ["stem", "3x3, >= 32 in", "3x3, < 32 in", "1x1", "depthwise 3x3 s1",
           "depthwise 3x3 s2", "other"]
 
