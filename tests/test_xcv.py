@@ -234,14 +234,18 @@ def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
                 summary)
 
 
-def test_depthwise_channel_with_a_small_shift_takes_the_general_path(tmp_path):
+@pytest.mark.parametrize("groups,out_channels", [(5, 5), (1, 16)])
+def test_channel_with_a_small_shift_takes_the_general_requantization(tmp_path, groups,
+                                                                      out_channels):
     """A channel whose requantization shift is 32 or less (large weights that cancel on
-    the calibration images, beside ordinary channels) goes row by row with the general
-    requantization, the others down the column loops: bit-exact on the RTL (xcv) and QEMU
-    (rv32) at 8 cores."""
+    the calibration images, beside ordinary channels): in a depthwise layer it goes row by
+    row with the general requantization while the others go down the column loops; in a
+    convolution (two blocks of 8 channels) its share takes the general requantization
+    instead of the one-mulh form.
+    Bit-exact on the RTL (xcv) and QEMU (rv32) at 8 cores."""
     channels = 5
     torch.manual_seed(0)
-    conv = nn.Conv2d(channels, channels, 3, groups=channels)
+    conv = nn.Conv2d(channels, out_channels, 3, groups=groups)
     with torch.no_grad():
         conv.weight[0] = 0.0
         conv.weight[0, 0, 0, :2] = torch.tensor([50.0, -50.0])

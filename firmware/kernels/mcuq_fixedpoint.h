@@ -107,6 +107,24 @@ static inline __attribute__((always_inline)) int32_t mcuq_mulh_round(int32_t acc
     return mcuq_rshift_round(hi, n);
 }
 
+/* zp + rshift_round(hi32(acc mult), n), clamped to int8, for 0 < n <= 22 and zp in
+ * int8 range, given zp_shifted = zp 2^n: the zero point rides in the rounding shift,
+ * (hi + zp 2^n + 2^(n-1)) >> n, exact because |hi32(acc mult)| <= 2^30 keeps the sum
+ * below 2^31. On xcv: mulh, cv.addRNr, cv.clip. */
+static inline __attribute__((always_inline)) int32_t mcuq_requant_zp8(int32_t acc, int32_t mult,
+                                                                      int32_t n,
+                                                                      int32_t zp_shifted)
+{
+    int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
+#if defined(__riscv_xcvalu)
+    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(hi) : "r"(zp_shifted), "r"(n));
+    return hi;
+#else
+    hi = (hi + zp_shifted + (1 << (n - 1))) >> n;
+    return hi < -128 ? -128 : (hi > 127 ? 127 : hi);
+#endif
+}
+
 static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)
 {
     if (__builtin_expect(shift > 32, 1))

@@ -9,6 +9,9 @@
  * Output-stationary blocking of 2 pixels x 4 channels: the columns of two neighbouring
  * pixels go through each block of four output channels together, so every weight word
  * loaded serves both (mcuq_dot4i_2x_s8); a last odd pixel runs the one-column matvec.
+ * A block of 8 channels whose core's share all takes mcuq_requant_zp8 (shifts of 33 to
+ * 54, an activation range of all int8) starts from the biases and requantizes from
+ * registers: mulh, then one rounding shift that adds zp_y 2^n, then a clip.
  *
  * Work split: the units are (pixel pair, channel group) in pair-major order, and each core
  * takes a contiguous share, so a map with fewer pixels than cores (2x2 at the end of a
@@ -20,6 +23,28 @@
 #include "mcuq_conv2d.h"
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
+
+/* whether channels [c0, c1) all take mcuq_requant_zp8: shifts of 33 to 54, and an
+ * activation range of all int8 (a ReLU's output has zero point -128) */
+static inline __attribute__((always_inline)) int32_t
+mcuq_conv2d_requant_fast(const mcuq_linear_s8_t *m, int32_t c0, int32_t c1)
+{
+    if (m->act_min != -128 || m->act_max != 127)
+        return 0;
+    int32_t out = 0;
+    for (int32_t c = c0; c < c1; c++)
+        out |= (uint32_t)(m->shift[c] - 33) >= 22u;
+    return !out;
+}
+
+/* eight channels' two outputs from their sums (which started from the biases):
+ * mcuq_requant_zp8 with constant indices, so the sums stay in registers */
+#define MCUQ_CONV2D_OUT8(r)                                                               \
+    do {                                                                                  \
+        const int32_t n_ = shift[c + (r)] - 32, m_ = mult[c + (r)], zs_ = zp * (1 << n_);  \
+        y0[c + (r)] = (int8_t)mcuq_requant_zp8(acc0[r], m_, n_, zs_);                      \
+        y1[c + (r)] = (int8_t)mcuq_requant_zp8(acc1[r], m_, n_, zs_);                      \
+    } while (0)
 
 /* one output pixel: each core a share of the channel groups over the one column */
 static __attribute__((noinline)) void mcuq_conv2d_pixel_s8(const mcuq_conv2d_s8_t *p,
@@ -81,6 +106,12 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     if (first >= last)
         return;
     int32_t pair = first / groups, g0 = first - pair * groups;
+    /* the share's channels: its groups within one pair, or all */
+    const int32_t fast = !with_outliers
+        && (last - pair * groups <= groups
+                ? mcuq_conv2d_requant_fast(m, 4 * g0, channels < 4 * (last - pair * groups)
+                                                          ? channels : 4 * (last - pair * groups))
+                : mcuq_conv2d_requant_fast(m, 0, channels));
     int32_t oy = (2 * pair) / out_w, ox = 2 * pair - oy * out_w;  /* of the pair's first pixel */
     for (int32_t unit = first; unit < last; pair++, g0 = 0) {
         const int32_t g1 = last - unit < groups - g0 ? g0 + (last - unit) : groups;
@@ -107,6 +138,23 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
                 /* two groups (8 channels) at a time while two are left, then one */
                 const int32_t c = 4 * group, blocks = g1 - group < 2 ? 1 : 2;
                 const int32_t rows = channels - c < 4 * blocks ? channels - c : 4 * blocks;
+                if (fast && rows == 8) {  /* the sums from the biases, no arrays in memory */
+                    int32_t acc0[8], acc1[8];
+                    for (int32_t r = 0; r < 8; r++)
+                        acc0[r] = acc1[r] = bias[c + r];
+                    mcuq_dot4i2_2x_s8(weight + c * row, weight + (c + 4) * row, x0, x1, n,
+                                      acc0, acc1, acc0 + 4, acc1 + 4);
+                    MCUQ_CONV2D_OUT8(0);
+                    MCUQ_CONV2D_OUT8(1);
+                    MCUQ_CONV2D_OUT8(2);
+                    MCUQ_CONV2D_OUT8(3);
+                    MCUQ_CONV2D_OUT8(4);
+                    MCUQ_CONV2D_OUT8(5);
+                    MCUQ_CONV2D_OUT8(6);
+                    MCUQ_CONV2D_OUT8(7);
+                    group += 2;
+                    continue;
+                }
                 int32_t acc0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, acc1[8] = {0, 0, 0, 0, 0, 0, 0, 0};
                 if (blocks == 2)
                     mcuq_dot4i2_2x_s8(weight + c * row, weight + (c + 4) * row, x0, x1, n,
@@ -150,3 +198,4 @@ void mcuq_conv2d_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *outp
     else
         mcuq_conv2d_pixels_s8(p, input, output, column, 0);
 }
+#undef MCUQ_CONV2D_OUT8
