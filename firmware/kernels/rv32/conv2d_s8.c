@@ -107,7 +107,7 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
         return;
     int32_t pair = first / groups, g0 = first - pair * groups;
     /* the share's channels: its groups within one pair, or all */
-    const int32_t fast = !with_outliers
+    const int32_t fast = !with_outliers && pixels > 1
         && (last - pair * groups <= groups
                 ? mcuq_conv2d_requant_fast(m, 4 * g0, channels < 4 * (last - pair * groups)
                                                           ? channels : 4 * (last - pair * groups))
