@@ -143,25 +143,27 @@ def test_recurrent_forms_on_the_rtl(tmp_path):
 class ConvFamilies(nn.Module):
     """Every shape family of the convolution kernels: a stem of 1 or 3 input channels
     (stride 2), a 3x3 with more than 32 input channels and an even pixel count, depthwise
-    3x3 at strides 1 and 2, a 1x1 read in place with a channel count that is no multiple of
-    4, a 3x3 with an odd pixel count and a map smaller than the cores (3x3), then 2x2 and
-    1x1 maps: (cin, 11, 9) images."""
+    3x3 at strides 1 and 2, a 1x1 read in place from a channel count that is no multiple of
+    4, a 3x3 with an odd pixel count and a map smaller than the cores (3x3, its taps of
+    whole words from the tap table), then 2x2 and 1x1 maps (taps of bytes): (cin, 11, 9)
+    images."""
 
     def __init__(self, cin: int):
         super().__init__()
         self.stem = nn.Conv2d(cin, 33, 3, stride=2, padding=1)
         self.wide = nn.Conv2d(33, 35, 3, padding=1)
         self.dw = nn.Conv2d(35, 35, 3, padding=1, groups=35)
-        self.pw = nn.Conv2d(35, 13, 1)
-        self.odd = nn.Conv2d(13, 37, 3, stride=2, padding=1)
+        self.pw = nn.Conv2d(35, 12, 1)
+        self.odd = nn.Conv2d(12, 37, 3, stride=2, padding=1)
         self.dw2 = nn.Conv2d(37, 37, 3, stride=2, padding=1, groups=37)
-        self.last = nn.Conv2d(37, 10, 3, stride=2, padding=1)
+        self.small = nn.Conv2d(37, 10, 3, padding=1)
+        self.last = nn.Conv2d(10, 10, 3, stride=2, padding=1)
 
     def forward(self, x):
         x = torch.relu(self.wide(torch.relu(self.stem(x))))
         x = self.pw(torch.relu(self.dw(x)))
         x = self.dw2(torch.relu(self.odd(x)))
-        return torch.flatten(self.last(x), 1)
+        return torch.flatten(self.last(self.small(x)), 1)
 
 
 @pytest.mark.parametrize("cin", [1, 3])
@@ -177,7 +179,7 @@ def test_convolution_shape_families_on_every_target(tmp_path, cin):
         out = tmp_path / f"{isa}{len(options)}"
         export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa, **options)
         kinds = [layer.kind for layer in QGraph.load(out).layers]
-        assert kinds.count("conv2d") == 5 and kinds.count("depthwise_conv2d") == 2, kinds
+        assert kinds.count("conv2d") == 6 and kinds.count("depthwise_conv2d") == 2, kinds
         targets = [("rtl", 1), ("rtl", 8), ("host", 3)] + (
             [("qemu", 1), ("qemu", 8)] if not options else [])
         for target, cores in targets:

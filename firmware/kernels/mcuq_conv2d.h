@@ -30,6 +30,9 @@ typedef struct {
     mcuq_window_t window;
     int32_t in_zero_point;    /* the value of a padding tap */
     int32_t in_place;         /* 1x1, no padding: the input pixel is the column */
+    const int32_t *taps;      /* a map of fewer than 2 MCUQ_MAX_CORES output pixels: per
+                                 pixel and window tap (column order), the input byte of
+                                 the tap's values, or -1 for padding; else null */
 } mcuq_conv2d_s8_t;
 
 /* column: scratch of MCUQ_MAX_CORES columns, each rounded up to a multiple of 4 */

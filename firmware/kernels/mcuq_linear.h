@@ -19,6 +19,8 @@ typedef struct {
     int32_t out_zero_point;
     int32_t act_min;       /* the code of a fused ReLU's or Clip's lower bound, else -128 */
     int32_t act_max;       /* the code of a fused Clip's upper bound, else 127 */
+    int32_t requant_zp8;   /* 1: every shift is 33 to 54 and the range all int8, so the
+                              kernels requantize from registers (mcuq_requant_zp8) */
     /* outliers kept aside (mcuq/outliers.py), in row order; null pointers without */
     const int16_t *outlier_value;   /* each entry's code, at its row's weight scale */
     const uint8_t *outlier_gap;     /* its column minus the previous entry's in the row */

@@ -210,71 +210,54 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
     return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0, 0, g->kernel_h);
 }
 
-/* Taps [first, last) of the int8 columns of every output pixel, in order: pixel p's
- * column at column + p span, its window taps (ky, kx) in row order, each C bytes (zp_x
- * for a padding tap); a column's bytes from k to span (zeros, see MCUQ_COLUMN_SPAN) go
- * with its last tap. Cores that gather all the columns together take a contiguous share
- * of the taps each (a share of window rows would leave some cores twice the work of
- * others on a 2x2 map); no division: whole pixels before the share are stepped over.
- * Adjacent taps of a window row that are all padding or all inside go in one fill or
- * copy.
+/* Taps [first, last) of the int8 columns of every output pixel, in order, from the
+ * layer's tap table (mcuq_conv2d_s8_t.taps: per pixel and window tap, the input byte of
+ * the tap's C values, or -1 for padding): pixel p's column at column + p span, a tap's C
+ * bytes a copy, or zp_x for padding. Cores that gather all the columns together take a
+ * contiguous share of the taps each (a share of window rows would leave some cores twice
+ * the work of others on a 2x2 map). The bytes of a column past its k values are not
+ * written: they meet zero weights (xcv pads each row to whole words) or are not read.
  * Not inlined: in a kernel's registers its loop would spill. */
 static __attribute__((noinline, unused)) void
-mcuq_im2col_taps(const mcuq_window_t *g, const uint8_t *input, uint8_t pad, uint8_t *column,
-                 int32_t span, int32_t first, int32_t last)
+mcuq_im2col_table(const int32_t *table, int32_t taps, int32_t pixel, const uint8_t *input,
+                  uint8_t pad, uint8_t *column, int32_t span, int32_t first, int32_t last)
 {
-    const int32_t kernel_h = g->kernel_h, kernel_w = g->kernel_w, taps = kernel_h * kernel_w;
-    const int32_t pixel = g->in_channels, line = g->in_w * pixel, k = taps * pixel;
-    const int32_t in_h = g->in_h, in_w = g->in_w, out_w = g->out_w;
-    const int32_t dilation_h = g->dilation_h, dilation_w = g->dilation_w;
-    int32_t t = 0, oy = 0, ox = 0;
+    int32_t j = first, left;
     uint8_t *col = column;
-    for (; t + taps <= first; t += taps, col += span)
-        if (++ox == out_w) {
-            ox = 0;
-            oy++;
-        }
-    for (; t < last; t += taps, col += span) {
-        const int32_t j0 = first > t ? first - t : 0, j1 = last - t < taps ? last - t : taps;
-        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
-        int32_t ky = 0, kx = j0;
-        while (kx >= kernel_w) {
-            kx -= kernel_w;
-            ky++;
-        }
-        /* runs of taps in one window row that are all padding or all inside the image
-         * (without dilation across, an inside run is contiguous in the input): one fill
-         * or copy each */
-        for (int32_t j = j0; j < j1;) {
-            const int32_t iy = iy0 + ky * dilation_h, row_end = j - kx + kernel_w;
-            const int32_t end = row_end < j1 ? row_end : j1;
-            int32_t e = j + 1, ix = ix0 + kx * dilation_w;
-            if (iy < 0 || iy >= in_h) {
-                e = end;
-                mcuq_fill_bytes(col + j * pixel, pad, (e - j) * pixel);
-            } else if (ix < 0 || ix >= in_w) {
-                for (ix += dilation_w; e < end && (ix < 0 || ix >= in_w); ix += dilation_w)
-                    e++;
-                mcuq_fill_bytes(col + j * pixel, pad, (e - j) * pixel);
-            } else {
-                const uint8_t *src = input + iy * line + ix * pixel;
-                if (dilation_w == 1)
-                    for (ix++; e < end && ix < in_w; ix++)
-                        e++;
-                mcuq_copy_bytes(col + j * pixel, src, (e - j) * pixel);
-            }
-            kx += e - j;
-            j = e;
-            if (kx == kernel_w) {
-                kx = 0;
-                ky++;
+    for (; j >= taps; j -= taps)  /* a share starts within the first 2 MCUQ_MAX_CORES pixels */
+        col += span;
+    col += j * pixel;
+    left = taps - j;  /* taps to the end of the pixel's column */
+    const int32_t *tap = table + first, *const end = table + last;
+    const int32_t gap = span - taps * pixel;
+    /* taps of whole words at word addresses (most layers): word copies and fills */
+    if (!(((uintptr_t)input | (uintptr_t)column | (uint32_t)pixel | (uint32_t)span) & 3)) {
+        const int32_t words = pixel >> 2;
+        const uint32_t fill = pad * 0x01010101u;
+        for (; tap < end; tap++) {
+            const int32_t at = *tap;
+            if (at >= 0)
+                mcuq_copy_words(col, input + at, words);
+            else
+                mcuq_fill_words(col, fill, words);
+            col += pixel;
+            if (--left == 0) {
+                col += gap;
+                left = taps;
             }
         }
-        if (j1 == taps)
-            mcuq_fill_bytes(col + k, 0, span - k);
-        if (++ox == out_w) {
-            ox = 0;
-            oy++;
+        return;
+    }
+    for (; tap < end; tap++) {
+        const int32_t at = *tap;
+        if (at >= 0)
+            mcuq_copy_bytes(col, input + at, pixel);
+        else
+            mcuq_fill_bytes(col, pad, pixel);
+        col += pixel;
+        if (--left == 0) {
+            col += gap;
+            left = taps;
         }
     }
 }

@@ -70,3 +70,16 @@ def run_int8(x: np.ndarray, weight, bias, mult, shift, out_zero_point: int,
 def run_fp16(x: np.ndarray, weight, bias, params: dict) -> np.ndarray:
     """x (n, k) fp16, weight (rows, k) -> (n, rows) fp16, clamped as `params` say."""
     return activation.run_fp16(fp16.matvec(weight, bias, x), params)
+
+
+def requant_zp8(p: dict, shift) -> int:
+    """The struct's requant_zp8 flag: 1 when every row takes the kernels' register
+    requantization (mcuq_requant_zp8, firmware/kernels/mcuq_fixedpoint.h): an int8 layer
+    whose shifts are all 33 to 54 and whose activation range is all of int8 (a ReLU's
+    output has zero point -128). Worked out here once, so that no core checks the shifts
+    of its share at run time; the result is the same either way."""
+    if p.get("precision") != "int8" or shift is None:
+        return 0
+    shift = np.asarray(shift)
+    return int(p["act_min"] == -128 and p["act_max"] == 127
+               and bool(np.all((shift >= 33) & (shift <= 54))))

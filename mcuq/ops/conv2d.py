@@ -290,13 +290,34 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
     return [("column", "int8", 2 * MAX_CORES * ((k + 7) & ~3))]
 
 
+def tap_offsets(p: dict) -> np.ndarray | None:
+    """The tap table of an int8 map of fewer than 2 MAX_CORES output pixels, where the
+    cores may gather every column together (fewer pixel pairs than cores; the kernel's
+    shared gathering): for each output pixel and window tap in column order, the input
+    byte of the tap's in_channels values (HWC), or -1 for a padding tap. Worked out here
+    so that no core steps through window positions at run time."""
+    if p["precision"] != "int8" or in_place(p) or p["out_h"] * p["out_w"] >= 2 * MAX_CORES:
+        return None
+    oy, ox, ky, kx = np.meshgrid(np.arange(p["out_h"]), np.arange(p["out_w"]),
+                                 np.arange(p["kernel_h"]), np.arange(p["kernel_w"]),
+                                 indexing="ij")
+    iy = oy * p["stride_h"] - p["pad_top"] + ky * p["dilation_h"]
+    ix = ox * p["stride_w"] - p["pad_left"] + kx * p["dilation_w"]
+    inside = (iy >= 0) & (iy < p["in_h"]) & (ix >= 0) & (ix < p["in_w"])
+    return np.where(inside, (iy * p["in_w"] + ix) * p["in_channels"], -1).astype(np.int32).reshape(-1)
+
+
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
     arrays = dict(qlayer.arrays)
     arrays["weight"] = layouts.arrange(isa, "matvec", arrays["weight"])
+    taps = tap_offsets(qlayer.params)
+    if taps is not None:
+        arrays["taps"] = taps
     return arrays
 
 
 def c_values(qlayer: QLayer) -> dict:
     p = qlayer.params
     return {**activation.c_values(p), "column_length": column_length(p),
-            "in_place": int(in_place(p))}
+            "in_place": int(in_place(p)),
+            "requant_zp8": _matvec.requant_zp8(p, qlayer.arrays.get("shift"))}

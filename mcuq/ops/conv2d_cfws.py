@@ -169,6 +169,7 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
     arrays = conv2d.c_arrays(qlayer, isa)
+    arrays.pop("taps", None)  # the CFWS kernel gathers each core's columns itself
     if not qlayer.params.get("diagonal"):
         arrays["coarse"] = layouts.arrange(isa, "matvec", arrays["coarse"])
     return arrays

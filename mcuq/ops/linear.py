@@ -159,7 +159,8 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 
 def c_values(qlayer: QLayer) -> dict:
-    return activation.c_values(qlayer.params)
+    return {**activation.c_values(qlayer.params),
+            "requant_zp8": _matvec.requant_zp8(qlayer.params, qlayer.arrays.get("shift"))}
 
 
 def c_stream(qlayer: QLayer, arrays: dict):

@@ -9,9 +9,10 @@
  * Output-stationary blocking of 2 pixels x 4 channels: the columns of two neighbouring
  * pixels go through each block of four output channels together, so every weight word
  * loaded serves both (mcuq_dot4i_2x_s8); a last odd pixel runs the one-column matvec.
- * A block of 8 channels whose core's share all takes mcuq_requant_zp8 (shifts of 33 to
- * 54, an activation range of all int8) starts from the biases and requantizes from
- * registers: mulh, then one rounding shift that adds zp_y 2^n, then a clip.
+ * When every channel takes mcuq_requant_zp8 (requant_zp8, worked out at export: shifts of
+ * 33 to 54, an activation range of all int8), a block of 8 or 4 channels starts from the
+ * biases and requantizes from registers: mulh, one rounding shift that adds zp_y 2^n, a
+ * clip.
  *
  * Work split: the units are (pixel pair, channel group) in pair-major order, and each core
  * takes a contiguous share, so a map with fewer pixels than cores (2x2 at the end of a
@@ -24,20 +25,7 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
-/* whether channels [c0, c1) all take mcuq_requant_zp8: shifts of 33 to 54, and an
- * activation range of all int8 (a ReLU's output has zero point -128) */
-static inline __attribute__((always_inline)) int32_t
-mcuq_conv2d_requant_fast(const mcuq_linear_s8_t *m, int32_t c0, int32_t c1)
-{
-    if (m->act_min != -128 || m->act_max != 127)
-        return 0;
-    int32_t out = 0;
-    for (int32_t c = c0; c < c1; c++)
-        out |= (uint32_t)(m->shift[c] - 33) >= 22u;
-    return !out;
-}
-
-/* eight channels' two outputs from their sums (which started from the biases):
+/* channel c + r's two outputs from their sums (which started from the biases):
  * mcuq_requant_zp8 with constant indices, so the sums stay in registers */
 #define MCUQ_CONV2D_OUT8(r)                                                               \
     do {                                                                                  \
@@ -89,12 +77,14 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
      * column + p span (the scratch holds 2 MCUQ_MAX_CORES columns), and all compute from
      * there after a barrier; otherwise each core gathers its pairs into its own two */
     const int32_t cores = mcuq_core_count(), pairs = (pixels + 1) / 2;
-    const int32_t shared = !in_place && cores > 1 && pairs < cores;
+    const int32_t shared = !in_place && cores > 1 && pairs < cores && p->taps;
     uint8_t *col0 = (uint8_t *)column + mcuq_core_id() * 2 * span, *col1 = col0 + span;
     if (shared) {
         int32_t t0, t1;
-        mcuq_split(pixels * g->kernel_h * g->kernel_w, &t0, &t1);
-        mcuq_im2col_taps(g, (const uint8_t *)input, pad, (uint8_t *)column, span, t0, t1);
+        const int32_t taps = g->kernel_h * g->kernel_w;
+        mcuq_split(pixels * taps, &t0, &t1);
+        mcuq_im2col_table(p->taps, taps, g->in_channels, (const uint8_t *)input, pad,
+                          (uint8_t *)column, span, t0, t1);
         mcuq_cluster_barrier();
     } else if (!in_place) {
         mcuq_fill_bytes(col0 + k, 0, span - k);
@@ -106,12 +96,7 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
     if (first >= last)
         return;
     int32_t pair = first / groups, g0 = first - pair * groups;
-    /* the share's channels: its groups within one pair, or all */
-    const int32_t fast = !with_outliers && pixels > 1
-        && (last - pair * groups <= groups
-                ? mcuq_conv2d_requant_fast(m, 4 * g0, channels < 4 * (last - pair * groups)
-                                                          ? channels : 4 * (last - pair * groups))
-                : mcuq_conv2d_requant_fast(m, 0, channels));
+    const int32_t fast = !with_outliers && m->requant_zp8;
     int32_t oy = (2 * pair) / out_w, ox = 2 * pair - oy * out_w;  /* of the pair's first pixel */
     for (int32_t unit = first; unit < last; pair++, g0 = 0) {
         const int32_t g1 = last - unit < groups - g0 ? g0 + (last - unit) : groups;
@@ -153,6 +138,18 @@ mcuq_conv2d_pixels_s8(const mcuq_conv2d_s8_t *p, const int8_t *input, int8_t *ou
                     MCUQ_CONV2D_OUT8(6);
                     MCUQ_CONV2D_OUT8(7);
                     group += 2;
+                    continue;
+                }
+                if (fast && rows == 4) {  /* the same for a last block of 4 */
+                    int32_t acc0[4], acc1[4];
+                    for (int32_t r = 0; r < 4; r++)
+                        acc0[r] = acc1[r] = bias[c + r];
+                    mcuq_dot4i_2x_s8(weight + c * row, x0, x1, n, acc0, acc1);
+                    MCUQ_CONV2D_OUT8(0);
+                    MCUQ_CONV2D_OUT8(1);
+                    MCUQ_CONV2D_OUT8(2);
+                    MCUQ_CONV2D_OUT8(3);
+                    group++;
                     continue;
                 }
                 int32_t acc0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, acc1[8] = {0, 0, 0, 0, 0, 0, 0, 0};

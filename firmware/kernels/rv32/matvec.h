@@ -47,6 +47,14 @@ static inline void mcuq_outliers_s8(const mcuq_linear_s8_t *p, int32_t n, int32_
     *entry = e;
 }
 
+/* channel n + r's output from its sum (which started from the bias), for
+ * mcuq_matvec_rows_s8's fast blocks: constant indices keep the sums in registers */
+#define MCUQ_MATVEC_OUT(r)                                                                \
+    do {                                                                                  \
+        const int32_t n_ = shift[n + (r)] - 32;                                           \
+        output[n + (r)] = (int8_t)mcuq_requant_zp8(acc[r], mult[n + (r)], n_, zp * (1 << n_)); \
+    } while (0)
+
 /* The loop of mcuq_matvec_s8, with or without a side list (a constant at each call, so
  * each form is compiled on its own and the dense one keeps its registers). */
 static inline __attribute__((always_inline)) void
@@ -60,10 +68,26 @@ mcuq_matvec_rows_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, cons
     const int8_t *const weight = p->weight;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
     int32_t entry = with_outliers ? mcuq_outlier_entry(p->outlier_count, 4 * first) : 0;
+    const int32_t fast = !with_outliers && p->requant_zp8;
     for (int32_t group = first; group < last; group += 2) {
         const int32_t n = 4 * group;
         const int32_t channels = last - group < 2 ? 4 : 8;
         const int32_t rows = out_features - n < channels ? out_features - n : channels;
+        if (fast && rows == 8) {  /* the sums from the biases, no arrays in memory */
+            int32_t acc[8];
+            for (int32_t r = 0; r < 8; r++)
+                acc[r] = bias[n + r];
+            mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
+            MCUQ_MATVEC_OUT(0);
+            MCUQ_MATVEC_OUT(1);
+            MCUQ_MATVEC_OUT(2);
+            MCUQ_MATVEC_OUT(3);
+            MCUQ_MATVEC_OUT(4);
+            MCUQ_MATVEC_OUT(5);
+            MCUQ_MATVEC_OUT(6);
+            MCUQ_MATVEC_OUT(7);
+            continue;
+        }
         int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         if (channels == 8)
             mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
