@@ -88,6 +88,17 @@ mcuq_matvec_rows_s8(const mcuq_linear_s8_t *p, int32_t first, int32_t last, cons
             MCUQ_MATVEC_OUT(7);
             continue;
         }
+        if (fast && rows == 4) {  /* the same for a last block of 4 */
+            int32_t acc[4];
+            for (int32_t r = 0; r < 4; r++)
+                acc[r] = bias[n + r];
+            mcuq_dot4i_s8(weight + n * row, input, k, acc);
+            MCUQ_MATVEC_OUT(0);
+            MCUQ_MATVEC_OUT(1);
+            MCUQ_MATVEC_OUT(2);
+            MCUQ_MATVEC_OUT(3);
+            continue;
+        }
         int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         if (channels == 8)
             mcuq_dot4i2_s8(weight + n * row, weight + (n + 4) * row, input, k, acc, acc + 4);
