@@ -650,8 +650,8 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
 /* pairs of adjacent columns, all in one asm: the left column's taps in bytes 0 to 2 of
  * the row word (w), the right one's in bytes 1 to 3 (v = w << 8), the right output at
  * y + right. An outer hardware loop over the pairs sets the rows and pointers of a pair
- * up, then runs the inner loop down the pair (and the count % 3 last outputs, in a loop
- * of their own; columns of one or two outputs unrolled), so no C runs between columns. */
+ * up, then runs the inner loop down the pair (the count % 3 last outputs unrolled
+ * after it; columns of one or two outputs unrolled alone), so no C runs between columns. */
 #define MCUQ_DW3_PAIR_DOTS(r0, r1, r2)                                                    \
     MCUQ_DW3_DOTS("acc", r0, r1, r2, "w"), MCUQ_DW3_DOTS("acd", r0, r1, r2, "v"),           \
         MCUQ_DW3_REQUANT("acc"), MCUQ_DW3_REQUANT("acd"), "cv.sb %[acd], %[right](%[y])\n", \
@@ -670,7 +670,7 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
 #define MCUQ_DW3_OPERANDS                                                                 \
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "+r"(acc), [acd] "+r"(acd),              \
       [next] "+r"(next), [y] "+r"(y), [top] "+r"(top), [ycol] "+r"(ycol)                  \
-    : [pairs] "r"(pairs), [n] "r"(n), [rem] "r"(rem), [stride] "r"(stride),                \
+    : [pairs] "r"(pairs), [n] "r"(n), [stride] "r"(stride),                                \
       [ystep] "r"(ystep), [right] "r"(right), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),     \
       [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [bias] "r"(bias), [mult] "r"(mult),         \
       [rshift] "r"(rshift), [zpsh] "r"(zpsh)                                    \
@@ -712,11 +712,14 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
     else if (rem == 0)
         __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1, MCUQ_DW3_PAIR_TAIL)
                              MCUQ_DW3_OPERANDS);
+    else if (rem == 1)  /* the last one or two outputs unrolled: no loop, no moves */
+        __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1,
+                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"), MCUQ_DW3_PAIR_TAIL)
+                             MCUQ_DW3_OPERANDS);
     else
         __asm__ volatile(MCUQ_HWLOOP1("%[pairs]", MCUQ_DW3_PAIR_STEP1,
-                                      MCUQ_INNER0("%[rem]", MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),
-                                                  "mv %[a], %[b]\n", "mv %[b], %[c]\n"),
-                                      MCUQ_DW3_PAIR_TAIL)
+                                      MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),
+                                      MCUQ_DW3_PAIR_OUTPUT("b", "c", "a"), MCUQ_DW3_PAIR_TAIL)
                              MCUQ_DW3_OPERANDS);
 }
 #undef MCUQ_DW3_OPERANDS
