@@ -304,7 +304,8 @@ def tap_offsets(p: dict) -> np.ndarray | None:
     iy = oy * p["stride_h"] - p["pad_top"] + ky * p["dilation_h"]
     ix = ox * p["stride_w"] - p["pad_left"] + kx * p["dilation_w"]
     inside = (iy >= 0) & (iy < p["in_h"]) & (ix >= 0) & (ix < p["in_w"])
-    return np.where(inside, (iy * p["in_w"] + ix) * p["in_channels"], -1).astype(np.int32).reshape(-1)
+    offsets = np.where(inside, (iy * p["in_w"] + ix) * p["in_channels"], -1)
+    return offsets.astype(np.int32).reshape(-1)
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

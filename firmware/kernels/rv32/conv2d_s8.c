@@ -18,7 +18,8 @@
  * takes a contiguous share, so a map with fewer pixels than cores (2x2 at the end of a
  * classifier) still keeps every core busy. A core gathers each pair's two columns once
  * for all the groups of its share; with fewer pairs than cores, where shares would meet
- * inside most pairs, the cores first gather every column once into shared scratch.
+ * inside most pairs, the cores first gather every column once into shared scratch, from
+ * the layer's tap table (worked out at export).
  */
 #include "matvec.h"
 #include "mcuq_conv2d.h"
