@@ -106,17 +106,20 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
         mcuq_depthwise3x3_s8(p, input, output, work);
         return;
     }
-    const int32_t channels = g->in_channels, zp = p->out_zero_point;
+    /* the fields in locals: the output stores could alias them */
+    const int32_t channels = g->in_channels, zp = p->out_zero_point, out_w = g->out_w;
+    const int32_t lo = p->act_min - zp, hi = p->act_max - zp;
+    const int32_t *const mult = p->mult, *const shift = p->shift;
     int32_t *acc = work + mcuq_core_id() * ((channels + 1) & ~1);
     int32_t first, last, c0, c1;
     mcuq_conv2d_split(g->out_h * g->out_w, channels, &first, &last, &c0, &c1);
     for (int32_t pixel = first; pixel < last; pixel++) {
-        const int32_t oy = pixel / g->out_w, ox = pixel % g->out_w;
+        const int32_t oy = pixel / out_w, ox = pixel % out_w;
         mcuq_depthwise_taps_s8(p, input, oy, ox, c0, c1, acc);
         int8_t *y = output + pixel * channels;
         for (int32_t c = c0; c < c1; c++) {
-            const int32_t r = mcuq_requant(acc[c], p->mult[c], p->shift[c]);
-            y[c] = (int8_t)(mcuq_clamp32(r, p->act_min - zp, p->act_max - zp) + zp);
+            const int32_t r = mcuq_requant(acc[c], mult[c], shift[c]);
+            y[c] = (int8_t)(mcuq_clamp32(r, lo, hi) + zp);
         }
     }
 }
