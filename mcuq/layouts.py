@@ -1,7 +1,7 @@
 """Constant-array layouts, chosen per (op, instruction set).
 
 An op names the role of an array ("matvec": a Linear weight [out][k]; "gates": a
-recurrent weight [gates * hidden][k], gate-major; "taps": a depthwise filter [c][tap]); each ISA maps every role to the
+recurrent weight [gates * hidden][k], gate-major; "taps": a depthwise filter [c][tap]; "taps_rows": a 3x3 one by window rows); each ISA maps every role to the
 arrangement its kernels read (firmware/kernels/<isa>/). The simulator keeps the
 logical [rows][k] order. A new ISA adds its entry here and its kernel folder.
 """
@@ -47,6 +47,16 @@ def simd_blocks(w: np.ndarray, rows: int) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(blocks, rows, words, 4).transpose(0, 2, 1, 3))
 
 
+def taps_rows(w: np.ndarray) -> np.ndarray:
+    """[c][9] 3x3 taps -> [c][3][4]: each window row's three taps in a word whose fourth
+    byte is 0, a channel's three words together, so that the int8 3x3 depthwise kernel
+    loads a row's taps with one load (and its SIMD dot product meets 0 in the fourth
+    lane)."""
+    rows = np.zeros((w.shape[0], 3, 4), w.dtype)
+    rows[:, :, :3] = w.reshape(-1, 3, 3)
+    return rows
+
+
 def _xcv(rv32_layout, simd_layout):
     """int8 arrays in the SIMD layout; fp16 ones as rv32 (the fp16 kernels are shared)."""
     return lambda w, **kw: (simd_layout(w, **kw) if w.dtype == np.int8 else rv32_layout(w, **kw))
@@ -64,6 +74,7 @@ _RV32 = {
     "matvec": lambda w: group_channels(w, LINEAR_GROUP),
     "gates": lambda w, gates: interleave_gates(w, gates),
     "taps": lambda w: np.ascontiguousarray(w.T),  # [c][tap] -> [tap][c]
+    "taps_rows": taps_rows,  # the int8 3x3 depthwise kernel's planes
 }
 LAYOUTS = {
     "rv32": _RV32,
@@ -73,6 +84,7 @@ LAYOUTS = {
                                                                LINEAR_GROUP)),
         "gates": _xcv(_RV32["gates"], _simd_gates),
         "taps": _RV32["taps"],  # depthwise: per-channel products, no dot product to vectorise
+        "taps_rows": taps_rows,
     },
 }
 ISAS = tuple(LAYOUTS)

@@ -176,9 +176,18 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
     return [("work", "int32", MAX_CORES * work_words(p))]
 
 
+def plane_path(p: dict) -> bool:
+    """Whether the int8 kernel runs on planes (depthwise_conv2d_s8.c: a 3x3 kernel without
+    dilation, on a map of 2 pixels or more); it reads its weights by window rows."""
+    return p["precision"] == "int8" and plane_rows(p) > 0 and p["out_h"] * p["out_w"] > 1
+
+
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
+    """The weights [tap][c], or by window rows for the plane kernel (the CFWS kernel,
+    which shares these arrays, reads taps)."""
     arrays = dict(qlayer.arrays)
-    arrays["weight"] = layouts.arrange(isa, "taps", arrays["weight"])
+    rows = qlayer.kind == KIND and plane_path(qlayer.params)
+    arrays["weight"] = layouts.arrange(isa, "taps_rows" if rows else "taps", arrays["weight"])
     return arrays
 
 

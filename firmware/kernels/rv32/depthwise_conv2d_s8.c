@@ -10,7 +10,8 @@
  * image out in a plane of its own (rows of contiguous bytes; the padding, zp_x, is laid
  * once per layer, and each channel writes only its image: mcuq_gather_plane_s8), so that
  * a window row's three taps are adjacent. Every output is then three products of three
- * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights and
+ * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights (laid
+ * out by window rows at export, a word each: mcuq/layouts.py taps_rows) and
  * requantization in registers. The outputs go down each column, so the window rows stay
  * in registers and each output loads one new row (two at vertical stride 2); at
  * horizontal stride 1 two columns go down together and share each row word
@@ -55,10 +56,10 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
     for (int32_t c = c0; c < c1; c++) {
         mcuq_gather_plane_s8(image, stride, input + c, channels, g->in_w * channels, rows, cols);
-        const int8_t *w = p->weight + c;
-        const mcuq_taps3_t w0 = mcuq_taps3_s8(w, channels);
-        const mcuq_taps3_t w1 = mcuq_taps3_s8(w + 3 * channels, channels);
-        const mcuq_taps3_t w2 = mcuq_taps3_s8(w + 6 * channels, channels);
+        const int8_t *w = p->weight + 12 * c;  /* its window rows' taps, a word each */
+        const mcuq_taps3_t w0 = mcuq_taps3_row_s8(w);
+        const mcuq_taps3_t w1 = mcuq_taps3_row_s8(w + 4);
+        const mcuq_taps3_t w2 = mcuq_taps3_row_s8(w + 8);
         const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
         int32_t first_row = 0;
         if (full_range && sh <= 2 && shift > 32 && shift <= 54) {

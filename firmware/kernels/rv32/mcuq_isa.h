@@ -154,6 +154,13 @@ static inline mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
     return t;
 }
 
+/* a window row's taps as the plane kernel's layout holds them (mcuq/layouts.py
+ * taps_rows: three bytes and a zero) */
+static inline mcuq_taps3_t mcuq_taps3_row_s8(const int8_t *w)
+{
+    return mcuq_taps3_s8(w, 1);
+}
+
 /* acc + the taps' products with x[0], x[1], x[2] */
 static inline int32_t mcuq_dot3_s8(int32_t acc, mcuq_taps3_t w, const int8_t *x)
 {

@@ -113,6 +113,13 @@ MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_s8(const int8_t *w, int32_t stride)
                      | (uint32_t)(uint8_t)w[2 * stride] << 16);
 }
 
+/* a window row's taps as the plane kernel's layout holds them (mcuq/layouts.py
+ * taps_rows: a word, its fourth byte 0): one load */
+MCUQ_ALWAYS_INLINE mcuq_taps3_t mcuq_taps3_row_s8(const int8_t *w)
+{
+    return mcuq_weight_word_s8(w);
+}
+
 #if defined(MCUQ_XCV_LOOPS)
 
 /* --- XCV: hardware loops of post-increment loads and sdotsp.b ------------------------- */
