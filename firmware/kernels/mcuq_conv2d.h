@@ -65,7 +65,9 @@ void mcuq_conv2d_f16(const mcuq_conv2d_f16_t *p, const _Float16 *input, _Float16
                      _Float16 *column);
 
 typedef struct {
-    const int8_t *weight;   /* [kernel_h * kernel_w][channels], symmetric per channel */
+    const int8_t *weight;   /* [kernel_h * kernel_w][channels], symmetric per channel;
+                               3x3 on a map of 2 pixels or more: [channels][3][4], a
+                               word per window row (mcuq/layouts.py taps_rows) */
     const int32_t *bias;    /* [channels], input zero point folded in */
     const int32_t *mult;    /* [channels] requantization multiplier */
     const int32_t *shift;   /* [channels] requantization right shift */
