@@ -38,6 +38,8 @@ def sweep(models: dict[str, tuple[QGraph, object]], rates: list[float], patterns
     """For each model (label -> (qgraph, task)): its clean score and, per rate, the score
     of every pattern; summarised as mean, standard deviation, min and max."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from tqdm import tqdm
 
@@ -61,10 +63,18 @@ def sweep(models: dict[str, tuple[QGraph, object]], rates: list[float], patterns
                 results.append(_clean(job) if job[1] < 0 else _score(job))
                 bar.update()
         else:
-            with multiprocessing.get_context("fork").Pool(min(jobs, len(work))) as pool:
-                for result in pool.imap_unordered(_run, work):
-                    results.append(result)
-                    bar.update()
+            # an executor, not multiprocessing.Pool: with Pool, about one sweep in twenty
+            # hung for good (a worker gone, its task never returned); an executor reports
+            # a lost worker instead, and has not hung in a hundred sweeps
+            context = multiprocessing.get_context("fork")
+            try:
+                with ProcessPoolExecutor(min(jobs, len(work)), mp_context=context) as pool:
+                    for done in as_completed([pool.submit(_run, job) for job in work]):
+                        results.append(done.result())
+                        bar.update()
+            except BrokenProcessPool:
+                raise McuqError("a worker of the bit error sweep stopped before its run "
+                                "ended; run the sweep again, or with --jobs 1") from None
     finally:
         bar.close()
     out = {"seed": seed, "patterns": patterns, "rates": rates, "models": []}
