@@ -210,6 +210,32 @@ mcuq_im2col(const mcuq_window_t *g, const uint8_t *input, int32_t value_bytes, i
     return mcuq_im2col_rows(g, input, value_bytes, oy, ox, pad, column, 0, 0, g->kernel_h);
 }
 
+/* The taps of mcuq_im2col_table from `tap` to `end`, the first at col with `left` taps to
+ * the end of its pixel's column: in whole words (`whole`, a constant at each call, so
+ * each form is compiled without a test per tap) or bytes. */
+static inline __attribute__((always_inline)) void
+mcuq_im2col_table_taps(const int32_t *tap, const int32_t *end, int32_t left, int32_t taps,
+                       int32_t pixel, int32_t gap, const uint8_t *input, uint8_t pad,
+                       uint8_t *col, const int32_t whole)
+{
+    for (; tap < end; tap++) {
+        const int32_t at = *tap;
+        if (whole && at >= 0)
+            mcuq_copy_words(col, input + at, pixel >> 2);
+        else if (whole)
+            mcuq_fill_words(col, pad * 0x01010101u, pixel >> 2);
+        else if (at >= 0)
+            mcuq_copy_bytes(col, input + at, pixel);
+        else
+            mcuq_fill_bytes(col, pad, pixel);
+        col += pixel;
+        if (--left == 0) {
+            col += gap;
+            left = taps;
+        }
+    }
+}
+
 /* Taps [first, last) of the int8 columns of every output pixel, in order, from the
  * layer's tap table (mcuq_conv2d_s8_t.taps: per pixel and window tap, the input byte of
  * the tap's C values, or -1 for padding): pixel p's column at column + p span, a tap's C
@@ -222,44 +248,19 @@ static __attribute__((noinline, unused)) void
 mcuq_im2col_table(const int32_t *table, int32_t taps, int32_t pixel, const uint8_t *input,
                   uint8_t pad, uint8_t *column, int32_t span, int32_t first, int32_t last)
 {
-    int32_t j = first, left;
+    int32_t j = first;
     uint8_t *col = column;
     for (; j >= taps; j -= taps)  /* a share starts within the first 2 MCUQ_MAX_CORES pixels */
         col += span;
     col += j * pixel;
-    left = taps - j;  /* taps to the end of the pixel's column */
-    const int32_t *tap = table + first, *const end = table + last;
     const int32_t gap = span - taps * pixel;
-    /* taps of whole words at word addresses (most layers): word copies and fills */
-    if (!(((uintptr_t)input | (uintptr_t)column | (uint32_t)pixel | (uint32_t)span) & 3)) {
-        const int32_t words = pixel >> 2;
-        const uint32_t fill = pad * 0x01010101u;
-        for (; tap < end; tap++) {
-            const int32_t at = *tap;
-            if (at >= 0)
-                mcuq_copy_words(col, input + at, words);
-            else
-                mcuq_fill_words(col, fill, words);
-            col += pixel;
-            if (--left == 0) {
-                col += gap;
-                left = taps;
-            }
-        }
-        return;
-    }
-    for (; tap < end; tap++) {
-        const int32_t at = *tap;
-        if (at >= 0)
-            mcuq_copy_bytes(col, input + at, pixel);
-        else
-            mcuq_fill_bytes(col, pad, pixel);
-        col += pixel;
-        if (--left == 0) {
-            col += gap;
-            left = taps;
-        }
-    }
+    /* taps of whole words at word addresses (most layers): no alignment test per tap */
+    if (!(((uintptr_t)input | (uintptr_t)column | (uint32_t)pixel | (uint32_t)span) & 3))
+        mcuq_im2col_table_taps(table + first, table + last, taps - j, taps, pixel, gap, input,
+                               pad, col, 1);
+    else
+        mcuq_im2col_table_taps(table + first, table + last, taps - j, taps, pixel, gap, input,
+                               pad, col, 0);
 }
 
 /* the bytes of a column of k values with 3 bytes of slack past its end, to whole words:
