@@ -92,6 +92,41 @@ def requant_steps(mult, shift, bound) -> tuple[np.ndarray, np.ndarray]:
     return pre.astype(np.int32), (shift + pre - 32).astype(np.int32)
 
 
+def mul32_fits(mult, shift, bound, zero_point: int) -> np.ndarray:
+    """Per row: whether zp + requant(acc, mult, shift), for every |acc| <= bound, is
+    (acc mult + zp 2^shift + 2^(shift-1)) >> shift with no term or sum leaving int32: one
+    32-bit multiply and one rounding shift that also adds the zero point
+    (mcuq_requant_mul8, firmware/kernels/mcuq_fixedpoint.h). Needs 1 <= shift <= 31."""
+    shift = np.asarray(shift, np.int64)
+    ok = (shift >= 1) & (shift <= 31)
+    s = np.clip(shift, 1, 31)
+    total = (np.asarray(bound, np.int64) * np.abs(np.asarray(mult, np.int64))
+             + (abs(int(zero_point)) << s) + (np.int64(1) << (s - 1)))
+    return ok & (total <= INT32_MAX)
+
+
+def short_multipliers(mult, shift, bound, zero_point: int, min_bits: int = 11
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(mult, shift) of each row rounded to the longest multiplier for which mul32_fits
+    holds (the depthwise kernels' one-multiply requantization: a 32-bit `mul` of 1 cycle
+    instead of the 5 of `mulh`); a row whose short multiplier would keep fewer than
+    `min_bits` bits (a channel of near-zero weights) keeps its own. A short multiplier has
+    about 13 bits instead of 31 (a 3x3 channel's |acc| bound is near 2^17): a relative
+    error below 2^-12, under 0.03 of an output step for |y| <= 128. From here on the
+    row's requantization is requant with these values, in NumPy and C alike."""
+    mult = np.asarray(mult, np.int64)
+    shift = np.asarray(shift, np.int64)
+    new_mult, new_shift = mult.copy(), shift.copy()
+    found = np.zeros(mult.shape, bool)
+    for s in range(31, 0, -1):  # the longest multiplier first
+        m = np.where(shift >= s, rshift_round(mult, np.maximum(shift - s, 0)), -1)
+        take = (~found & (m >= 0) & ((m >= 1 << (min_bits - 1)) | (mult == 0))
+                & mul32_fits(m, np.full_like(shift, s), bound, zero_point))
+        new_mult[take], new_shift[take] = m[take], s
+        found |= take
+    return new_mult.astype(np.int32), new_shift.astype(np.int32)
+
+
 def _table(fn, index_shift: int) -> np.ndarray:
     """257 samples of fn in Q15 on the grid x = (i - 128) * 2^(index_shift - 12)."""
     x = (np.arange(257) - 128) * 2.0 ** (index_shift - Q_GATE)

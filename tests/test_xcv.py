@@ -21,6 +21,7 @@ from torch import nn
 from conftest import RTL_CLANG, random_sequences, save_model
 from mcuq.export import export
 from mcuq.layouts import simd_blocks
+from mcuq.ops import op
 from mcuq.qgraph import QGraph
 from mcuq.verify import verify
 
@@ -237,32 +238,44 @@ def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
 
 
 @pytest.mark.parametrize("groups,out_channels", [(5, 5), (1, 16)])
-def test_channel_with_a_small_shift_takes_the_general_requantization(tmp_path, groups,
-                                                                      out_channels):
-    """A channel whose requantization shift is 32 or less (large weights that cancel on
-    the calibration images, beside ordinary channels): in a depthwise layer it goes row by
-    row with the general requantization while the others go down the column loops; in a
-    convolution (two blocks of 8 channels) its share takes the general requantization
-    instead of the one-mulh form.
+def test_channel_with_a_long_multiplier_takes_the_general_requantization(tmp_path, groups,
+                                                                          out_channels):
+    """A channel beside ordinary ones that the fast requantization does not take. In a
+    depthwise layer: near-zero weights, so a short multiplier would keep too few bits and
+    the export keeps its long one (shift above 31); it goes row by row with the general
+    requantization while the others go down the column loops with `mul`. In a convolution
+    (two blocks of 8 channels): large weights that cancel on the calibration images, so
+    its shift is 32 or less, and its share takes the general requantization instead of
+    the one-mulh form.
     Bit-exact on the RTL (xcv) and QEMU (rv32) at 8 cores."""
     channels = 5
     torch.manual_seed(0)
     conv = nn.Conv2d(channels, out_channels, 3, groups=groups)
+    depthwise = groups == channels
     with torch.no_grad():
-        conv.weight[0] = 0.0
-        conv.weight[0, 0, 0, :2] = torch.tensor([50.0, -50.0])
+        if depthwise:
+            conv.weight[0] *= 1e-4
+        else:
+            conv.weight[0] = 0.0
+            conv.weight[0, 0, 0, :2] = torch.tensor([50.0, -50.0])
     path = save_model(conv.eval(), torch.zeros(1, channels, 8, 6), "onnx_legacy",
                       tmp_path / "model", dynamic_time=False)
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((5, channels, 8, 6)).astype(np.float32)
-    calib[:, 0] = 1.0
+    if not depthwise:
+        calib[:, 0] = 1.0
     np.save(tmp_path / "calib.npy", calib)
     data = rng.standard_normal((2, channels, 8, 6)).astype(np.float32)
     for isa, target in (("xcv", "rtl"), ("rv32", "qemu")):
         out = tmp_path / isa
         export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
-        shift = np.asarray(QGraph.load(out).layers[0].arrays["shift"])
-        assert shift[0] <= 32 and all(32 < s <= 54 for s in shift[1:]), shift
+        layer = QGraph.load(out).layers[0]
+        shift = np.asarray(layer.arrays["shift"])
+        if depthwise:
+            assert shift[0] > 31 and all(s <= 31 for s in shift[1:]), shift
+            assert op("depthwise_conv2d").requant_mul(layer) == 1
+        else:
+            assert shift[0] <= 32 and all(32 < s <= 54 for s in shift[1:]), shift
         summary = verify(out, target, data, cores=8)
         assert summary["compared_bytes"] > 0 and summary["mismatched_bytes"] == 0, summary
 

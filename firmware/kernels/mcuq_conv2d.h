@@ -76,6 +76,10 @@ typedef struct {
     int32_t out_zero_point;
     int32_t act_min;        /* the code of a fused ReLU's or Clip's lower bound, else -128 */
     int32_t act_max;        /* the code of a fused Clip's upper bound, else 127 */
+    int32_t requant_mul;    /* 1: the 3x3 kernel's column loops requantize a channel
+                               of shift <= 31 with one 32-bit multiply (mcuq_requant_mul8:
+                               the export proved acc mult and the zero point, shifted,
+                               stay in int32, and the range is all int8) */
 } mcuq_depthwise_conv2d_s8_t;
 
 /* work: scratch of MCUQ_MAX_CORES rows of channels (rounded up to even) accumulators */

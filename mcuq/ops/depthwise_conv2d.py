@@ -89,11 +89,50 @@ def quantize(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, Q
     cfws = op("depthwise_conv2d_cfws")
     if precision == "int8" and layer.attrs.get("cfws") and cfws.splits(layer):
         return cfws.quantize(layer, qins, stats, precision)
-    return quantize_plain(layer, qins, stats, precision)
+    qlayer, qout = quantize_plain(layer, qins, stats, precision)
+    return shorten_multipliers(qlayer), qout
+
+
+def shorten_multipliers(qlayer: QLayer) -> QLayer:
+    """An int8 layer of the plane kernel gets short multipliers where they keep enough
+    bits (fixedpoint.short_multipliers): its column loops then requantize with `mul`
+    (1 cycle) instead of `mulh` (5), a third of a 3x3 output's cycles. Only where those
+    loops run (the activation range all of int8): elsewhere the shorter multiplier would
+    lose precision for nothing."""
+    p, a = qlayer.params, qlayer.arrays
+    if not (plane_path(p) and _full_range(p) and set(a) == {"weight", "bias", "mult", "shift"}):
+        return qlayer
+    mult, shift = fx.short_multipliers(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
+    return dataclasses.replace(qlayer, arrays={**a, "mult": mult, "shift": shift})
+
+
+def _full_range(p: dict) -> bool:
+    return p["act_min"] == -128 and p["act_max"] == 127
+
+
+def _bound(a: dict) -> np.ndarray:
+    return fx.accumulator_bound(a["weight"].reshape(a["weight"].shape[0], -1), a["bias"])
+
+
+def requant_mul(qlayer: QLayer) -> int:
+    """The struct's requant_mul flag: 1 when the plane kernel's column loops requantize
+    every channel whose shift is 31 or less with one 32-bit multiply (mcuq_requant_mul8):
+    the activation range is all of int8 and fixedpoint.mul32_fits holds for each such
+    channel's |acc| bound. The kernel sends the other channels (a shift above 31: a
+    multiplier kept long) to its row loop with the general requantization. Worked out
+    from the arrays as they are, whatever made them."""
+    p, a = qlayer.params, qlayer.arrays
+    if qlayer.kind != KIND or not plane_path(p) or not _full_range(p):
+        return 0
+    if set(a) != {"weight", "bias", "mult", "shift"}:
+        return 0
+    fits = fx.mul32_fits(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
+    return int(bool(np.all(fits | (np.asarray(a["shift"]) > 31))))
 
 
 def quantize_plain(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
-    """The layer quantized as it is (no coarse & fine split)."""
+    """The layer quantized as it is (no coarse & fine split), with the multipliers of
+    quantize_int8."""
     w = layer.weights["weight"]
     qin = qins[0]
     image = dataclasses.replace(qin, shape=_image(qin.shape))
@@ -192,4 +231,7 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 
 
 def c_values(qlayer: QLayer) -> dict:
-    return activation.c_values(qlayer.params)
+    values = activation.c_values(qlayer.params)
+    if qlayer.params["precision"] == "int8":
+        values["requant_mul"] = requant_mul(qlayer)
+    return values

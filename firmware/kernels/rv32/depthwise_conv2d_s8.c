@@ -12,7 +12,8 @@
  * a window row's three taps are adjacent. Every output is then three products of three
  * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights (laid
  * out by window rows at export, a word each: mcuq/layouts.py taps_rows) and
- * requantization in registers. The outputs go down each column, so the window rows stay
+ * requantization in registers: one 32-bit multiply, where the export's short multipliers
+ * keep acc mult in int32 (requant_mul; mcuq/fixedpoint.py short_multipliers). The outputs go down each column, so the window rows stay
  * in registers and each output loads one new row (two at vertical stride 2); at
  * horizontal stride 1 two columns go down together and share each row word
  * (mcuq_dw3_column_pairs_s8; hardware loops on xcv).
@@ -38,9 +39,11 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     const int32_t out_h = g->out_h, out_w = g->out_w;
     const int32_t zp = p->out_zero_point, act_min = p->act_min, act_max = p->act_max;
     const int32_t lo = act_min - zp, hi = act_max - zp;
-    /* the column loops clamp to the int8 range: nearly every layer's (a ReLU's output has
-     * zero point -128) */
-    const int32_t full_range = act_min == -128 && act_max == 127;
+    /* the column loops' requantization is one 32-bit multiply and a clamp to the int8
+     * range, for a channel whose multiplier the export shortened (shift <= 31) where it
+     * proved that exact: nearly every channel (a ReLU's output has zero point -128, and
+     * a 3x3 channel's sums leave room for a 13-bit multiplier) */
+    const int32_t columns = p->requant_mul && sh <= 2;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
     const int32_t ystep = out_w * channels;
     uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_plane_words(g));
@@ -62,7 +65,7 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
         const mcuq_taps3_t w2 = mcuq_taps3_row_s8(w + 8);
         const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
         int32_t first_row = 0;
-        if (full_range && sh <= 2 && shift > 32 && shift <= 54) {
+        if (columns && shift <= 31) {
             /* down each column (two at a time at horizontal stride 1), the window rows in
              * registers */
             const int8_t *top = (const int8_t *)plane;
@@ -71,17 +74,17 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
             if (sw == 1) {
                 ox = out_w & ~1;
                 mcuq_dw3_column_pairs_s8(top, stride, sh, y, ystep, channels, out_w >> 1, out_h,
-                                         w0, w1, w2, bias, mult, shift - 32, zp);
+                                         w0, w1, w2, bias, mult, shift, zp);
                 top += ox;
                 y += ox * channels;
             }
             for (; ox < out_w; ox++, top += sw, y += channels)
                 mcuq_dw3_column_s8(top, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
-                                   shift - 32, zp);
+                                   shift, zp);
             first_row = out_h;
         }
-        /* otherwise (a shift the column loops' requantization does not take, or a narrower
-         * activation range: the general form) row by row */
+        /* otherwise (a multiplier the export kept long, or a narrower activation range:
+         * the general requantization) row by row */
         int8_t *y = output + first_row * ystep + c;
         for (int32_t oy = first_row; oy < out_h; oy++) {
             const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;

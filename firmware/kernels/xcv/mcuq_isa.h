@@ -589,17 +589,18 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
 }
 
 /* The depthwise 3x3 column and column pair (see the C forms), the window rows in
- * registers. The zero point rides in the rounding shift: cv.addRNr adds zp 2^rshift with
- * the rounding term, exact for 0 < rshift <= 22 (|hi32(acc mult)| <= 2^30, so the sum
- * stays below 2^31); cv.clip clamps to the int8 range. At vertical stride 1 a hardware
- * loop of three outputs whose rows rotate, so each output loads one new row word (any
- * alignment: the core splits a misaligned word itself), then the count % 3 last outputs
- * one at a time; at stride 2 each output loads two rows and keeps its last. Per output of
- * a column: the loads, three dot products, mulh, cv.addRNr, cv.clip and a post-increment
- * store (9 instructions at stride 1); a pair shares the row words between its two
- * columns (17 instructions for two outputs). */
+ * registers. The requantization is one 32-bit mul (1 cycle; mulh takes 5): the export's
+ * short multipliers keep acc mult in int32 (requant_mul). The zero point rides in the
+ * rounding shift: cv.addRNr adds zp 2^shift with the rounding term, exact because the
+ * export proved that sum in int32 too; cv.clip clamps to the int8 range. At vertical
+ * stride 1 a hardware loop of three outputs whose rows rotate, so each output loads one
+ * new row word (any alignment: the core splits a misaligned word itself), then the
+ * count % 3 last outputs; at stride 2 each output loads two rows and keeps its last.
+ * Per output of a column: the loads, three dot products, mul, cv.addRNr, cv.clip and a
+ * post-increment store (9 instructions at stride 1); a pair shares the row words between
+ * its two columns (17 instructions for two outputs). */
 #define MCUQ_DW3_REQUANT(acc)                                                             \
-    "mulh %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[zpsh], %[rshift]\n", \
+    "mul %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[zpsh], %[shift]\n", \
         "cv.clip %[" acc "], %[" acc "], 8\n"
 #define MCUQ_DW3_DOTS(acc, r0, r1, r2, w)                                                 \
     "mv %[" acc "], %[bias]\n", MCUQ_SDOT("%[" acc "]", "%[" r0 "]", "%[" w "0]"),          \
@@ -613,17 +614,17 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "=&r"(acc), [next] "+r"(next),           \
       [y] "+r"(y)                                                                         \
     : [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep), [w0] "r"(w0), [w1] "r"(w1),     \
-      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [rshift] "r"(rshift),               \
-      [zpsh] "r"(zpsh)                                                           \
+      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [shift] "r"(shift),                 \
+      [zpsh] "r"(zpsh)                                                                    \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                            int8_t *y, int32_t ystep, int32_t count,
                                            mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
-                                           int32_t bias, int32_t mult, int32_t rshift,
+                                           int32_t bias, int32_t mult, int32_t shift,
                                            int32_t zp)
 {
     int32_t a, b = 0, c = 0, acc, n;
-    const int32_t zpsh = zp * (1 << rshift);
+    const int32_t zpsh = zp * (1 << shift);
     const int8_t *next = src;  /* the next row to load */
     if (count <= 0)
         return;
@@ -680,21 +681,21 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
     : [pairs] "r"(pairs), [n] "r"(n), [stride] "r"(stride),                                \
       [ystep] "r"(ystep), [right] "r"(right), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),     \
       [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [bias] "r"(bias), [mult] "r"(mult),         \
-      [rshift] "r"(rshift), [zpsh] "r"(zpsh)                                    \
+      [shift] "r"(shift), [zpsh] "r"(zpsh)                                                \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stride, int32_t step,
                                                  int8_t *ycol, int32_t ystep, int32_t right,
                                                  int32_t pairs, int32_t count,
                                                  mcuq_taps3_t w0, mcuq_taps3_t w1,
                                                  mcuq_taps3_t w2, int32_t bias, int32_t mult,
-                                                 int32_t rshift, int32_t zp)
+                                                 int32_t shift, int32_t zp)
 {
     if (pairs <= 0 || count <= 0)
         return;
     int32_t a = 0, b = 0, c = 0, acc = 0, acd = 0;
     const int8_t *next = top;
     int8_t *y = ycol;
-    const int32_t zpsh = zp * (1 << rshift);
+    const int32_t zpsh = zp * (1 << shift);
     const int32_t v0 = (int32_t)((uint32_t)w0 << 8), v1 = (int32_t)((uint32_t)w1 << 8),
                   v2 = (int32_t)((uint32_t)w2 << 8);
     const int32_t n = step == 1 ? count / 3 : count, rem = count - 3 * n;
