@@ -125,23 +125,31 @@ static inline __attribute__((always_inline)) int32_t mcuq_requant_zp8(int32_t ac
 #endif
 }
 
-/* zp + rshift_round(acc mult, shift), clamped to int8, given zp_shifted = zp 2^shift:
- * (acc mult + zp 2^shift + 2^(shift-1)) >> shift, for a row whose short multiplier the
- * export proved keeps every term and sum in int32 (mcuq/fixedpoint.py mul32_fits), so the
- * product is the exact one of mcuq_requant. On xcv: mul (1 cycle, against mulh's 5),
- * cv.addRNr, cv.clip. */
+/* zp + rshift_round((acc + bias) mult, shift), clamped to int8, given
+ * offset = bias mult + zp 2^shift (mcuq_requant_offset): (acc mult + offset +
+ * 2^(shift-1)) >> shift, for a row whose short multiplier the export proved keeps every
+ * term and sum in int32 (mcuq/fixedpoint.py mul32_fits: |acc| + |bias| is within the row's
+ * bound), so the product is the exact one of mcuq_requant. On xcv: mul (1 cycle, against
+ * mulh's 5), cv.addRNr, cv.clip. */
 static inline __attribute__((always_inline)) int32_t mcuq_requant_mul8(int32_t acc, int32_t mult,
                                                                       int32_t shift,
-                                                                      int32_t zp_shifted)
+                                                                      int32_t offset)
 {
     int32_t v = acc * mult;
 #if defined(__riscv_xcvalu)
-    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(v) : "r"(zp_shifted), "r"(shift));
+    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(v) : "r"(offset), "r"(shift));
     return v;
 #else
-    v = (v + zp_shifted + (1 << (shift - 1))) >> shift;
+    v = (v + offset + (1 << (shift - 1))) >> shift;
     return v < -128 ? -128 : (v > 127 ? 127 : v);
 #endif
+}
+
+/* the offset of mcuq_requant_mul8: the bias and the zero point, scaled to the product */
+static inline __attribute__((always_inline)) int32_t mcuq_requant_offset(int32_t bias, int32_t mult,
+                                                                        int32_t shift, int32_t zp)
+{
+    return bias * mult + zp * (1 << shift);
 }
 
 static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)

@@ -51,23 +51,23 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
  * (depthwise_conv2d_s8.c): output i (of count) reads the window rows at
  * src + (step i + r) stride, r = 0, 1, 2 (step: the vertical stride, 1 or 2), and is
  * stored at y + i ystep:
- *     y = clamp(zp + rshift_round(acc mult, shift), -128, 127),
- *     acc = bias + sum_r taps_r . row_r
+ *     y = clamp(zp + rshift_round((bias + acc) mult, shift), -128, 127),
+ *     acc = sum_r taps_r . row_r
  * (mcuq_requant_mul8: the requantization of mcuq_requant with one 32-bit product, for a
- * layer whose short multipliers the export proved keep it and the zero point, shifted,
- * in int32, and whose activation range is all of int8: requant_mul). */
+ * layer whose short multipliers the export proved keep it, the bias and the zero point,
+ * scaled, in int32, and whose activation range is all of int8: requant_mul). */
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                           int8_t *y, int32_t ystep, int32_t count,
                                           mcuq_taps3_t w0, mcuq_taps3_t w1, mcuq_taps3_t w2,
                                           int32_t bias, int32_t mult, int32_t shift,
                                           int32_t zp)
 {
-    const int32_t zp_shifted = zp * (1 << shift);
+    const int32_t offset = mcuq_requant_offset(bias, mult, shift, zp);
     for (int32_t i = 0; i < count; i++, src += step * stride, y += ystep) {
-        int32_t acc = mcuq_dot3_s8(bias, w0, src);
+        int32_t acc = mcuq_dot3_s8(0, w0, src);
         acc = mcuq_dot3_s8(acc, w1, src + stride);
         acc = mcuq_dot3_s8(acc, w2, src + 2 * stride);
-        *y = (int8_t)mcuq_requant_mul8(acc, mult, shift, zp_shifted);
+        *y = (int8_t)mcuq_requant_mul8(acc, mult, shift, offset);
     }
 }
 

@@ -589,21 +589,23 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
 }
 
 /* The depthwise 3x3 column and column pair (see the C forms), the window rows in
- * registers. The requantization is one 32-bit mul (1 cycle; mulh takes 5): the export's
- * short multipliers keep acc mult in int32 (requant_mul). The zero point rides in the
- * rounding shift: cv.addRNr adds zp 2^shift with the rounding term, exact because the
- * export proved that sum in int32 too; cv.clip clamps to the int8 range. At vertical
+ * registers. The sums start from the first row's dot product (cv.dotsp.b, no move of
+ * the bias) and requantize with one 32-bit mul (1 cycle; mulh takes 5): the export's
+ * short multipliers keep acc mult in int32 (requant_mul). The bias and the zero point
+ * ride in the rounding shift: cv.addRNr adds bias mult + zp 2^shift with the rounding
+ * term (mcuq_requant_offset), exact because the export proved every such sum in int32;
+ * cv.clip clamps to the int8 range. At vertical
  * stride 1 a hardware loop of three outputs whose rows rotate, so each output loads one
  * new row word (any alignment: the core splits a misaligned word itself), then the
  * count % 3 last outputs; at stride 2 each output loads two rows and keeps its last.
  * Per output of a column: the loads, three dot products, mul, cv.addRNr, cv.clip and a
- * post-increment store (9 instructions at stride 1); a pair shares the row words between
- * its two columns (17 instructions for two outputs). */
+ * post-increment store (8 instructions at stride 1); a pair shares the row words between
+ * its two columns (15 instructions for two outputs). */
 #define MCUQ_DW3_REQUANT(acc)                                                             \
-    "mul %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[zpsh], %[shift]\n", \
+    "mul %[" acc "], %[" acc "], %[mult]\n", "cv.addRNr %[" acc "], %[offset], %[shift]\n", \
         "cv.clip %[" acc "], %[" acc "], 8\n"
 #define MCUQ_DW3_DOTS(acc, r0, r1, r2, w)                                                 \
-    "mv %[" acc "], %[bias]\n", MCUQ_SDOT("%[" acc "]", "%[" r0 "]", "%[" w "0]"),          \
+    "cv.dotsp.b %[" acc "], %[" r0 "], %[" w "0]\n",                                        \
         MCUQ_SDOT("%[" acc "]", "%[" r1 "]", "%[" w "1]"),                                  \
         MCUQ_SDOT("%[" acc "]", "%[" r2 "]", "%[" w "2]")
 #define MCUQ_DW3_STORE "cv.sb %[acc], (%[y]), %[ystep]\n"
@@ -614,8 +616,7 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "=&r"(acc), [next] "+r"(next),           \
       [y] "+r"(y)                                                                         \
     : [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep), [w0] "r"(w0), [w1] "r"(w1),     \
-      [w2] "r"(w2), [bias] "r"(bias), [mult] "r"(mult), [shift] "r"(shift),                 \
-      [zpsh] "r"(zpsh)                                                                    \
+      [w2] "r"(w2), [mult] "r"(mult), [shift] "r"(shift), [offset] "r"(offset)              \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, int32_t step,
                                            int8_t *y, int32_t ystep, int32_t count,
@@ -624,7 +625,7 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
                                            int32_t zp)
 {
     int32_t a, b = 0, c = 0, acc, n;
-    const int32_t zpsh = zp * (1 << shift);
+    const int32_t offset = mcuq_requant_offset(bias, mult, shift, zp);
     const int8_t *next = src;  /* the next row to load */
     if (count <= 0)
         return;
@@ -680,8 +681,8 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_s8(const int8_t *src, int32_t stride, in
       [next] "+r"(next), [y] "+r"(y), [top] "+r"(top), [ycol] "+r"(ycol)                  \
     : [pairs] "r"(pairs), [n] "r"(n), [stride] "r"(stride),                                \
       [ystep] "r"(ystep), [right] "r"(right), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),     \
-      [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [bias] "r"(bias), [mult] "r"(mult),         \
-      [shift] "r"(shift), [zpsh] "r"(zpsh)                                                \
+      [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [mult] "r"(mult), [shift] "r"(shift),       \
+      [offset] "r"(offset)                                                                \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stride, int32_t step,
                                                  int8_t *ycol, int32_t ystep, int32_t right,
@@ -695,7 +696,7 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
     int32_t a = 0, b = 0, c = 0, acc = 0, acd = 0;
     const int8_t *next = top;
     int8_t *y = ycol;
-    const int32_t zpsh = zp * (1 << shift);
+    const int32_t offset = mcuq_requant_offset(bias, mult, shift, zp);
     const int32_t v0 = (int32_t)((uint32_t)w0 << 8), v1 = (int32_t)((uint32_t)w1 << 8),
                   v2 = (int32_t)((uint32_t)w2 << 8);
     const int32_t n = step == 1 ? count / 3 : count, rem = count - 3 * n;
