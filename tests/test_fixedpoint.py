@@ -122,6 +122,53 @@ def test_requant_steps_take_the_fast_form_where_the_bound_allows():
     assert fast[shift <= 32].any() and (~fast[shift <= 32]).any()
 
 
+def mul8_cases():
+    """Rows with short multipliers (fixedpoint.short_multipliers) over bounds from 2^8 to
+    2^18, biases inside the bounds, every int8 zero point, and sums without the bias at
+    and inside the rest of each bound: (acc, bias, mult, shift, zp, bound)."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    bound = (2.0 ** rng.uniform(8, 18, n)).astype(np.int64)
+    bias = (rng.uniform(-0.3, 0.3, n) * bound).astype(np.int64)
+    zp = rng.integers(-128, 128, n)
+    zp[:256] = np.arange(-128, 128)
+    mult, shift = fx.quantize_multipliers(2.0 ** rng.uniform(-12, 2, n))
+    short_mult, short_shift = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    for i in range(n):  # each row with its own zero point
+        m, s = fx.short_multipliers(mult[i:i + 1], shift[i:i + 1], bound[i:i + 1], int(zp[i]))
+        short_mult[i], short_shift[i] = m[0], s[0]
+    rest = bound - np.abs(bias)
+    acc = rng.integers(-rest, rest + 1)
+    acc[::4], acc[1::4] = rest[::4], -rest[1::4]
+    return acc, bias, short_mult, short_shift, zp, bound
+
+
+def test_short_multipliers_fit_int32_and_keep_their_bits():
+    acc, bias, mult, shift, zp, bound = mul8_cases()
+    short = shift <= 31
+    assert short.mean() > 0.9, short.mean()  # a few rows keep long multipliers
+    assert np.all(fx.mul32_fits(mult[short], shift[short], bound[short], 0))
+    for z in (-128, 127):
+        fits = fx.mul32_fits(mult, shift, bound, z)
+        assert np.all(fits[short & (np.abs(zp) == abs(z))])
+    # every term of (acc + bias) mult + zp 2^shift + 2^(shift-1) stays in int32
+    total = np.abs(acc + bias) * mult + np.abs(zp) * 2.0 ** shift + 2.0 ** (shift - 1)
+    assert np.all(total[short] <= 2**31 - 1)
+    # at least 11 bits, and the real multiplier within 2^-10 of the long one's
+    assert np.all(mult[short] >= 1024)
+
+
+def test_short_multiplier_rounds_the_long_one():
+    mult, shift = fx.quantize_multipliers([0.003, 0.001, 0.7])
+    m, s = fx.short_multipliers(mult, shift, np.array([100000, 100000, 1000]), -128)
+    real = m * 2.0 ** -s.astype(np.float64)
+    assert np.all(s <= 31)
+    assert np.allclose(real, [0.003, 0.001, 0.7], rtol=2**-10)
+    # near-zero weights' multiplier (a dead channel) would keep too few bits: kept long
+    m, s = fx.short_multipliers(*fx.quantize_multipliers([1e-7]), np.array([100000]), -128)
+    assert s[0] > 31 and m[0] == fx.quantize_multipliers([1e-7])[0][0]
+
+
 def rtl_cases() -> dict:
     """The inputs and NumPy results of every primitive for tests/c/fixedpoint_rtl.c."""
     rng = np.random.default_rng(3)
@@ -139,6 +186,8 @@ def rtl_cases() -> dict:
     cx = np.concatenate([rng.integers(-70000, 70000, 2000), [-2**31, 2**31 - 1, -129, -128, 127,
                                                               128, -32769, -32768, 32767, 32768]])
     tx = np.concatenate([np.arange(-70000, 70000, 7), [-2**31, 2**31 - 1]])
+    m_acc, m_bias, m_mult, m_shift, m_zp, _ = mul8_cases()
+    m_short = m_shift <= 31
     return {
         "REQUANT": {"requant_acc": acc, "requant_mult": mult, "requant_shift": shift,
                     "requant_want": fx.requant(acc, mult, shift)},
@@ -151,6 +200,11 @@ def rtl_cases() -> dict:
         "CLAMP": {"clamp_x": cx, "clamp_want8": np.clip(cx, -128, 127),
                   "clamp_want16": np.clip(cx, -32768, 32767)},
         "TABLE": {"table_x": tx, "table_sigmoid": fx.sigmoid_q15(tx), "table_tanh": fx.tanh_q15(tx)},
+        "MUL8": {"mul8_acc": m_acc[m_short], "mul8_bias": m_bias[m_short],
+                 "mul8_mult": m_mult[m_short], "mul8_shift": m_shift[m_short],
+                 "mul8_zp": m_zp[m_short],
+                 "mul8_want": np.clip(m_zp + fx.requant(m_acc + m_bias, m_mult, m_shift),
+                                      -128, 127)[m_short]},
     }
 
 

@@ -149,7 +149,7 @@ static inline __attribute__((always_inline)) int32_t mcuq_requant_mul8(int32_t a
 static inline __attribute__((always_inline)) int32_t mcuq_requant_offset(int32_t bias, int32_t mult,
                                                                         int32_t shift, int32_t zp)
 {
-    return bias * mult + zp * (1 << shift);
+    return bias * mult + (int32_t)((uint32_t)zp << shift);  /* zp 2^31 only for zp 0 */
 }
 
 static inline int32_t mcuq_requant(int32_t acc, int32_t mult, int32_t shift)

@@ -1,6 +1,6 @@
 /* The fixed-point primitives as the xcv kernels build them (cv.addRN/cv.addRNr rounding
- * shifts, cv.mulsRN, cv.clip), run on the CV32E40P RTL against the NumPy values in
- * fixedpoint_cases.h (written by tests/test_fixedpoint.py). Prints each mismatch (the
+ * shifts, cv.mulsRN, cv.clip, the depthwise kernels' one-mul requantization), run on the
+ * CV32E40P RTL against the NumPy values in fixedpoint_cases.h (written by tests/test_fixedpoint.py). Prints each mismatch (the
  * first few), then END; the exit status is the number of mismatches. */
 #include <stdio.h>
 
@@ -53,6 +53,12 @@ int main(void)
     for (int32_t i = 0; i < TABLE_CASES; i++) {
         check("sigmoid", i, mcuq_sigmoid_q15_of(table_x[i]), table_sigmoid[i]);
         check("tanh", i, mcuq_tanh_q15_of(table_x[i]), table_tanh[i]);
+    }
+    for (int32_t i = 0; i < MUL8_CASES; i++) {
+        const int32_t offset = mcuq_requant_offset(mul8_bias[i], mul8_mult[i], mul8_shift[i],
+                                                   mul8_zp[i]);
+        check("requant_mul8", i, mcuq_requant_mul8(mul8_acc[i], mul8_mult[i], mul8_shift[i],
+                                                   offset), mul8_want[i]);
     }
     printf("END %d\n", failures);
     return failures;
