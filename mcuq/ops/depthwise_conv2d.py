@@ -194,16 +194,38 @@ def plane_rows(p: dict) -> int:
     return (p["out_h"] - 1) * p["stride_h"] + 3 if square else 0
 
 
+def plane_origin(p: dict) -> int:
+    """Bytes of slack before a plane row's first window, so that the image starts on a
+    word (mcuq_depthwise_plane_origin)."""
+    return (4 - p.get("pad_left", 0) % 4) % 4
+
+
 def plane_stride(p: dict) -> int:
-    """Bytes per plane row: the padded row and a byte past it (a word read at the last
-    window reads it, and meets a zero tap), to a whole word."""
-    return ((p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
+    """Bytes per plane row: the slack, the padded row and a byte past it (a word read at
+    the last window reads it, and meets a zero tap), to a whole word."""
+    return (plane_origin(p) + (p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
+
+
+# the largest plane of which each core gets four (mcuq_gather_planes4_s8: four channels
+# gathered at a time), 16 KiB of scratch on 8 cores: more would push a network's arena
+# out of L1 sooner than the faster gathering pays back
+PLANE4_BYTES = 512
+
+
+def plane_words(p: dict) -> int:
+    return -(-plane_rows(p) * plane_stride(p) // 4)
+
+
+def planes(p: dict) -> int:
+    """Planes per core of the int8 3x3 kernel (the struct's `planes`): 4 for small maps,
+    so that it gathers four channels at a time, else 1."""
+    return 4 if plane_path(p) and 4 * plane_words(p) <= PLANE4_BYTES else 1
 
 
 def work_words(p: dict) -> int:
-    """int32 words of a core's scratch: one pixel's accumulators, or the plane (the kernel
-    lays out one or the other per core, mcuq_depthwise_plane_words)."""
-    return max(-(-p["in_channels"] // 2) * 2, -(-plane_rows(p) * plane_stride(p) // 4))
+    """int32 words of a core's scratch: one pixel's accumulators, or the planes (the
+    kernel lays out one or the other per core, mcuq_depthwise_plane_words)."""
+    return max(-(-p["in_channels"] // 2) * 2, planes(p) * plane_words(p))
 
 
 def c_scratch(qlayer: QLayer, isa: str) -> list:
@@ -233,5 +255,5 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
 def c_values(qlayer: QLayer) -> dict:
     values = activation.c_values(qlayer.params)
     if qlayer.params["precision"] == "int8":
-        values["requant_mul"] = requant_mul(qlayer)
+        values.update(requant_mul=requant_mul(qlayer), planes=planes(qlayer.params))
     return values

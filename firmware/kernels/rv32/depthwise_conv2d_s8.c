@@ -8,14 +8,16 @@
  * 3x3 without dilation on maps of 2 pixels or more (MobileNet's and MobileOne's
  * depthwise layers): each core takes a share of the channels and lays each channel's
  * image out in a plane of its own (rows of contiguous bytes; the padding, zp_x, is laid
- * once per layer, and each channel writes only its image: mcuq_gather_plane_s8), so that
- * a window row's three taps are adjacent. Every output is then three products of three
- * taps (mcuq_dot3_s8: one SIMD dot product each on xcv), with the channel's weights (laid
- * out by window rows at export, a word each: mcuq/layouts.py taps_rows) and
- * requantization in registers: one 32-bit multiply, where the export's short multipliers
- * keep acc mult in int32 (requant_mul; mcuq/fixedpoint.py short_multipliers). The outputs go down each column, so the window rows stay
- * in registers and each output loads one new row (two at vertical stride 2); at
- * horizontal stride 1 two columns go down together and share each row word
+ * once per layer, and each channel writes only its image: mcuq_gather_plane_s8, or four
+ * channels at a time where the export gave each core four planes, p->planes:
+ * mcuq_gather_planes4_s8), so that a window row's three taps are adjacent. Every output
+ * is then three products of three taps (mcuq_dot3_s8: one SIMD dot product each on xcv),
+ * with the channel's weights (laid out by window rows at export, a word each:
+ * mcuq/layouts.py taps_rows) and requantization in registers: one 32-bit multiply,
+ * where the export's short multipliers keep acc mult in int32 (requant_mul;
+ * mcuq/fixedpoint.py short_multipliers). The outputs go down each column, so the window
+ * rows stay in registers and each output loads one new row (two at vertical stride 2);
+ * at horizontal stride 1 two columns go down together and share each row word
  * (mcuq_dw3_column_pairs_s8; hardware loops on xcv).
  * Other kernels and 1-pixel maps (where a plane costs more than it saves): each core
  * takes a share of the output pixels (of the channels when there are fewer pixels than
@@ -31,8 +33,9 @@
 #include "mcuq_window.h"
 
 /* not inlined: the pixel loop below keeps its own registers */
-static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
-                                 int8_t *output, int32_t *work)
+static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p,
+                                                           const int8_t *input, int8_t *output,
+                                                           int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels, sh = g->stride_h, sw = g->stride_w;
@@ -45,20 +48,35 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
      * a 3x3 channel's sums leave room for a 13-bit multiplier) */
     const int32_t columns = p->requant_mul && sh <= 2;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
-    const int32_t ystep = out_w * channels;
-    uint8_t *plane = (uint8_t *)(work + mcuq_core_id() * mcuq_depthwise_plane_words(g));
+    const int32_t origin = mcuq_depthwise_plane_origin(g);
+    const int32_t plane_bytes = 4 * mcuq_depthwise_plane_words(g);
+    const int32_t ystep = out_w * channels, src_stride = g->in_w * channels;
+    uint8_t *plane = (uint8_t *)work + mcuq_core_id() * p->planes * plane_bytes;
     int32_t c0, c1;
     mcuq_split(channels, &c0, &c1);
     if (c0 >= c1)
         return;
-    /* row r, column q of the plane hold input pixel (r - pad_top, q - pad_left), zp_x
-     * outside the image: the padding is laid once, each channel writes only its image */
-    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, 4 * mcuq_depthwise_plane_words(g));
-    uint8_t *image = plane + g->pad_top * stride + g->pad_left;
+    /* row r, column origin + q of a plane hold input pixel (r - pad_top, q - pad_left),
+     * zp_x outside the image: the padding is laid once, each channel writes only its
+     * image, which starts on a word */
+    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, p->planes * plane_bytes);
+    uint8_t *image = plane + g->pad_top * stride + origin + g->pad_left;
     const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
-    const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
+    const int32_t room = stride - origin - g->pad_left;
+    const int32_t cols = g->in_w < room ? g->in_w : room;
+    /* with four planes, the channels before quads_end go four at a time: a word of the
+     * input holds a pixel's four channels (mcuq_gather_planes4_s8) */
+    const int32_t quads_end = p->planes == 4 ? c0 + ((c1 - c0) & ~3) : c0;
     for (int32_t c = c0; c < c1; c++) {
-        mcuq_gather_plane_s8(image, stride, input + c, channels, g->in_w * channels, rows, cols);
+        const int8_t *top = (const int8_t *)plane + origin;
+        if (c < quads_end) {
+            const int32_t k = (c - c0) & 3;
+            if (k == 0)
+                mcuq_gather_planes4_s8(image, stride, plane_bytes, input + c, channels,
+                                       src_stride, rows, cols);
+            top += k * plane_bytes;
+        } else
+            mcuq_gather_plane_s8(image, stride, input + c, channels, src_stride, rows, cols);
         const int8_t *w = p->weight + 12 * c;  /* its window rows' taps, a word each */
         const mcuq_taps3_t w0 = mcuq_taps3_row_s8(w);
         const mcuq_taps3_t w1 = mcuq_taps3_row_s8(w + 4);
@@ -68,18 +86,18 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
         if (columns && shift <= 31) {
             /* down each column (two at a time at horizontal stride 1), the window rows in
              * registers */
-            const int8_t *top = (const int8_t *)plane;
+            const int8_t *col = top;
             int8_t *y = output + c;
             int32_t ox = 0;
             if (sw == 1) {
                 ox = out_w & ~1;
-                mcuq_dw3_column_pairs_s8(top, stride, sh, y, ystep, channels, out_w >> 1, out_h,
+                mcuq_dw3_column_pairs_s8(col, stride, sh, y, ystep, channels, out_w >> 1, out_h,
                                          w0, w1, w2, bias, mult, shift, zp);
-                top += ox;
+                col += ox;
                 y += ox * channels;
             }
-            for (; ox < out_w; ox++, top += sw, y += channels)
-                mcuq_dw3_column_s8(top, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
+            for (; ox < out_w; ox++, col += sw, y += channels)
+                mcuq_dw3_column_s8(col, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
                                    shift, zp);
             first_row = out_h;
         }
@@ -87,7 +105,7 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
          * the general requantization) row by row */
         int8_t *y = output + first_row * ystep + c;
         for (int32_t oy = first_row; oy < out_h; oy++) {
-            const int8_t *r0 = (const int8_t *)plane + oy * sh * stride;
+            const int8_t *r0 = top + oy * sh * stride;
             const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
             for (int32_t ox = 0; ox < out_w; ox++, r0 += sw, r1 += sw, r2 += sw, y += channels) {
                 int32_t acc = mcuq_dot3_s8(bias, w0, r0);

@@ -47,6 +47,18 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
             dst[i] = (uint8_t)src[i * step];
 }
 
+/* Four channels' images into four planes plane_bytes apart: channel k's into
+ * dst + k plane_bytes, as mcuq_gather_plane_s8 with src + k */
+MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
+                                              int32_t plane_bytes, const int8_t *src,
+                                              int32_t step, int32_t src_stride, int32_t rows,
+                                              int32_t cols)
+{
+    for (int32_t k = 0; k < 4; k++)
+        mcuq_gather_plane_s8(dst + k * plane_bytes, dst_stride, src + k, step, src_stride,
+                             rows, cols);
+}
+
 /* The depthwise 3x3 kernel down one column of outputs of one channel
  * (depthwise_conv2d_s8.c): output i (of count) reads the window rows at
  * src + (step i + r) stride, r = 0, 1, 2 (step: the vertical stride, 1 or 2), and is
