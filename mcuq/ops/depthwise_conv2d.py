@@ -194,16 +194,10 @@ def plane_rows(p: dict) -> int:
     return (p["out_h"] - 1) * p["stride_h"] + 3 if square else 0
 
 
-def plane_origin(p: dict) -> int:
-    """Bytes of slack before a plane row's first window, so that the image starts on a
-    word (mcuq_depthwise_plane_origin)."""
-    return (4 - p.get("pad_left", 0) % 4) % 4
-
-
 def plane_stride(p: dict) -> int:
-    """Bytes per plane row: the slack, the padded row and a byte past it (a word read at
-    the last window reads it, and meets a zero tap), to a whole word."""
-    return (plane_origin(p) + (p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
+    """Bytes per plane row: the padded row and a byte past it (a word read at the last
+    window reads it, and meets a zero tap), to a whole word."""
+    return ((p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
 
 
 # the largest plane of which each core gets four (mcuq_gather_planes4_s8: four channels

@@ -37,9 +37,8 @@ mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
 
 /* The plane of one channel that the int8 3x3 kernel lays out (depthwise_conv2d_s8.c), 0
  * rows for other kernels; mcuq/ops/depthwise_conv2d.py sizes the scratch with the same
- * formulas. A row holds `origin` bytes of slack, so that the image starts on a word (the
- * four-channel gather stores whole words), the padded image row and one byte past it
- * (the last window's word reads it, and meets a zero tap), to a whole word. */
+ * formulas. A row holds the padded image row and one byte past it (the last window's
+ * word reads it, and meets a zero tap), to a whole word. */
 static inline int32_t mcuq_depthwise_plane_rows(const mcuq_window_t *g)
 {
     if (g->kernel_h != 3 || g->kernel_w != 3 || g->dilation_h != 1 || g->dilation_w != 1)
@@ -47,14 +46,9 @@ static inline int32_t mcuq_depthwise_plane_rows(const mcuq_window_t *g)
     return (g->out_h - 1) * g->stride_h + 3;
 }
 
-static inline int32_t mcuq_depthwise_plane_origin(const mcuq_window_t *g)
-{
-    return (4 - g->pad_left % 4) % 4;
-}
-
 static inline int32_t mcuq_depthwise_plane_stride(const mcuq_window_t *g)
 {
-    return (mcuq_depthwise_plane_origin(g) + (g->out_w - 1) * g->stride_w + 3 + 4) & ~3;
+    return ((g->out_w - 1) * g->stride_w + 3 + 4) & ~3;
 }
 
 /* int32 words of one plane; a core's scratch holds p->planes (1 or 4) of them or a

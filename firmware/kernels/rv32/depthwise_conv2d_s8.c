@@ -48,7 +48,6 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
      * a 3x3 channel's sums leave room for a 13-bit multiplier) */
     const int32_t columns = p->requant_mul && sh <= 2;
     const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
-    const int32_t origin = mcuq_depthwise_plane_origin(g);
     const int32_t plane_bytes = 4 * mcuq_depthwise_plane_words(g);
     const int32_t ystep = out_w * channels, src_stride = g->in_w * channels;
     uint8_t *plane = (uint8_t *)work + mcuq_core_id() * p->planes * plane_bytes;
@@ -56,19 +55,17 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     mcuq_split(channels, &c0, &c1);
     if (c0 >= c1)
         return;
-    /* row r, column origin + q of a plane hold input pixel (r - pad_top, q - pad_left),
-     * zp_x outside the image: the padding is laid once, each channel writes only its
-     * image, which starts on a word */
-    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, p->planes * plane_bytes);
-    uint8_t *image = plane + g->pad_top * stride + origin + g->pad_left;
-    const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
-    const int32_t room = stride - origin - g->pad_left;
-    const int32_t cols = g->in_w < room ? g->in_w : room;
     /* with four planes, the channels before quads_end go four at a time: a word of the
      * input holds a pixel's four channels (mcuq_gather_planes4_s8) */
     const int32_t quads_end = p->planes == 4 ? c0 + ((c1 - c0) & ~3) : c0;
+    /* row r, column q of a plane hold input pixel (r - pad_top, q - pad_left), zp_x
+     * outside the image: the padding is laid once, each channel writes only its image */
+    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, (quads_end > c0 ? 4 : 1) * plane_bytes);
+    uint8_t *image = plane + g->pad_top * stride + g->pad_left;
+    const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
+    const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
     for (int32_t c = c0; c < c1; c++) {
-        const int8_t *top = (const int8_t *)plane + origin;
+        const int8_t *top = (const int8_t *)plane;
         if (c < quads_end) {
             const int32_t k = (c - c0) & 3;
             if (k == 0)

@@ -588,12 +588,14 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
 #undef MCUQ_GATHER_PAIRS
 }
 
-/* Four channels' images into four planes (see the C form), dst word-aligned: per four
- * pixels of a row, one word of each pixel (its four channels: cv.lw at any alignment),
- * a 4x4 byte transposition (cv.shuffle2.b pairs the pixels' bytes, cv.pack and cv.pack.h
- * join the halves) and one word into each plane: 18 instructions for 16 bytes, against
- * 2 cycles a byte one channel at a time. Two nested hardware loops over the rows and
- * their groups of four columns; the cols % 4 last columns of each row go byte by byte. */
+/* Four channels' images into four planes (see the C form): per four pixels of a row,
+ * one word of each pixel (its four channels), a 4x4 byte transposition (cv.shuffle2.b
+ * pairs the pixels' bytes, cv.pack and cv.pack.h join the halves) and one word into each
+ * plane: 18 instructions for 16 bytes, against 2 cycles a byte one channel at a time.
+ * Loads and stores at any alignment (a misaligned one takes a cycle more: the plane's
+ * image starts after the padding, where the windows' row words are aligned as often as
+ * can be). Two nested hardware loops over the rows and their groups of four columns; the
+ * cols % 4 last columns of each row go byte by byte. */
 MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                               int32_t plane_bytes, const int8_t *src,
                                               int32_t step, int32_t src_stride, int32_t rows,
