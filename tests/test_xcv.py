@@ -237,6 +237,34 @@ def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
                 summary)
 
 
+def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
+    """Both ways of gathering planes: one channel at a time (a 20x30 map, whose plane is
+    too large for four per core) and four at a time (then 10x15: groups of four columns
+    and 3 left over), with 40 channels, so that on 8 cores each core's four start at a
+    channel that is not a multiple of 4 (loads at any alignment) and one channel is left
+    for the one-at-a-time gathering. xcv on the RTL at 1 and 8 cores and rv32 on QEMU at
+    8 cores: every layer bit-exact."""
+    torch.manual_seed(3)
+    channels = 40
+    model = nn.Sequential(nn.Conv2d(channels, channels, 3, stride=2, padding=1, groups=channels),
+                          nn.Conv2d(channels, channels, 3, padding=1, groups=channels))
+    path = save_model(model.eval(), torch.zeros(1, channels, 20, 30), "onnx_legacy",
+                      tmp_path / "model", dynamic_time=False)
+    data = np.random.default_rng(3).standard_normal((4, channels, 20, 30)).astype(np.float32)
+    np.save(tmp_path / "calib.npy", data)
+    depthwise = op("depthwise_conv2d")
+    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
+        out = tmp_path / isa
+        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
+        layers = QGraph.load(out).layers
+        assert [depthwise.planes(layer.params) for layer in layers] == [1, 4]
+        assert all(depthwise.requant_mul(layer) for layer in layers)
+        for target, cores in targets:
+            summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
+            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
+                summary)
+
+
 @pytest.mark.parametrize("groups,out_channels", [(5, 5), (1, 16)])
 def test_channel_with_a_long_multiplier_takes_the_general_requantization(tmp_path, groups,
                                                                           out_channels):
