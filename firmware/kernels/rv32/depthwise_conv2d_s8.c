@@ -18,7 +18,8 @@
  * mcuq/fixedpoint.py short_multipliers). The outputs go down each column, so the window
  * rows stay in registers and each output loads one new row (two at vertical stride 2);
  * at horizontal stride 1 two columns go down together and share each row word
- * (mcuq_dw3_column_pairs_s8; hardware loops on xcv).
+ * (mcuq_dw3_column_pairs_s8), and at vertical stride 2 single columns go in one loop
+ * (mcuq_dw3_columns_step2_s8; hardware loops on xcv).
  * Other kernels and 1-pixel maps (where a plane costs more than it saves): each core
  * takes a share of the output pixels (of the channels when there are fewer pixels than
  * cores) and keeps a pixel's C accumulators in its row of `work`: tap by tap, C
@@ -93,9 +94,13 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
                 col += ox;
                 y += ox * channels;
             }
-            for (; ox < out_w; ox++, col += sw, y += channels)
-                mcuq_dw3_column_s8(col, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
-                                   shift, zp);
+            if (sh == 2)  /* the columns left, in one loop */
+                mcuq_dw3_columns_step2_s8(col, stride, sw, y, ystep, channels, out_w - ox, out_h,
+                                          w0, w1, w2, bias, mult, shift, zp);
+            else
+                for (; ox < out_w; ox++, col += sw, y += channels)
+                    mcuq_dw3_column_s8(col, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
+                                       shift, zp);
             first_row = out_h;
         }
         /* otherwise (a multiplier the export kept long, or a narrower activation range:

@@ -98,6 +98,20 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
                            shift, zp);
 }
 
+/* `columns` single columns at vertical stride 2: column j at top + j colstep, stored at
+ * ycol + j right */
+MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t stride,
+                                                 int32_t colstep, int8_t *ycol, int32_t ystep,
+                                                 int32_t right, int32_t columns, int32_t count,
+                                                 mcuq_taps3_t w0, mcuq_taps3_t w1,
+                                                 mcuq_taps3_t w2, int32_t bias, int32_t mult,
+                                                 int32_t shift, int32_t zp)
+{
+    for (int32_t j = 0; j < columns; j++, top += colstep, ycol += right)
+        mcuq_dw3_column_s8(top, stride, 2, ycol, ystep, count, w0, w1, w2, bias, mult, shift,
+                           zp);
+}
+
 /* a word at any alignment */
 MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
 {

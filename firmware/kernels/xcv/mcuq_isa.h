@@ -792,6 +792,41 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
 }
 #undef MCUQ_DW3_OPERANDS
 #undef MCUQ_DW3_PAIR_TAIL
+
+/* `columns` single columns at vertical stride 2, colstep bytes apart in the plane (the
+ * horizontal stride), all in one asm: an outer hardware loop over the columns sets a
+ * column's first row and pointers up, then runs the inner loop down it (two row loads
+ * per output, the last row kept for the next), so no C runs between columns. */
+#define MCUQ_DW3_OPERANDS                                                                 \
+    : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "+r"(acc), [next] "+r"(next),            \
+      [y] "+r"(y), [top] "+r"(top), [ycol] "+r"(ycol)                                     \
+    : [columns] "r"(columns), [n] "r"(count), [stride] "r"(stride), [ystep] "r"(ystep),    \
+      [right] "r"(right), [colstep] "r"(colstep), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), \
+      [mult] "r"(mult), [shift] "r"(shift), [offset] "r"(offset)                          \
+    : "memory"
+MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t stride,
+                                                  int32_t colstep, int8_t *ycol, int32_t ystep,
+                                                  int32_t right, int32_t columns, int32_t count,
+                                                  mcuq_taps3_t w0, mcuq_taps3_t w1,
+                                                  mcuq_taps3_t w2, int32_t bias, int32_t mult,
+                                                  int32_t shift, int32_t zp)
+{
+    if (columns <= 0 || count <= 0)
+        return;
+    int32_t a = 0, b = 0, c = 0, acc = 0;
+    const int8_t *next = top;
+    int8_t *y = ycol;
+    const int32_t offset = mcuq_requant_offset(bias, mult, shift, zp);
+    __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD,
+                                  MCUQ_INNER0("%[n]", MCUQ_LW("%[b]", "%[next]", "%[stride]"),
+                                              MCUQ_LW("%[c]", "%[next]", "%[stride]"),
+                                              MCUQ_DW3_DOTS("acc", "a", "b", "c", "w"),
+                                              "mv %[a], %[c]\n", MCUQ_DW3_REQUANT("acc"),
+                                              MCUQ_DW3_STORE),
+                                  "add %[top], %[top], %[colstep]\n",
+                                  "add %[ycol], %[ycol], %[right]\n") MCUQ_DW3_OPERANDS);
+}
+#undef MCUQ_DW3_OPERANDS
 #undef MCUQ_DW3_PAIR_STEP1
 #undef MCUQ_DW3_PAIR_HEAD
 #undef MCUQ_DW3_PAIR_OUTPUT
