@@ -588,6 +588,20 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
 #undef MCUQ_GATHER_PAIRS
 }
 
+/* a word at any alignment: one lw or sw, which the core splits itself when misaligned
+ * (clang would build it from byte accesses, not knowing the core does) */
+MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
+{
+    uint32_t v;
+    __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
+    return v;
+}
+
+MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
+{
+    __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
+}
+
 /* Four channels' images into four planes (see the C form): per four pixels of a row,
  * one word of each pixel (its four channels), a 4x4 byte transposition (cv.shuffle2.b
  * pairs the pixels' bytes, cv.pack and cv.pack.h join the halves) and one word into each
@@ -595,7 +609,7 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
  * Loads and stores at any alignment (a misaligned one takes a cycle more: the plane's
  * image starts after the padding, where the windows' row words are aligned as often as
  * can be). Two nested hardware loops over the rows and their groups of four columns; the
- * cols % 4 last columns of each row go byte by byte. */
+ * cols % 4 last columns of each row a pixel at a time (a word, then its four bytes). */
 MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                               int32_t plane_bytes, const int8_t *src,
                                               int32_t step, int32_t src_stride, int32_t rows,
@@ -641,10 +655,18 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                            [p3] "r"(p3), [src_gap] "r"(src_gap), [dst_gap] "r"(dst_gap)
                          : "memory");
     }
-    if (rest)
-        for (int32_t k = 0; k < 4; k++)
-            mcuq_gather_plane_s8(dst + 4 * groups + k * plane_bytes, dst_stride,
-                                 src + 4 * groups * step + k, step, src_stride, rows, rest);
+    if (rest) {  /* a word per pixel, its bytes into the four planes */
+        const int8_t *s = src + 4 * groups * step;
+        uint8_t *d = dst + 4 * groups;
+        for (int32_t r = 0; r < rows; r++, s += src_stride, d += dst_stride)
+            for (int32_t q = 0; q < rest; q++) {
+                const uint32_t v = mcuq_load_word((const uint8_t *)s + q * step);
+                d[q] = (uint8_t)v;
+                d[q + plane_bytes] = (uint8_t)(v >> 8);
+                d[q + 2 * plane_bytes] = (uint8_t)(v >> 16);
+                d[q + 3 * plane_bytes] = (uint8_t)(v >> 24);
+            }
+    }
 }
 
 /* The depthwise 3x3 column and column pair (see the C forms), the window rows in
@@ -834,20 +856,6 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
 #undef MCUQ_DW3_STORE
 #undef MCUQ_DW3_DOTS
 #undef MCUQ_DW3_REQUANT
-
-/* a word at any alignment: one lw or sw, which the core splits itself when misaligned
- * (clang would build it from byte accesses, not knowing the core does) */
-MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
-{
-    uint32_t v;
-    __asm__("lw %0, 0(%1)" : "=r"(v) : "r"(p), "m"(*(const uint8_t(*)[4])p));
-    return v;
-}
-
-MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
-{
-    __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
-}
 
 /* two input vectors through two blocks of 4 rows (8 channels x 2 pixels): per word of
  * the inputs, 2 + 8 loads and 16 dot products (64 MACs in 26 instructions). acc0/acc1:
