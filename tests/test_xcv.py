@@ -242,12 +242,16 @@ def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
     too large for four per core) and four at a time (then 10x15: groups of four columns
     and 3 left over), with 40 channels, so that on 8 cores each core's four start at a
     channel that is not a multiple of 4 (loads at any alignment) and one channel is left
-    for the one-at-a-time gathering. xcv on the RTL at 1 and 8 cores and rv32 on QEMU at
-    8 cores: every layer bit-exact."""
+    for the one-at-a-time gathering. Then stride-2 layers whose columns hold 5, 3 and 2
+    outputs, with the 10 of the first: every form of the stride-2 column loop (the loop
+    of three, and 0, 1 or 2 outputs after it). xcv on the RTL at 1 and 8 cores and rv32
+    on QEMU at 8 cores: every layer bit-exact."""
     torch.manual_seed(3)
     channels = 40
-    model = nn.Sequential(nn.Conv2d(channels, channels, 3, stride=2, padding=1, groups=channels),
-                          nn.Conv2d(channels, channels, 3, padding=1, groups=channels))
+
+    def dw(stride):
+        return nn.Conv2d(channels, channels, 3, stride=stride, padding=1, groups=channels)
+    model = nn.Sequential(dw(2), dw(1), dw(2), dw(2), dw(2))
     path = save_model(model.eval(), torch.zeros(1, channels, 20, 30), "onnx_legacy",
                       tmp_path / "model", dynamic_time=False)
     data = np.random.default_rng(3).standard_normal((4, channels, 20, 30)).astype(np.float32)
@@ -257,7 +261,7 @@ def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
         out = tmp_path / isa
         export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
         layers = QGraph.load(out).layers
-        assert [depthwise.planes(layer.params) for layer in layers] == [1, 4]
+        assert [depthwise.planes(layer.params) for layer in layers] == [1, 4, 4, 4, 4]
         assert all(depthwise.requant_mul(layer) for layer in layers)
         for target, cores in targets:
             summary = verify(out, target, data[:1], cores=cores, dump_layers=True)

@@ -817,12 +817,22 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_column_pairs_s8(const int8_t *top, int32_t stri
 
 /* `columns` single columns at vertical stride 2, colstep bytes apart in the plane (the
  * horizontal stride), all in one asm: an outer hardware loop over the columns sets a
- * column's first row and pointers up, then runs the inner loop down it (two row loads
- * per output, the last row kept for the next), so no C runs between columns. */
+ * column's first row and pointers up, then runs the inner loop down it, three outputs
+ * whose rows rotate (two row loads each, the last row kept for the next: 9 instructions
+ * an output, no move), then the count % 3 last outputs unrolled; so no C runs between
+ * columns. */
+#define MCUQ_DW3_STEP2_OUTPUT(r0, r1, r2)                                                 \
+    MCUQ_LW("%[" r1 "]", "%[next]", "%[stride]"), MCUQ_LW("%[" r2 "]", "%[next]", "%[stride]"), \
+        MCUQ_DW3_DOTS("acc", r0, r1, r2, "w"), MCUQ_DW3_REQUANT("acc"), MCUQ_DW3_STORE
+#define MCUQ_DW3_STEP2_LOOP                                                               \
+    MCUQ_INNER0("%[n]", MCUQ_DW3_STEP2_OUTPUT("a", "b", "c"),                               \
+                MCUQ_DW3_STEP2_OUTPUT("c", "a", "b"), MCUQ_DW3_STEP2_OUTPUT("b", "c", "a"))
+#define MCUQ_DW3_STEP2_TAIL                                                               \
+    "add %[top], %[top], %[colstep]\n", "add %[ycol], %[ycol], %[right]\n"
 #define MCUQ_DW3_OPERANDS                                                                 \
     : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [acc] "+r"(acc), [next] "+r"(next),            \
       [y] "+r"(y), [top] "+r"(top), [ycol] "+r"(ycol)                                     \
-    : [columns] "r"(columns), [n] "r"(count), [stride] "r"(stride), [ystep] "r"(ystep),    \
+    : [columns] "r"(columns), [n] "r"(n), [stride] "r"(stride), [ystep] "r"(ystep),        \
       [right] "r"(right), [colstep] "r"(colstep), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), \
       [mult] "r"(mult), [shift] "r"(shift), [offset] "r"(offset)                          \
     : "memory"
@@ -839,15 +849,33 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
     const int8_t *next = top;
     int8_t *y = ycol;
     const int32_t offset = mcuq_requant_offset(bias, mult, shift, zp);
-    __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD,
-                                  MCUQ_INNER0("%[n]", MCUQ_LW("%[b]", "%[next]", "%[stride]"),
-                                              MCUQ_LW("%[c]", "%[next]", "%[stride]"),
-                                              MCUQ_DW3_DOTS("acc", "a", "b", "c", "w"),
-                                              "mv %[a], %[c]\n", MCUQ_DW3_REQUANT("acc"),
-                                              MCUQ_DW3_STORE),
-                                  "add %[top], %[top], %[colstep]\n",
-                                  "add %[ycol], %[ycol], %[right]\n") MCUQ_DW3_OPERANDS);
+    const int32_t n = count / 3, rem = count - 3 * n;
+    /* a loop of no iteration would run once: columns of one or two outputs unrolled alone */
+    if (n == 0 && rem == 1)
+        __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD,
+                                      MCUQ_DW3_STEP2_OUTPUT("a", "b", "c"), MCUQ_DW3_STEP2_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else if (n == 0)
+        __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD,
+                                      MCUQ_DW3_STEP2_OUTPUT("a", "b", "c"),
+                                      MCUQ_DW3_STEP2_OUTPUT("c", "a", "b"), MCUQ_DW3_STEP2_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else if (rem == 0)
+        __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD, MCUQ_DW3_STEP2_LOOP,
+                                      MCUQ_DW3_STEP2_TAIL) MCUQ_DW3_OPERANDS);
+    else if (rem == 1)
+        __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD, MCUQ_DW3_STEP2_LOOP,
+                                      MCUQ_DW3_STEP2_OUTPUT("a", "b", "c"), MCUQ_DW3_STEP2_TAIL)
+                             MCUQ_DW3_OPERANDS);
+    else
+        __asm__ volatile(MCUQ_HWLOOP1("%[columns]", MCUQ_DW3_PAIR_HEAD, MCUQ_DW3_STEP2_LOOP,
+                                      MCUQ_DW3_STEP2_OUTPUT("a", "b", "c"),
+                                      MCUQ_DW3_STEP2_OUTPUT("c", "a", "b"), MCUQ_DW3_STEP2_TAIL)
+                             MCUQ_DW3_OPERANDS);
 }
+#undef MCUQ_DW3_STEP2_TAIL
+#undef MCUQ_DW3_STEP2_LOOP
+#undef MCUQ_DW3_STEP2_OUTPUT
 #undef MCUQ_DW3_OPERANDS
 #undef MCUQ_DW3_PAIR_STEP1
 #undef MCUQ_DW3_PAIR_HEAD
