@@ -261,8 +261,42 @@ def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
         out = tmp_path / isa
         export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
         layers = QGraph.load(out).layers
-        assert [depthwise.planes(layer.params) for layer in layers] == [1, 4, 4, 4, 4]
+        assert [depthwise.planes(layer.params) for layer in layers] == [1, 8, 8, 24, 40]
         assert all(depthwise.requant_mul(layer) for layer in layers)
+        for target, cores in targets:
+            summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
+            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
+                summary)
+
+
+@pytest.mark.parametrize("long_channel", [False, True])
+def test_depthwise_small_maps_on_the_rtl(tmp_path, long_channel):
+    """4x4 and 2x2 maps at stride 1, whose chunks of channels go through one loop each
+    (mcuq_dw3_channels_s8 on xcv), with 37 channels: chunks of 37 on one core, of 4 or 5
+    on 8 (a gathering of four and of one). With a long multiplier in the first layer (a
+    channel of near-zero weights), its chunk goes channel by channel instead. xcv on the
+    RTL at 1 and 8 cores and rv32 on QEMU at 8 cores: every layer bit-exact."""
+    torch.manual_seed(4)
+    channels = 37
+
+    def dw(stride):
+        return nn.Conv2d(channels, channels, 3, stride=stride, padding=1, groups=channels)
+    model = nn.Sequential(dw(1), nn.ReLU(), dw(2), dw(1))
+    if long_channel:
+        with torch.no_grad():
+            model[0].weight[5] *= 1e-4
+    path = save_model(model.eval(), torch.zeros(1, channels, 4, 4), "onnx_legacy",
+                      tmp_path / "model", dynamic_time=False)
+    data = np.random.default_rng(4).standard_normal((4, channels, 4, 4)).astype(np.float32)
+    np.save(tmp_path / "calib.npy", data)
+    depthwise = op("depthwise_conv2d")
+    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
+        out = tmp_path / isa
+        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
+        layers = QGraph.load(out).layers
+        assert [(layer.params["out_h"], depthwise.planes(layer.params)) for layer in layers] == [
+            (4, 40), (2, 40), (2, 40)]
+        assert (layers[0].arrays["shift"][5] > 31) == long_channel
         for target, cores in targets:
             summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
             assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (

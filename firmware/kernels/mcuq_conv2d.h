@@ -80,8 +80,9 @@ typedef struct {
                                of shift <= 31 with one 32-bit multiply (mcuq_requant_mul8:
                                the export proved acc mult and the zero point, shifted,
                                stay in int32, and the range is all int8) */
-    int32_t planes;         /* the 3x3 kernel's planes per core: 4 where the scratch holds
-                               them (four channels gathered at a time), else 1 */
+    int32_t planes;         /* the 3x3 kernel's planes per core (a chunk of channels at a
+                               time): a multiple of 4 where four fit in the scratch
+                               (gathered four at a time), else 1 */
 } mcuq_depthwise_conv2d_s8_t;
 
 /* work: scratch of MCUQ_MAX_CORES rows of channels (rounded up to even) accumulators */

@@ -200,10 +200,9 @@ def plane_stride(p: dict) -> int:
     return ((p.get("out_w", 1) - 1) * p.get("stride_w", 1) + 3 + 4) & ~3
 
 
-# the largest plane of which each core gets four (mcuq_gather_planes4_s8: four channels
-# gathered at a time), 16 KiB of scratch on 8 cores: more would push a network's arena
-# out of L1 sooner than the faster gathering pays back
-PLANE4_BYTES = 512
+# each core's planes take at most this much scratch (16 KiB on 8 cores): more would push
+# a network's arena out of L1 sooner than the faster gathering pays back
+PLANES_BYTES = 2048
 
 
 def plane_words(p: dict) -> int:
@@ -211,9 +210,15 @@ def plane_words(p: dict) -> int:
 
 
 def planes(p: dict) -> int:
-    """Planes per core of the int8 3x3 kernel (the struct's `planes`): 4 for small maps,
-    so that it gathers four channels at a time, else 1."""
-    return 4 if plane_path(p) and 4 * plane_words(p) <= PLANE4_BYTES else 1
+    """Planes per core of the int8 3x3 kernel (the struct's `planes`): as many as fit in
+    PLANES_BYTES, in fours (mcuq_gather_planes4_s8 gathers four channels at a time), and
+    no more than the channels need; 1 where four do not fit. The kernel takes a core's
+    channels in chunks of that many (on a small map, one loop over a whole chunk:
+    mcuq_dw3_channels_s8)."""
+    if not plane_path(p):
+        return 1
+    fours = PLANES_BYTES // (4 * plane_words(p)) // 4
+    return min(4 * fours, 4 * -(-p["in_channels"] // 4)) if fours else 1
 
 
 def work_words(p: dict) -> int:

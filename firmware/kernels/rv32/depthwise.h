@@ -59,4 +59,13 @@ static inline int32_t mcuq_depthwise_plane_words(const mcuq_window_t *g)
     return (mcuq_depthwise_plane_rows(g) * mcuq_depthwise_plane_stride(g) + 3) / 4;
 }
 
+/* whether shift[0 .. n) are all at most limit */
+static inline int32_t mcuq_shifts_at_most(const int32_t *shift, int32_t n, int32_t limit)
+{
+    int32_t most = 0;
+    for (int32_t i = 0; i < n; i++)
+        most = shift[i] > most ? shift[i] : most;
+    return most <= limit;
+}
+
 #endif

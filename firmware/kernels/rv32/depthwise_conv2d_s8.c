@@ -9,8 +9,8 @@
  * depthwise layers): each core takes a share of the channels and lays each channel's
  * image out in a plane of its own (rows of contiguous bytes; the padding, zp_x, is laid
  * once per layer, and each channel writes only its image: mcuq_gather_plane_s8, or four
- * channels at a time where the export gave each core four planes, p->planes:
- * mcuq_gather_planes4_s8), so that a window row's three taps are adjacent. Every output
+ * channels at a time where the export gave each core planes for a chunk of channels,
+ * p->planes: mcuq_gather_planes4_s8), so that a window row's three taps are adjacent. Every output
  * is then three products of three taps (mcuq_dot3_s8: one SIMD dot product each on xcv),
  * with the channel's weights (laid out by window rows at export, a word each:
  * mcuq/layouts.py taps_rows) and requantization in registers: one 32-bit multiply,
@@ -19,7 +19,9 @@
  * rows stay in registers and each output loads one new row (two at vertical stride 2);
  * at horizontal stride 1 two columns go down together and share each row word
  * (mcuq_dw3_column_pairs_s8), and at vertical stride 2 single columns go in one loop
- * (mcuq_dw3_columns_step2_s8; hardware loops on xcv).
+ * (mcuq_dw3_columns_step2_s8; hardware loops on xcv). On xcv, 2x2 and 4x4 maps at stride
+ * 1 take a whole chunk of channels in one loop (mcuq_dw3_channels_s8), so no C runs
+ * between channels.
  * Other kernels and 1-pixel maps (where a plane costs more than it saves): each core
  * takes a share of the output pixels (of the channels when there are fewer pixels than
  * cores) and keeps a pixel's C accumulators in its row of `work`: tap by tap, C
@@ -48,7 +50,8 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
      * proved that exact: nearly every channel (a ReLU's output has zero point -128, and
      * a 3x3 channel's sums leave room for a 13-bit multiplier) */
     const int32_t columns = p->requant_mul && sh <= 2;
-    const int32_t plane_h = mcuq_depthwise_plane_rows(g), stride = mcuq_depthwise_plane_stride(g);
+    const int32_t plane_h = mcuq_depthwise_plane_rows(g);
+    const int32_t stride = mcuq_depthwise_plane_stride(g);
     const int32_t plane_bytes = 4 * mcuq_depthwise_plane_words(g);
     const int32_t ystep = out_w * channels, src_stride = g->in_w * channels;
     uint8_t *plane = (uint8_t *)work + mcuq_core_id() * p->planes * plane_bytes;
@@ -56,65 +59,76 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     mcuq_split(channels, &c0, &c1);
     if (c0 >= c1)
         return;
-    /* with four planes, the channels before quads_end go four at a time: a word of the
-     * input holds a pixel's four channels (mcuq_gather_planes4_s8) */
-    const int32_t quads_end = p->planes == 4 ? c0 + ((c1 - c0) & ~3) : c0;
+    /* the core's channels go in chunks of up to p->planes, a plane each */
+    const int32_t chunk = p->planes < c1 - c0 ? p->planes : c1 - c0;
     /* row r, column q of a plane hold input pixel (r - pad_top, q - pad_left), zp_x
      * outside the image: the padding is laid once, each channel writes only its image */
-    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, (quads_end > c0 ? 4 : 1) * plane_bytes);
+    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, chunk * plane_bytes);
     uint8_t *image = plane + g->pad_top * stride + g->pad_left;
     const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
     const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
-    for (int32_t c = c0; c < c1; c++) {
-        const int8_t *top = (const int8_t *)plane;
-        if (c < quads_end) {
-            const int32_t k = (c - c0) & 3;
-            if (k == 0)
-                mcuq_gather_planes4_s8(image, stride, plane_bytes, input + c, channels,
-                                       src_stride, rows, cols);
-            top += k * plane_bytes;
-        } else
-            mcuq_gather_plane_s8(image, stride, input + c, channels, src_stride, rows, cols);
-        const int8_t *w = p->weight + 12 * c;  /* its window rows' taps, a word each */
-        const mcuq_taps3_t w0 = mcuq_taps3_row_s8(w);
-        const mcuq_taps3_t w1 = mcuq_taps3_row_s8(w + 4);
-        const mcuq_taps3_t w2 = mcuq_taps3_row_s8(w + 8);
-        const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
-        int32_t first_row = 0;
-        if (columns && shift <= 31) {
-            /* down each column (two at a time at horizontal stride 1), the window rows in
-             * registers */
-            const int8_t *col = top;
-            int8_t *y = output + c;
-            int32_t ox = 0;
-            if (sw == 1) {
-                ox = out_w & ~1;
-                mcuq_dw3_column_pairs_s8(col, stride, sh, y, ystep, channels, out_w >> 1, out_h,
-                                         w0, w1, w2, bias, mult, shift, zp);
-                col += ox;
-                y += ox * channels;
+    for (int32_t start = c0; start < c1; start += chunk) {
+        const int32_t n = c1 - start < chunk ? c1 - start : chunk;
+        /* four channels at a time where four planes are left (a word of the input holds a
+         * pixel's four channels: mcuq_gather_planes4_s8), the rest one at a time */
+        int32_t k = 0;
+        for (; k + 4 <= n; k += 4)
+            mcuq_gather_planes4_s8(image + k * plane_bytes, stride, plane_bytes,
+                                   input + start + k, channels, src_stride, rows, cols);
+        for (; k < n; k++)
+            mcuq_gather_plane_s8(image + k * plane_bytes, stride, input + start + k, channels,
+                                 src_stride, rows, cols);
+        /* a small map whose every channel takes the column loops: all n channels in one
+         * loop where the ISA has one for the shape (mcuq_dw3_channels_s8) */
+        if (columns && mcuq_shifts_at_most(p->shift + start, n, 31) &&
+            mcuq_dw3_channels_s8((const int8_t *)plane, plane_bytes, stride, sh, sw, out_h,
+                                 out_w, output + start, channels, n, p->weight + 12 * start,
+                                 p->bias + start, p->mult + start, p->shift + start, zp))
+            continue;
+        for (int32_t c = start; c < start + n; c++) {
+            const int8_t *top = (const int8_t *)plane + (c - start) * plane_bytes;
+            const int8_t *w = p->weight + 12 * c;  /* its window rows' taps, a word each */
+            const mcuq_taps3_t w0 = mcuq_taps3_row_s8(w);
+            const mcuq_taps3_t w1 = mcuq_taps3_row_s8(w + 4);
+            const mcuq_taps3_t w2 = mcuq_taps3_row_s8(w + 8);
+            const int32_t bias = p->bias[c], mult = p->mult[c], shift = p->shift[c];
+            int32_t first_row = 0;
+            if (columns && shift <= 31) {
+                /* down each column (two at a time at horizontal stride 1), the window
+                 * rows in registers */
+                const int8_t *col = top;
+                int8_t *y = output + c;
+                int32_t ox = 0;
+                if (sw == 1) {
+                    ox = out_w & ~1;
+                    mcuq_dw3_column_pairs_s8(col, stride, sh, y, ystep, channels, out_w >> 1,
+                                             out_h, w0, w1, w2, bias, mult, shift, zp);
+                    col += ox;
+                    y += ox * channels;
+                }
+                if (sh == 2)  /* the columns left, in one loop */
+                    mcuq_dw3_columns_step2_s8(col, stride, sw, y, ystep, channels, out_w - ox,
+                                              out_h, w0, w1, w2, bias, mult, shift, zp);
+                else
+                    for (; ox < out_w; ox++, col += sw, y += channels)
+                        mcuq_dw3_column_s8(col, stride, sh, y, ystep, out_h, w0, w1, w2, bias,
+                                           mult, shift, zp);
+                first_row = out_h;
             }
-            if (sh == 2)  /* the columns left, in one loop */
-                mcuq_dw3_columns_step2_s8(col, stride, sw, y, ystep, channels, out_w - ox, out_h,
-                                          w0, w1, w2, bias, mult, shift, zp);
-            else
-                for (; ox < out_w; ox++, col += sw, y += channels)
-                    mcuq_dw3_column_s8(col, stride, sh, y, ystep, out_h, w0, w1, w2, bias, mult,
-                                       shift, zp);
-            first_row = out_h;
-        }
-        /* otherwise (a multiplier the export kept long, or a narrower activation range:
-         * the general requantization) row by row */
-        int8_t *y = output + first_row * ystep + c;
-        for (int32_t oy = first_row; oy < out_h; oy++) {
-            const int8_t *r0 = top + oy * sh * stride;
-            const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
-            for (int32_t ox = 0; ox < out_w; ox++, r0 += sw, r1 += sw, r2 += sw, y += channels) {
-                int32_t acc = mcuq_dot3_s8(bias, w0, r0);
-                acc = mcuq_dot3_s8(acc, w1, r1);
-                acc = mcuq_dot3_s8(acc, w2, r2);
-                const int32_t v = mcuq_requant(acc, mult, shift);
-                *y = (int8_t)(mcuq_clamp32(v, lo, hi) + zp);
+            /* otherwise (a multiplier the export kept long, or a narrower activation
+             * range: the general requantization) row by row */
+            int8_t *y = output + first_row * ystep + c;
+            for (int32_t oy = first_row; oy < out_h; oy++) {
+                const int8_t *r0 = top + oy * sh * stride;
+                const int8_t *r1 = r0 + stride, *r2 = r1 + stride;
+                for (int32_t ox = 0; ox < out_w;
+                     ox++, r0 += sw, r1 += sw, r2 += sw, y += channels) {
+                    int32_t acc = mcuq_dot3_s8(bias, w0, r0);
+                    acc = mcuq_dot3_s8(acc, w1, r1);
+                    acc = mcuq_dot3_s8(acc, w2, r2);
+                    const int32_t v = mcuq_requant(acc, mult, shift);
+                    *y = (int8_t)(mcuq_clamp32(v, lo, hi) + zp);
+                }
             }
         }
     }

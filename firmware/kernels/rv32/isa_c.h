@@ -112,6 +112,23 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
                            zp);
 }
 
+/* n channels of a small map in one loop, their planes plane_bytes apart from top, their
+ * outputs from ycol on (right: the channel count), each with its weights (a word per
+ * window row), bias, multiplier and shift, for a shape the ISA has such a loop for: 1 when
+ * done, 0 to leave them to the caller's loop over channels. The C form has none. */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
+                                               int32_t stride, int32_t sh, int32_t sw,
+                                               int32_t out_h, int32_t out_w, int8_t *ycol,
+                                               int32_t right, int32_t n, const int8_t *weight,
+                                               const int32_t *bias, const int32_t *mult,
+                                               const int32_t *shift, int32_t zp)
+{
+    (void)top, (void)plane_bytes, (void)stride, (void)sh, (void)sw, (void)out_h, (void)out_w;
+    (void)ycol, (void)right, (void)n, (void)weight, (void)bias, (void)mult, (void)shift;
+    (void)zp;
+    return 0;
+}
+
 /* a word at any alignment */
 MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
 {
