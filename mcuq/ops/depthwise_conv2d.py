@@ -242,11 +242,28 @@ def plane_path(p: dict) -> bool:
     return p["precision"] == "int8" and plane_rows(p) > 0 and p["out_h"] * p["out_w"] > 1
 
 
+def padding_taps(p: dict) -> np.ndarray:
+    """Which taps (ky kw + kx) of a 1-pixel map's one window fall in the padding."""
+    g = _conv.window_of(p)
+    (kh, kw), (dh, dw) = g["kernel"], g["dilation"]
+    iy = np.arange(kh) * dh - g["pads"][0]
+    ix = np.arange(kw) * dw - g["pads"][1]
+    inside = ((iy >= 0) & (iy < p.get("in_h", 1)))[:, None] & ((ix >= 0) & (ix < p.get("in_w", 1)))
+    return ~inside.reshape(-1)
+
+
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
     """The weights [tap][c], or by window rows for the plane kernel (the CFWS kernel,
-    which shares these arrays, reads taps)."""
+    which shares these arrays, reads taps). On an int8 1-pixel map the padding taps'
+    zp_x Wq are folded into the bias (the same sum: the kernel skips those taps,
+    mcuq_depthwise_taps_s8)."""
     arrays = dict(qlayer.arrays)
-    rows = qlayer.kind == KIND and plane_path(qlayer.params)
+    p = qlayer.params
+    rows = qlayer.kind == KIND and plane_path(p)
+    if p["precision"] == "int8" and p.get("out_h", 1) * p.get("out_w", 1) == 1:
+        w = np.asarray(arrays["weight"], np.int64).reshape(len(arrays["bias"]), -1)
+        pad = w[:, padding_taps(p)].sum(axis=1)
+        arrays["bias"] = (arrays["bias"] + p["in_zero_point"] * pad).astype(np.int32)
     arrays["weight"] = layouts.arrange(isa, "taps_rows" if rows else "taps", arrays["weight"])
     return arrays
 

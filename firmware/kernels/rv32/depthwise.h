@@ -2,8 +2,10 @@
  * shared by the plain and the coarse & fine (CFWS) kernel: for output pixel (oy, ox) and
  * the channels [c0, c1),
  *     acc[c] = bq[c] + sum_{ky, kx} Wq[ky][kx][c] xq[iy][ix][c]      (int32)
- * with a padding tap adding zp_x Wq (zp_x sum Wq is folded into bq). Tap by tap, C
- * contiguous inputs meet C contiguous weights. */
+ * with a padding tap adding zp_x Wq (zp_x sum Wq is folded into bq; on a 1-pixel map the
+ * export also folded the padding taps' zp_x Wq into the bias, so they are skipped: a 3x3
+ * window on a 1x1 map has one tap inside). Tap by tap, C contiguous inputs meet C
+ * contiguous weights. */
 #ifndef MCUQ_DEPTHWISE_H
 #define MCUQ_DEPTHWISE_H
 
@@ -16,6 +18,7 @@ mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels;
     const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+    const int32_t one_pixel = g->out_h * g->out_w == 1;
     for (int32_t c = c0; c < c1; c++)
         acc[c] = p->bias[c];
     const int8_t *w = p->weight;
@@ -24,6 +27,8 @@ mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
         for (int32_t kx = 0; kx < g->kernel_w; kx++, w += channels) {
             const int32_t ix = ix0 + kx * g->dilation_w;
             if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                if (one_pixel)
+                    continue;
                 for (int32_t c = c0; c < c1; c++)
                     acc[c] += p->in_zero_point * w[c];
                 continue;
