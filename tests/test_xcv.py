@@ -237,6 +237,26 @@ def test_depthwise_column_forms_on_the_rtl(tmp_path, image):
                 summary)
 
 
+def _verify_layers_on_rtl_and_qemu(path, data, check) -> None:
+    """Export for xcv and rv32, run `check` on each export's layers, then verify every
+    layer's output (dump_layers, not only the model's) on the RTL at 1 and 8 cores (xcv)
+    and on QEMU at 8 cores (rv32)."""
+    calib = path.parent / "calib.npy"
+    np.save(calib, data)
+    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
+        out = path.parent / isa
+        export(path, calib, out, precision="int8", cores=8, isa=isa)
+        check(QGraph.load(out).layers)
+        for target, cores in targets:
+            summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
+            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
+                summary)
+
+
+def _depthwise(channels: int, stride: int) -> nn.Conv2d:
+    return nn.Conv2d(channels, channels, 3, stride=stride, padding=1, groups=channels)
+
+
 def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
     """Both ways of gathering planes: one channel at a time (a 20x30 map, whose plane is
     too large for four per core) and four at a time (then 10x15: groups of four columns
@@ -248,25 +268,16 @@ def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
     on QEMU at 8 cores: every layer bit-exact."""
     torch.manual_seed(3)
     channels = 40
-
-    def dw(stride):
-        return nn.Conv2d(channels, channels, 3, stride=stride, padding=1, groups=channels)
-    model = nn.Sequential(dw(2), dw(1), dw(2), dw(2), dw(2))
+    model = nn.Sequential(*[_depthwise(channels, stride) for stride in (2, 1, 2, 2, 2)])
     path = save_model(model.eval(), torch.zeros(1, channels, 20, 30), "onnx_legacy",
                       tmp_path / "model", dynamic_time=False)
-    data = np.random.default_rng(3).standard_normal((4, channels, 20, 30)).astype(np.float32)
-    np.save(tmp_path / "calib.npy", data)
     depthwise = op("depthwise_conv2d")
-    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
-        out = tmp_path / isa
-        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
-        layers = QGraph.load(out).layers
+
+    def check(layers):
         assert [depthwise.planes(layer.params) for layer in layers] == [1, 8, 8, 24, 40]
         assert all(depthwise.requant_mul(layer) for layer in layers)
-        for target, cores in targets:
-            summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
-            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
-                summary)
+    data = np.random.default_rng(3).standard_normal((4, channels, 20, 30)).astype(np.float32)
+    _verify_layers_on_rtl_and_qemu(path, data, check)
 
 
 @pytest.mark.parametrize("long_channel", [False, True])
@@ -278,29 +289,21 @@ def test_depthwise_small_maps_on_the_rtl(tmp_path, long_channel):
     RTL at 1 and 8 cores and rv32 on QEMU at 8 cores: every layer bit-exact."""
     torch.manual_seed(4)
     channels = 37
-
-    def dw(stride):
-        return nn.Conv2d(channels, channels, 3, stride=stride, padding=1, groups=channels)
-    model = nn.Sequential(dw(1), nn.ReLU(), dw(2), dw(1))
+    model = nn.Sequential(_depthwise(channels, 1), nn.ReLU(), _depthwise(channels, 2),
+                          _depthwise(channels, 1))
     if long_channel:
         with torch.no_grad():
             model[0].weight[5] *= 1e-4
     path = save_model(model.eval(), torch.zeros(1, channels, 4, 4), "onnx_legacy",
                       tmp_path / "model", dynamic_time=False)
-    data = np.random.default_rng(4).standard_normal((4, channels, 4, 4)).astype(np.float32)
-    np.save(tmp_path / "calib.npy", data)
     depthwise = op("depthwise_conv2d")
-    for isa, targets in (("xcv", [("rtl", 1), ("rtl", 8)]), ("rv32", [("qemu", 8)])):
-        out = tmp_path / isa
-        export(path, tmp_path / "calib.npy", out, precision="int8", cores=8, isa=isa)
-        layers = QGraph.load(out).layers
+
+    def check(layers):
         assert [(layer.params["out_h"], depthwise.planes(layer.params)) for layer in layers] == [
             (4, 40), (2, 40), (2, 40)]
         assert (layers[0].arrays["shift"][5] > 31) == long_channel
-        for target, cores in targets:
-            summary = verify(out, target, data[:1], cores=cores, dump_layers=True)
-            assert summary["mismatched_bytes"] == 0 and summary["first_difference"] is None, (
-                summary)
+    data = np.random.default_rng(4).standard_normal((4, channels, 4, 4)).astype(np.float32)
+    _verify_layers_on_rtl_and_qemu(path, data, check)
 
 
 @pytest.mark.parametrize("groups,out_channels", [(5, 5), (1, 16)])

@@ -107,6 +107,21 @@ static inline __attribute__((always_inline)) int32_t mcuq_mulh_round(int32_t acc
     return mcuq_rshift_round(hi, n);
 }
 
+/* (v + offset + 2^(n-1)) >> n, clamped to int8, for 0 < n <= 31 and a sum that stays in
+ * int32 (each caller says why): the rounding shift of the register requantizations, with
+ * the zero point (and a bias) riding in the offset. On xcv: cv.addRNr, cv.clip. */
+static inline __attribute__((always_inline)) int32_t mcuq_round_clip8(int32_t v, int32_t offset,
+                                                                     int32_t n)
+{
+#if defined(__riscv_xcvalu)
+    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(v) : "r"(offset), "r"(n));
+    return v;
+#else
+    v = (v + offset + (1 << (n - 1))) >> n;
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+}
+
 /* zp + rshift_round(hi32(acc mult), n), clamped to int8, for 0 < n <= 22 and zp in
  * int8 range, given zp_shifted = zp 2^n: the zero point rides in the rounding shift,
  * (hi + zp 2^n + 2^(n-1)) >> n, exact because |hi32(acc mult)| <= 2^30 keeps the sum
@@ -115,14 +130,7 @@ static inline __attribute__((always_inline)) int32_t mcuq_requant_zp8(int32_t ac
                                                                       int32_t n,
                                                                       int32_t zp_shifted)
 {
-    int32_t hi = (int32_t)(((int64_t)acc * mult) >> 32);
-#if defined(__riscv_xcvalu)
-    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(hi) : "r"(zp_shifted), "r"(n));
-    return hi;
-#else
-    hi = (hi + zp_shifted + (1 << (n - 1))) >> n;
-    return hi < -128 ? -128 : (hi > 127 ? 127 : hi);
-#endif
+    return mcuq_round_clip8((int32_t)(((int64_t)acc * mult) >> 32), zp_shifted, n);
 }
 
 /* zp + rshift_round((acc + bias) mult, shift), clamped to int8, given
@@ -135,14 +143,7 @@ static inline __attribute__((always_inline)) int32_t mcuq_requant_mul8(int32_t a
                                                                       int32_t shift,
                                                                       int32_t offset)
 {
-    int32_t v = acc * mult;
-#if defined(__riscv_xcvalu)
-    __asm__("cv.addRNr %0, %1, %2\n\tcv.clip %0, %0, 8" : "+r"(v) : "r"(offset), "r"(shift));
-    return v;
-#else
-    v = (v + offset + (1 << (shift - 1))) >> shift;
-    return v < -128 ? -128 : (v > 127 ? 127 : v);
-#endif
+    return mcuq_round_clip8(acc * mult, offset, shift);
 }
 
 /* the offset of mcuq_requant_mul8: the bias and the zero point, scaled to the product */

@@ -100,14 +100,18 @@ def shorten_multipliers(qlayer: QLayer) -> QLayer:
     loops run (the activation range all of int8): elsewhere the shorter multiplier would
     lose precision for nothing."""
     p, a = qlayer.params, qlayer.arrays
-    if not (plane_path(p) and _full_range(p) and set(a) == {"weight", "bias", "mult", "shift"}):
+    if not _column_loops(qlayer):
         return qlayer
     mult, shift = fx.short_multipliers(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
     return dataclasses.replace(qlayer, arrays={**a, "mult": mult, "shift": shift})
 
 
-def _full_range(p: dict) -> bool:
-    return p["act_min"] == -128 and p["act_max"] == 127
+def _column_loops(qlayer: QLayer) -> bool:
+    """Whether the plane kernel's column loops run this layer: its plane path, the
+    activation range all of int8 (their clamp), and plain weights (no side list)."""
+    p = qlayer.params
+    return (plane_path(p) and p["act_min"] == -128 and p["act_max"] == 127
+            and set(qlayer.arrays) == {"weight", "bias", "mult", "shift"})
 
 
 def _bound(a: dict) -> np.ndarray:
@@ -122,9 +126,7 @@ def requant_mul(qlayer: QLayer) -> int:
     multiplier kept long) to its row loop with the general requantization. Worked out
     from the arrays as they are, whatever made them."""
     p, a = qlayer.params, qlayer.arrays
-    if qlayer.kind != KIND or not plane_path(p) or not _full_range(p):
-        return 0
-    if set(a) != {"weight", "bias", "mult", "shift"}:
+    if qlayer.kind != KIND or not _column_loops(qlayer):
         return 0
     fits = fx.mul32_fits(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
     return int(bool(np.all(fits | (np.asarray(a["shift"]) > 31))))
@@ -248,8 +250,9 @@ def padding_taps(p: dict) -> np.ndarray:
     (kh, kw), (dh, dw) = g["kernel"], g["dilation"]
     iy = np.arange(kh) * dh - g["pads"][0]
     ix = np.arange(kw) * dw - g["pads"][1]
-    inside = ((iy >= 0) & (iy < p.get("in_h", 1)))[:, None] & ((ix >= 0) & (ix < p.get("in_w", 1)))
-    return ~inside.reshape(-1)
+    rows = (iy >= 0) & (iy < p.get("in_h", 1))
+    cols = (ix >= 0) & (ix < p.get("in_w", 1))
+    return ~(rows[:, None] & cols).reshape(-1)
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

@@ -56,21 +56,12 @@ static inline int32_t mcuq_depthwise_plane_stride(const mcuq_window_t *g)
     return ((g->out_w - 1) * g->stride_w + 3 + 4) & ~3;
 }
 
-/* int32 words of one plane; a core's scratch holds p->planes (1 or 4) of them or a
+/* int32 words of one plane; a core's scratch holds p->planes of them or a
  * pixel's accumulators, (channels + 1) & ~1 words, whichever is more, and the scratch
  * MCUQ_MAX_CORES of these */
 static inline int32_t mcuq_depthwise_plane_words(const mcuq_window_t *g)
 {
     return (mcuq_depthwise_plane_rows(g) * mcuq_depthwise_plane_stride(g) + 3) / 4;
-}
-
-/* whether shift[0 .. n) are all at most limit */
-static inline int32_t mcuq_shifts_at_most(const int32_t *shift, int32_t n, int32_t limit)
-{
-    int32_t most = 0;
-    for (int32_t i = 0; i < n; i++)
-        most = shift[i] > most ? shift[i] : most;
-    return most <= limit;
 }
 
 #endif

@@ -10,8 +10,9 @@
  * image out in a plane of its own (rows of contiguous bytes; the padding, zp_x, is laid
  * once per layer, and each channel writes only its image: mcuq_gather_plane_s8, or four
  * channels at a time where the export gave each core planes for a chunk of channels,
- * p->planes: mcuq_gather_planes4_s8), so that a window row's three taps are adjacent. Every output
- * is then three products of three taps (mcuq_dot3_s8: one SIMD dot product each on xcv),
+ * p->planes: mcuq_gather_planes4_s8), so that a window row's three taps are adjacent.
+ * Every output is then three products of three taps (mcuq_dot3_s8: one SIMD dot product
+ * each on xcv),
  * with the channel's weights (laid out by window rows at export, a word each:
  * mcuq/layouts.py taps_rows) and requantization in registers: one 32-bit multiply,
  * where the export's short multipliers keep acc mult in int32 (requant_mul;
@@ -78,9 +79,9 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
         for (; k < n; k++)
             mcuq_gather_plane_s8(image + k * plane_bytes, stride, input + start + k, channels,
                                  src_stride, rows, cols);
-        /* a small map whose every channel takes the column loops: all n channels in one
-         * loop where the ISA has one for the shape (mcuq_dw3_channels_s8) */
-        if (columns && mcuq_shifts_at_most(p->shift + start, n, 31) &&
+        /* a small map: all n channels in one loop where the ISA has one for the shape and
+         * every channel takes the column loops (mcuq_dw3_channels_s8) */
+        if (columns &&
             mcuq_dw3_channels_s8((const int8_t *)plane, plane_bytes, stride, sh, sw, out_h,
                                  out_w, output + start, channels, n, p->weight + 12 * start,
                                  p->bias + start, p->mult + start, p->shift + start, zp))

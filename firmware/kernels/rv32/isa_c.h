@@ -114,8 +114,9 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
 
 /* n channels of a small map in one loop, their planes plane_bytes apart from top, their
  * outputs from ycol on (right: the channel count), each with its weights (a word per
- * window row), bias, multiplier and shift, for a shape the ISA has such a loop for: 1 when
- * done, 0 to leave them to the caller's loop over channels. The C form has none. */
+ * window row), bias, multiplier and shift, for a shape the ISA has such a loop for and
+ * shifts of at most 31 (the column loops' requantization): 1 when done, 0 to leave them
+ * to the caller's loop over channels. The C form has none. */
 MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
                                                int32_t stride, int32_t sh, int32_t sw,
                                                int32_t out_h, int32_t out_w, int8_t *ycol,

@@ -743,10 +743,10 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
  * short multipliers keep acc mult in int32 (requant_mul). The bias and the zero point
  * ride in the rounding shift: cv.addRNr adds bias mult + zp 2^shift with the rounding
  * term (mcuq_requant_offset), exact because the export proved every such sum in int32;
- * cv.clip clamps to the int8 range. At vertical
- * stride 1 a hardware loop of three outputs whose rows rotate, so each output loads one
- * new row word (any alignment: the core splits a misaligned word itself), then the
- * count % 3 last outputs; at stride 2 each output loads two rows and keeps its last.
+ * cv.clip clamps to the int8 range. At vertical stride 1 a hardware loop of three
+ * outputs whose rows rotate, so each output loads one new row word (any alignment: the
+ * core splits a misaligned word itself), then the count % 3 last outputs; at stride 2
+ * each output loads two rows and keeps its last.
  * Per output of a column: the loads, three dot products, mul, cv.addRNr, cv.clip and a
  * post-increment store (8 instructions at stride 1); a pair shares the row words between
  * its two columns (15 instructions for two outputs). */
@@ -976,6 +976,11 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
 {
     if (sh != 1 || sw != 1 || stride != 8 || n <= 0 || out_h != out_w ||
         (out_h != 2 && out_h != 4) || plane_bytes != 8 * (out_h + 2))
+        return 0;
+    int32_t most = 0;  /* a long multiplier (shift > 31) leaves the chunk to the caller */
+    for (int32_t i = 0; i < n; i++)
+        most = shift[i] > most ? shift[i] : most;
+    if (most > 31)
         return 0;
     const int32_t ystep = out_w * right;
     const int8_t *wp = weight;
