@@ -282,27 +282,59 @@ def test_depthwise_gathering_forms_on_the_rtl(tmp_path):
 
 @pytest.mark.parametrize("long_channel", [False, True])
 def test_depthwise_small_maps_on_the_rtl(tmp_path, long_channel):
-    """4x4 and 2x2 maps at stride 1, whose chunks of channels go through one loop each
-    (mcuq_dw3_channels_s8 on xcv), with 37 channels: chunks of 37 on one core, of 4 or 5
-    on 8 (a gathering of four and of one). With a long multiplier in the first layer (a
-    channel of near-zero weights), its chunk goes channel by channel instead. xcv on the
-    RTL at 1 and 8 cores and rv32 on QEMU at 8 cores: every layer bit-exact."""
+    """Small maps, with 37 channels (chunks of 37 on one core, of 4 or 5 on 8): a 4x4
+    map at stride 1 and at stride 2, whose chunks go through one loop each
+    (mcuq_dw3_channels_s8 on xcv; a gathering of four and of one); then maps that fit in
+    a word (the map kernel): 2x2 at stride 1 (4 outputs a channel) and 2 (1 output),
+    through one loop over a core's channels on xcv (mcuq_dw_map_channels_s8), and a 1x1
+    map (its C loop). With a long multiplier in the first 4x4 layer and the 2x2 one (a
+    channel of near-zero weights): the 4x4 chunk goes channel by channel instead, the 2x2
+    layer through the C loop with the general requantization. xcv on the RTL at 1 and 8
+    cores and rv32 on QEMU at 8 cores: every layer bit-exact."""
     torch.manual_seed(4)
     channels = 37
     model = nn.Sequential(_depthwise(channels, 1), nn.ReLU(), _depthwise(channels, 2),
-                          _depthwise(channels, 1))
+                          _depthwise(channels, 1), _depthwise(channels, 2),
+                          _depthwise(channels, 1), nn.ReLU())
     if long_channel:
         with torch.no_grad():
             model[0].weight[5] *= 1e-4
+            model[3].weight[5] *= 1e-4
     path = save_model(model.eval(), torch.zeros(1, channels, 4, 4), "onnx_legacy",
                       tmp_path / "model", dynamic_time=False)
     depthwise = op("depthwise_conv2d")
 
     def check(layers):
-        assert [(layer.params["out_h"], depthwise.planes(layer.params)) for layer in layers] == [
-            (4, 40), (2, 40), (2, 40)]
-        assert (layers[0].arrays["shift"][5] > 31) == long_channel
+        assert [(layer.params["out_h"], depthwise.planes(layer.params), depthwise.map_path(layer))
+                for layer in layers] == [(4, 40, False), (2, 40, False), (2, 1, True),
+                                         (1, 1, True), (1, 1, True)]
+        assert [depthwise.requant_mul(layer) for layer in layers[2:4]] == [
+            int(not long_channel), 1]
+        assert [bool(layer.arrays["shift"][5] > 31) for layer in layers[:3]] == [
+            long_channel, False, long_channel]
     data = np.random.default_rng(4).standard_normal((4, channels, 4, 4)).astype(np.float32)
+    _verify_layers_on_rtl_and_qemu(path, data, check)
+
+
+def test_depthwise_stride_2_channel_loops_on_the_rtl(tmp_path):
+    """Stride-2 layers on small maps, whose chunks of channels go through one loop each
+    (mcuq_dw3_channels_s8): 8x14 -> 4x7 -> 2x4 -> 1x2, an unrolled column of 4, 2 and 1
+    outputs (3 in the gathering forms' test), with 21 channels (chunks of 21 on one core,
+    of 2 or 3 on 8). xcv on the RTL at 1 and 8 cores and rv32 on QEMU at 8 cores: every
+    layer bit-exact."""
+    torch.manual_seed(5)
+    channels = 21
+    model = nn.Sequential(*[_depthwise(channels, 2) for _ in range(3)])
+    path = save_model(model.eval(), torch.zeros(1, channels, 8, 14), "onnx_legacy",
+                      tmp_path / "model", dynamic_time=False)
+    depthwise = op("depthwise_conv2d")
+
+    def check(layers):
+        assert [(layer.params["out_h"], layer.params["out_w"]) for layer in layers] == [
+            (4, 7), (2, 4), (1, 2)]
+        assert all(depthwise.requant_mul(layer) and depthwise.plane_path(layer.params)
+                   for layer in layers)
+    data = np.random.default_rng(5).standard_normal((4, channels, 8, 14)).astype(np.float32)
     _verify_layers_on_rtl_and_qemu(path, data, check)
 
 

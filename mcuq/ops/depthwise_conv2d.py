@@ -107,11 +107,12 @@ def shorten_multipliers(qlayer: QLayer) -> QLayer:
 
 
 def _column_loops(qlayer: QLayer) -> bool:
-    """Whether the plane kernel's column loops run this layer: its plane path, the
-    activation range all of int8 (their clamp), and plain weights (no side list)."""
+    """Whether the plane kernel's column loops (or the map kernel's one loop) run this
+    layer: its plane or map path, the activation range all of int8 (their clamp), and
+    plain weights (no side list)."""
     p = qlayer.params
-    return (plane_path(p) and p["act_min"] == -128 and p["act_max"] == 127
-            and set(qlayer.arrays) == {"weight", "bias", "mult", "shift"})
+    return ((plane_path(p) or map_path(qlayer)) and p["act_min"] == -128
+            and p["act_max"] == 127 and set(qlayer.arrays) == {"weight", "bias", "mult", "shift"})
 
 
 def _bound(a: dict) -> np.ndarray:
@@ -123,13 +124,16 @@ def requant_mul(qlayer: QLayer) -> int:
     every channel whose shift is 31 or less with one 32-bit multiply (mcuq_requant_mul8):
     the activation range is all of int8 and fixedpoint.mul32_fits holds for each such
     channel's |acc| bound. The kernel sends the other channels (a shift above 31: a
-    multiplier kept long) to its row loop with the general requantization. Worked out
-    from the arrays as they are, whatever made them."""
+    multiplier kept long) to its row loop with the general requantization. On word maps
+    (map_path) 1 only when every channel takes the one multiply: the map kernel's one loop
+    over a core's channels checks none, and a layer with a long multiplier goes through
+    its C loop. Worked out from the arrays as they are, whatever made them."""
     p, a = qlayer.params, qlayer.arrays
     if qlayer.kind != KIND or not _column_loops(qlayer):
         return 0
     fits = fx.mul32_fits(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
-    return int(bool(np.all(fits | (np.asarray(a["shift"]) > 31))))
+    long = np.asarray(a["shift"]) > 31
+    return int(bool(np.all(fits & ~long if map_path(qlayer) else fits | long)))
 
 
 def quantize_plain(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:
@@ -240,8 +244,54 @@ def c_scratch(qlayer: QLayer, isa: str) -> list:
 
 def plane_path(p: dict) -> bool:
     """Whether the int8 kernel runs on planes (depthwise_conv2d_s8.c: a 3x3 kernel without
-    dilation, on a map of 2 pixels or more); it reads its weights by window rows."""
-    return p["precision"] == "int8" and plane_rows(p) > 0 and p["out_h"] * p["out_w"] > 1
+    dilation, on a map of 2 pixels or more, from an input larger than a word's map); it
+    reads its weights by window rows."""
+    return (p["precision"] == "int8" and plane_rows(p) > 0 and p["out_h"] * p["out_w"] > 1
+            and not word_map(p))
+
+
+# input pixels of a map that one word holds (a channel's whole map, one byte a pixel)
+MAP_PIXELS = 4
+
+
+def word_map(p: dict) -> bool:
+    """Whether an int8 layer's input map fits in a word: at most MAP_PIXELS pixels
+    (depthwise_conv2d_s8.c's map kernel, the same test as mcuq_depthwise_word_map)."""
+    return p["precision"] == "int8" and p.get("in_h", 1) * p.get("in_w", 1) <= MAP_PIXELS
+
+
+def map_path(qlayer: QLayer) -> bool:
+    """Whether the int8 kernel runs this layer on word maps: a plain depthwise layer (the
+    CFWS kernel reads taps) whose input map fits in a word; its arrays come from
+    map_arrays."""
+    return qlayer.kind == KIND and word_map(qlayer.params)
+
+
+def map_arrays(weight: np.ndarray, bias: np.ndarray, p: dict) -> tuple:
+    """The map kernel's weights and biases, per channel and output pixel: the word of
+    the taps that meet each input pixel (byte iy in_w + ix; 0 where no tap does), and the
+    bias with the zp_x Wq of that output's padding taps folded in (the same sum as the
+    twin's, whose padding holds zp_x). Each output is then one 4-way dot product of the
+    channel's map word: [c][out pixel][4] int8, [c][out pixel] int32."""
+    g = _conv.window_of(p)
+    (kh, kw), (sh, sw), (dh, dw) = g["kernel"], g["stride"], g["dilation"]
+    in_h, in_w = p.get("in_h", 1), p.get("in_w", 1)
+    w = np.asarray(weight, np.int64).reshape(len(bias), kh * kw)
+    words = np.zeros((len(bias), p["out_h"] * p["out_w"], MAP_PIXELS), np.int8)
+    biases = np.tile(np.asarray(bias, np.int64)[:, None], (1, p["out_h"] * p["out_w"]))
+    for oy in range(p["out_h"]):
+        for ox in range(p["out_w"]):
+            pixel = oy * p["out_w"] + ox
+            for ky in range(kh):
+                for kx in range(kw):
+                    iy = oy * sh - g["pads"][0] + ky * dh
+                    ix = ox * sw - g["pads"][1] + kx * dw
+                    tap = w[:, ky * kw + kx]
+                    if 0 <= iy < in_h and 0 <= ix < in_w:
+                        words[:, pixel, iy * in_w + ix] = tap
+                    else:
+                        biases[:, pixel] += p["in_zero_point"] * tap
+    return words, biases.astype(np.int32)
 
 
 def padding_taps(p: dict) -> np.ndarray:
@@ -262,6 +312,9 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     mcuq_depthwise_taps_s8)."""
     arrays = dict(qlayer.arrays)
     p = qlayer.params
+    if map_path(qlayer):
+        arrays["weight"], arrays["bias"] = map_arrays(arrays["weight"], arrays["bias"], p)
+        return arrays
     rows = qlayer.kind == KIND and plane_path(p)
     if p["precision"] == "int8" and p.get("out_h", 1) * p.get("out_w", 1) == 1:
         w = np.asarray(arrays["weight"], np.int64).reshape(len(arrays["bias"]), -1)

@@ -40,6 +40,14 @@ mcuq_depthwise_taps_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
     }
 }
 
+/* Whether a layer's input map fits in a word, a byte a pixel (4 pixels at most: a 2x2
+ * map or smaller), so that the int8 kernel takes the export's map layout
+ * (mcuq/ops/depthwise_conv2d.py word_map and map_arrays, the same test). */
+static inline int32_t mcuq_depthwise_word_map(const mcuq_window_t *g)
+{
+    return g->in_h * g->in_w <= 4;
+}
+
 /* The plane of one channel that the int8 3x3 kernel lays out (depthwise_conv2d_s8.c), 0
  * rows for other kernels; mcuq/ops/depthwise_conv2d.py sizes the scratch with the same
  * formulas. A row holds the padded image row and one byte past it (the last window's

@@ -36,6 +36,45 @@
 #include "mcuq_runtime.h"
 #include "mcuq_window.h"
 
+/* A map of at most 4 pixels (MobileOne's last stages on a small image): a channel's
+ * whole input map is one word, byte iy in_w + ix, and every output is one 4-way dot
+ * product of that word with the output's tap word, from a bias into which the export
+ * folded the output's padding taps (mcuq/ops/depthwise_conv2d.py map_arrays):
+ *     acc[c][o] = bq[c][o] + sum_{k < 4} Wq[c][o][k] xq[k][c]      (int32, the twin's sum)
+ * No plane and no scratch: each core takes a share of the channels; on xcv, 2x2 maps go
+ * through one hardware loop over them (mcuq_dw_map_channels_s8), a channel in about 40
+ * cycles where its plane cost 90. */
+static void mcuq_depthwise_map_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
+                                  int8_t *output)
+{
+    const mcuq_window_t *g = &p->window;
+    const int32_t channels = g->in_channels, zp = p->out_zero_point;
+    const int32_t lo = p->act_min - zp, hi = p->act_max - zp;
+    const int32_t pixels = g->in_h * g->in_w, outputs = g->out_h * g->out_w;
+    int32_t c0, c1;
+    mcuq_split(channels, &c0, &c1);
+    if (c0 >= c1)
+        return;
+    if (p->requant_mul &&
+        mcuq_dw_map_channels_s8(input + c0, output + c0, channels, pixels, outputs, c1 - c0,
+                                p->weight + 4 * outputs * c0, p->bias + outputs * c0,
+                                p->mult + c0, p->shift + c0, zp))
+        return;
+    for (int32_t c = c0; c < c1; c++) {
+        int8_t map[4] = {0, 0, 0, 0};
+        for (int32_t k = 0; k < pixels; k++)
+            map[k] = input[k * channels + c];
+        const int8_t *w = p->weight + 4 * outputs * c;
+        const int32_t *bias = p->bias + outputs * c;
+        for (int32_t o = 0; o < outputs; o++, w += 4) {
+            const int32_t acc = bias[o] + w[0] * map[0] + w[1] * map[1] + w[2] * map[2]
+                                + w[3] * map[3];
+            const int32_t v = mcuq_requant(acc, p->mult[c], p->shift[c]);
+            output[o * channels + c] = (int8_t)(mcuq_clamp32(v, lo, hi) + zp);
+        }
+    }
+}
+
 /* not inlined: the pixel loop below keeps its own registers */
 static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p,
                                                            const int8_t *input, int8_t *output,
@@ -139,6 +178,10 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
                               int8_t *output, int32_t *work)
 {
     const mcuq_window_t *g = &p->window;
+    if (mcuq_depthwise_word_map(g)) {
+        mcuq_depthwise_map_s8(p, input, output);
+        return;
+    }
     /* the plane's set-up per channel costs more than a 1-pixel map (measured on the RTL:
      * MobileOne's 2x2 maps run 1.8 times as fast on planes, its 1x1 maps 0.7 times) */
     if (g->out_h * g->out_w > 1 && mcuq_depthwise_plane_rows(g)) {

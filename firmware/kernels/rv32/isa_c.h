@@ -130,6 +130,22 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
     return 0;
 }
 
+/* n channels of maps of at most 4 pixels in one loop (depthwise_conv2d_s8.c's map
+ * kernel): channel c's map bytes at x + c + k right, its outputs at y + c + o right, with
+ * its tap words, biases (`outputs` of each), multiplier and shift, for shifts of at most
+ * 31 (the one-multiply requantization): 1 when done, 0 to leave them to the caller's
+ * loop. The C form has none. */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dw_map_channels_s8(const int8_t *x, int8_t *y, int32_t right,
+                                                  int32_t pixels, int32_t outputs, int32_t n,
+                                                  const int8_t *weight, const int32_t *bias,
+                                                  const int32_t *mult, const int32_t *shift,
+                                                  int32_t zp)
+{
+    (void)x, (void)y, (void)right, (void)pixels, (void)outputs, (void)n, (void)weight;
+    (void)bias, (void)mult, (void)shift, (void)zp;
+    return 0;
+}
+
 /* a word at any alignment */
 MCUQ_ALWAYS_INLINE uint32_t mcuq_load_word(const uint8_t *p)
 {
