@@ -308,8 +308,8 @@ def test_depthwise_small_maps_on_the_rtl(tmp_path, long_channel):
         assert [(layer.params["out_h"], depthwise.planes(layer.params), depthwise.map_path(layer))
                 for layer in layers] == [(4, 40, False), (2, 40, False), (2, 1, True),
                                          (1, 1, True), (1, 1, True)]
-        assert [depthwise.requant_mul(layer) for layer in layers[2:4]] == [
-            int(not long_channel), 1]
+        assert [depthwise.requant_mul(layer) for layer in layers] == (
+            [1, 2, 1, 2, 2] if long_channel else [2] * 5)
         assert [bool(layer.arrays["shift"][5] > 31) for layer in layers[:3]] == [
             long_channel, False, long_channel]
     data = np.random.default_rng(4).standard_normal((4, channels, 4, 4)).astype(np.float32)

@@ -67,8 +67,12 @@ void mcuq_conv2d_f16(const mcuq_conv2d_f16_t *p, const _Float16 *input, _Float16
 typedef struct {
     const int8_t *weight;   /* [kernel_h * kernel_w][channels], symmetric per channel;
                                3x3 on a map of 2 pixels or more: [channels][3][4], a
-                               word per window row (mcuq/layouts.py taps_rows) */
-    const int32_t *bias;    /* [channels], input zero point folded in */
+                               word per window row (mcuq/layouts.py taps_rows); from an
+                               input of at most 4 pixels: [channels][out pixel][4], the
+                               taps meeting each input pixel (mcuq_depthwise_word_map) */
+    const int32_t *bias;    /* [channels], input zero point folded in; from an input of
+                               at most 4 pixels [channels][out pixel], each output's
+                               padding taps folded in as well */
     const int32_t *mult;    /* [channels] requantization multiplier */
     const int32_t *shift;   /* [channels] requantization right shift */
     mcuq_window_t window;   /* in_channels = channels */
@@ -76,10 +80,11 @@ typedef struct {
     int32_t out_zero_point;
     int32_t act_min;        /* the code of a fused ReLU's or Clip's lower bound, else -128 */
     int32_t act_max;        /* the code of a fused Clip's upper bound, else 127 */
-    int32_t requant_mul;    /* 1: the 3x3 kernel's column loops requantize a channel
-                               of shift <= 31 with one 32-bit multiply (mcuq_requant_mul8:
-                               the export proved acc mult and the zero point, shifted,
-                               stay in int32, and the range is all int8) */
+    int32_t requant_mul;    /* which channels take the one-multiply requantization
+                               (mcuq_requant_mul8: the export proved acc mult and the zero
+                               point, shifted, stay in int32, and the range is all int8):
+                               2 every channel, 1 those of shift <= 31, 0 none. The loops
+                               over a chunk of channels need 2, the column loops 1 */
     int32_t planes;         /* the 3x3 kernel's planes per core (a chunk of channels at a
                                time): a multiple of 4 where four fit in the scratch
                                (gathered four at a time), else 1 */

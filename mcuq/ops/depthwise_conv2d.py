@@ -120,20 +120,20 @@ def _bound(a: dict) -> np.ndarray:
 
 
 def requant_mul(qlayer: QLayer) -> int:
-    """The struct's requant_mul flag: 1 when the plane kernel's column loops requantize
-    every channel whose shift is 31 or less with one 32-bit multiply (mcuq_requant_mul8):
-    the activation range is all of int8 and fixedpoint.mul32_fits holds for each such
-    channel's |acc| bound. The kernel sends the other channels (a shift above 31: a
-    multiplier kept long) to its row loop with the general requantization. On word maps
-    (map_path) 1 only when every channel takes the one multiply: the map kernel's one loop
-    over a core's channels checks none, and a layer with a long multiplier goes through
-    its C loop. Worked out from the arrays as they are, whatever made them."""
+    """The struct's requant_mul: which channels the kernel requantizes with one 32-bit
+    multiply (mcuq_requant_mul8), where the activation range is all of int8 and
+    fixedpoint.mul32_fits holds for the channel's |acc| bound. 2: every channel; the
+    loops over a chunk of channels take such a layer (the plane kernel's small maps, the
+    map kernel's). 1: every channel but some of shift above 31 (a multiplier kept long):
+    the plane kernel's column loops take the others, its row loop those with the general
+    requantization. 0: none. Worked out from the arrays as they are, whatever made
+    them."""
     p, a = qlayer.params, qlayer.arrays
     if qlayer.kind != KIND or not _column_loops(qlayer):
         return 0
     fits = fx.mul32_fits(a["mult"], a["shift"], _bound(a), p["out_zero_point"])
     long = np.asarray(a["shift"]) > 31
-    return int(bool(np.all(fits & ~long if map_path(qlayer) else fits | long)))
+    return 2 if np.all(fits & ~long) else int(bool(np.all(fits | long)))
 
 
 def quantize_plain(layer: Layer, qins, stats: dict, precision: str) -> tuple[QLayer, QTensor]:

@@ -55,7 +55,7 @@ static void mcuq_depthwise_map_s8(const mcuq_depthwise_conv2d_s8_t *p, const int
     mcuq_split(channels, &c0, &c1);
     if (c0 >= c1)
         return;
-    if (p->requant_mul &&
+    if (p->requant_mul == 2 &&
         mcuq_dw_map_channels_s8(input + c0, output + c0, channels, pixels, outputs, c1 - c0,
                                 p->weight + 4 * outputs * c0, p->bias + outputs * c0,
                                 p->mult + c0, p->shift + c0, zp))
@@ -119,8 +119,8 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
             mcuq_gather_plane_s8(image + k * plane_bytes, stride, input + start + k, channels,
                                  src_stride, rows, cols);
         /* a small map: all n channels in one loop where the ISA has one for the shape and
-         * every channel takes the column loops (mcuq_dw3_channels_s8) */
-        if (columns &&
+         * every channel of the layer takes the one multiply (mcuq_dw3_channels_s8) */
+        if (columns && p->requant_mul == 2 &&
             mcuq_dw3_channels_s8((const int8_t *)plane, plane_bytes, stride, sh, sw, out_h,
                                  out_w, output + start, channels, n, p->weight + 12 * start,
                                  p->bias + start, p->mult + start, p->shift + start, zp))

@@ -114,9 +114,10 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
 
 /* n channels of a small map in one loop, their planes plane_bytes apart from top, their
  * outputs from ycol on (right: the channel count), each with its weights (a word per
- * window row), bias, multiplier and shift, for a shape the ISA has such a loop for and
- * shifts of at most 31 (the column loops' requantization): 1 when done, 0 to leave them
- * to the caller's loop over channels. The C form has none. */
+ * window row), bias, multiplier and shift, for a shape the ISA has such a loop for; the
+ * caller's layer has every channel's shift at most 31 (requant_mul 2: the column loops'
+ * requantization). 1 when done, 0 to leave them to the caller's loop over channels. The
+ * C form has none. */
 MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
                                                int32_t stride, int32_t sh, int32_t sw,
                                                int32_t out_h, int32_t out_w, int8_t *ycol,
@@ -132,9 +133,9 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
 
 /* n channels of maps of at most 4 pixels in one loop (depthwise_conv2d_s8.c's map
  * kernel): channel c's map bytes at x + c + k right, its outputs at y + c + o right, with
- * its tap words, biases (`outputs` of each), multiplier and shift, for shifts of at most
- * 31 (the one-multiply requantization): 1 when done, 0 to leave them to the caller's
- * loop. The C form has none. */
+ * its tap words, biases (`outputs` of each), multiplier and shift; the caller's layer has
+ * every channel's shift at most 31 (requant_mul 2: the one-multiply requantization). 1
+ * when done, 0 to leave them to the caller's loop. The C form has none. */
 MCUQ_ALWAYS_INLINE int32_t mcuq_dw_map_channels_s8(const int8_t *x, int8_t *y, int32_t right,
                                                   int32_t pixels, int32_t outputs, int32_t n,
                                                   const int8_t *weight, const int32_t *bias,

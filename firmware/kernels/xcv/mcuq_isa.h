@@ -1005,7 +1005,8 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_channels_step2_s8(const int8_t *top, int32_t pl
 #undef MCUQ_DW3_STEP2_CHANNELS
 #undef MCUQ_DW3_STEP2_HEAD
 
-/* n channels of a 2x2 or 4x4 map at stride 1 (see the C form), all in one asm: a hardware
+/* n channels of a 2x2 or 4x4 map at stride 1 (see the C form; the stride-2 shapes:
+ * mcuq_dw3_channels_step2_s8), all in one asm: a hardware
  * loop over the channels, each loading its taps, bias, multiplier and shift itself
  * (post-increment loads; the bias mult + zp 2^shift offset worked out in the loop), then
  * its one or two column pairs down its plane with every output unrolled. No C runs
@@ -1036,11 +1037,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
     const int32_t step2 = sh == 2 && sw == 2 && out_h <= 4;
     if (n <= 0 || (!step2 && (sh != 1 || sw != 1 || stride != 8 || out_h != out_w ||
                               (out_h != 2 && out_h != 4) || plane_bytes != 8 * (out_h + 2))))
-        return 0;
-    int32_t most = 0;  /* a long multiplier (shift > 31) leaves the chunk to the caller */
-    for (int32_t i = 0; i < n; i++)
-        most = shift[i] > most ? shift[i] : most;
-    if (most > 31)
         return 0;
     if (step2) {
         mcuq_dw3_channels_step2_s8(top, plane_bytes, stride, out_h, out_w, ycol, right, n,
@@ -1090,8 +1086,7 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
 #undef MCUQ_DW3_REQUANT
 
 /* n channels of 2x2 maps in one hardware loop (see the C form), for 4 outputs (stride
- * 1) or 1 (stride 2) a channel, every channel's shift at most 31 (the export's
- * requant_mul on word maps): a channel loads its four map bytes (three at register
+ * 1) or 1 (stride 2) a channel: a channel loads its four map bytes (three at register
  * offsets, the first with the post-increment to the next channel) and packs them into
  * one word, loads its multiplier and shift, then per output a tap word and a bias, one
  * cv.sdotsp.b, mul, cv.addRNr of zp 2^shift and cv.clip, and a store at a register
