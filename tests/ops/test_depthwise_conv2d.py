@@ -1,5 +1,5 @@
 """Depthwise Conv2d (groups = channels): kernel 3, strides 1 and 2, padding, fused ReLU,
-odd image sizes; float equal to ONNX Runtime; int8 and fp16 bit-exact on host and QEMU,
+odd image sizes, maps of at most 4 pixels; float equal to ONNX Runtime; int8 and fp16 bit-exact on host and QEMU,
 1 and 8 cores."""
 import pytest
 import torch
@@ -9,7 +9,9 @@ from optest import check_op, float_matches_onnxruntime_on_images, frame_data
 
 # (channels, kernel, stride, padding, image (H, W))
 SHAPES = [(5, 3, 1, 1, (9, 7)), (3, 3, 2, 1, (8, 11)), (7, 3, 1, 0, (5, 6)), (1, 1, 1, 0, (4, 3)),
-          (6, 3, 2, 1, (3, 3))]  # 2x2 output: fewer pixels than cores, the channels split
+          (6, 3, 2, 1, (3, 3)),  # 2x2 output: fewer pixels than cores, the channels split
+          # maps that fit in a word (the int8 map kernel): 2x2 at strides 1 and 2, 1x3
+          (6, 3, 1, 1, (2, 2)), (9, 3, 2, 1, (2, 2)), (5, 3, 1, 1, (1, 3))]
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp16"])

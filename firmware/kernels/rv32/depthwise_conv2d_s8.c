@@ -111,11 +111,9 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
         const int32_t n = c1 - start < chunk ? c1 - start : chunk;
         /* four channels at a time where four planes are left (a word of the input holds a
          * pixel's four channels: mcuq_gather_planes4_s8), the rest one at a time */
-        int32_t k = 0;
-        for (; k + 4 <= n; k += 4)
-            mcuq_gather_planes4_s8(image + k * plane_bytes, stride, plane_bytes,
-                                   input + start + k, channels, src_stride, rows, cols);
-        for (; k < n; k++)
+        mcuq_gather_planes4_s8(image, stride, plane_bytes, input + start, channels,
+                               src_stride, rows, cols, n >> 2);
+        for (int32_t k = n & ~3; k < n; k++)
             mcuq_gather_plane_s8(image + k * plane_bytes, stride, input + start + k, channels,
                                  src_stride, rows, cols);
         /* a small map: all n channels in one loop where the ISA has one for the shape and

@@ -47,14 +47,14 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_plane_s8(uint8_t *dst, int32_t dst_stride, c
             dst[i] = (uint8_t)src[i * step];
 }
 
-/* Four channels' images into four planes plane_bytes apart: channel k's into
+/* 4 quads channels' images into as many planes plane_bytes apart: channel k's into
  * dst + k plane_bytes, as mcuq_gather_plane_s8 with src + k */
 MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                               int32_t plane_bytes, const int8_t *src,
                                               int32_t step, int32_t src_stride, int32_t rows,
-                                              int32_t cols)
+                                              int32_t cols, int32_t quads)
 {
-    for (int32_t k = 0; k < 4; k++)
+    for (int32_t k = 0; k < 4 * quads; k++)
         mcuq_gather_plane_s8(dst + k * plane_bytes, dst_stride, src + k, step, src_stride,
                              rows, cols);
 }

@@ -670,72 +670,83 @@ MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
     __asm__("sw %1, 0(%2)" : "=m"(*(uint8_t(*)[4])p) : "r"(v), "r"(p));
 }
 
-/* Four channels' images into four planes (see the C form): per four pixels of a row,
- * one word of each pixel (its four channels), a 4x4 byte transposition (cv.shuffle2.b
- * pairs the pixels' bytes, cv.pack and cv.pack.h join the halves) and one word into each
- * plane: 18 instructions for 16 bytes, against 2 cycles a byte one channel at a time.
- * Loads and stores at any alignment (a misaligned one takes a cycle more: the plane's
- * image starts after the padding, where the windows' row words are aligned as often as
- * can be). Two nested hardware loops over the rows and their groups of four columns; the
- * cols % 4 last columns of each row a pixel at a time (a word, then its four bytes). */
+/* 4 quads channels' images into as many planes (see the C form), four at a time: per
+ * four pixels of a row, one word of each pixel (its four channels), a 4x4 byte
+ * transposition (cv.shuffle2.b pairs the pixels' bytes, cv.pack and cv.pack.h join the
+ * halves) and one word into each plane: 18 instructions for 16 bytes, against 2 cycles a
+ * byte one channel at a time. Loads and stores at any alignment (a misaligned one takes a
+ * cycle more: the plane's image starts after the padding, where the windows' row words
+ * are aligned as often as can be). Two nested hardware loops over the rows and their
+ * groups of four columns, a quad at a time, the cols % 4 last columns of each row a pixel
+ * at a time (a word, then its four bytes); an image of four columns (MobileOne's 4x4
+ * maps) in one asm, the loops over the quads and the rows, where a call per quad cost a
+ * quarter of the gathering. */
+#define MCUQ_GATHER_QUAD                                                                  \
+    "cv.lw %[x0], (%[s]), %[step]\n", "cv.lw %[x1], (%[s]), %[step]\n",                     \
+        "cv.lw %[x2], (%[s]), %[step]\n", "cv.lw %[x3], (%[s]), %[step]\n",                 \
+        "mv %[t1], %[x0]\n", "cv.shuffle2.b %[t1], %[x1], %[sel_b]\n",                      \
+        "cv.shuffle2.b %[x0], %[x1], %[sel_a]\n", "mv %[t3], %[x2]\n",                       \
+        "cv.shuffle2.b %[t3], %[x3], %[sel_b]\n", "cv.shuffle2.b %[x2], %[x3], %[sel_a]\n",  \
+        "cv.pack %[y], %[x2], %[x0]\n", "cv.pack.h %[x0], %[x2], %[x0]\n",                  \
+        "cv.sw %[x0], %[p1](%[d])\n", "cv.pack %[x2], %[t3], %[t1]\n",                       \
+        "cv.sw %[x2], %[p2](%[d])\n", "cv.pack.h %[t3], %[t3], %[t1]\n",                     \
+        "cv.sw %[t3], %[p3](%[d])\n", "cv.sw %[y], (%[d]), 4\n"
+#define MCUQ_GATHER_OPERANDS                                                              \
+    : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t1] "=&r"(t1),       \
+      [t3] "=&r"(t3), [y] "=&r"(y), [s] "+r"(s), [d] "+r"(d)                               \
+    : [rows] "r"(rows), [groups] "r"(groups), [quads] "r"(quads), [step] "r"(step),        \
+      [sel_a] "r"(sel_a), [sel_b] "r"(sel_b), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3),     \
+      [src_gap] "r"(src_gap), [dst_gap] "r"(dst_gap),                                     \
+      [src_quad] "r"(4 - rows * src_stride), [dst_quad] "r"(4 * plane_bytes - rows * dst_stride) \
+    : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                               int32_t plane_bytes, const int8_t *src,
                                               int32_t step, int32_t src_stride, int32_t rows,
-                                              int32_t cols)
+                                              int32_t cols, int32_t quads)
 {
     const int32_t groups = cols >> 2, rest = cols & 3;
-    if (rows > 0 && groups > 0) {
-        /* lanes [0 1 2 3] of the shuffles: bytes 0 and 1 (A) or 2 and 3 (B) of the pixel in
-         * rD and of the one in rs1 (selector bit 2), interleaved */
-        const uint32_t sel_a = 0x05010400u, sel_b = 0x07030602u;
-        const int32_t p1 = plane_bytes, p2 = 2 * plane_bytes, p3 = 3 * plane_bytes;
-        const int32_t src_gap = src_stride - 4 * groups * step, dst_gap = dst_stride - 4 * groups;
+    if (rows <= 0 || quads <= 0)
+        return;
+    /* lanes [0 1 2 3] of the shuffles: bytes 0 and 1 (A) or 2 and 3 (B) of the pixel in
+     * rD and of the one in rs1 (selector bit 2), interleaved */
+    const uint32_t sel_a = 0x05010400u, sel_b = 0x07030602u;
+    const int32_t p1 = plane_bytes, p2 = 2 * plane_bytes, p3 = 3 * plane_bytes;
+    const int32_t src_gap = src_stride - 4 * groups * step, dst_gap = dst_stride - 4 * groups;
+    int32_t x0, x1, x2, x3, t1, t3, y;
+    if (groups == 1 && rest == 0) {
         const int8_t *s = src;
         uint8_t *d = dst;
-        int32_t x0, x1, x2, x3, t1, t3, y;
-        __asm__ volatile(MCUQ_HWLOOP1("%[rows]",
-                                      MCUQ_INNER0("%[groups]",
-                                                  "cv.lw %[x0], (%[s]), %[step]\n",
-                                                  "cv.lw %[x1], (%[s]), %[step]\n",
-                                                  "cv.lw %[x2], (%[s]), %[step]\n",
-                                                  "cv.lw %[x3], (%[s]), %[step]\n",
-                                                  "mv %[t1], %[x0]\n",
-                                                  "cv.shuffle2.b %[t1], %[x1], %[sel_b]\n",
-                                                  "cv.shuffle2.b %[x0], %[x1], %[sel_a]\n",
-                                                  "mv %[t3], %[x2]\n",
-                                                  "cv.shuffle2.b %[t3], %[x3], %[sel_b]\n",
-                                                  "cv.shuffle2.b %[x2], %[x3], %[sel_a]\n",
-                                                  "cv.pack %[y], %[x2], %[x0]\n",
-                                                  "cv.pack.h %[x0], %[x2], %[x0]\n",
-                                                  "cv.sw %[x0], %[p1](%[d])\n",
-                                                  "cv.pack %[x2], %[t3], %[t1]\n",
-                                                  "cv.sw %[x2], %[p2](%[d])\n",
-                                                  "cv.pack.h %[t3], %[t3], %[t1]\n",
-                                                  "cv.sw %[t3], %[p3](%[d])\n",
-                                                  "cv.sw %[y], (%[d]), 4\n"),
-                                      "add %[s], %[s], %[src_gap]\n",
-                                      "add %[d], %[d], %[dst_gap]\n")
-                         : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3),
-                           [t1] "=&r"(t1), [t3] "=&r"(t3), [y] "=&r"(y), [s] "+r"(s),
-                           [d] "+r"(d)
-                         : [rows] "r"(rows), [groups] "r"(groups), [step] "r"(step),
-                           [sel_a] "r"(sel_a), [sel_b] "r"(sel_b), [p1] "r"(p1), [p2] "r"(p2),
-                           [p3] "r"(p3), [src_gap] "r"(src_gap), [dst_gap] "r"(dst_gap)
-                         : "memory");
+        __asm__ volatile(MCUQ_HWLOOP1("%[quads]",
+                                      MCUQ_INNER0("%[rows]", MCUQ_GATHER_QUAD,
+                                                  "add %[s], %[s], %[src_gap]\n",
+                                                  "add %[d], %[d], %[dst_gap]\n"),
+                                      "add %[s], %[s], %[src_quad]\n",
+                                      "add %[d], %[d], %[dst_quad]\n") MCUQ_GATHER_OPERANDS);
+        return;
     }
-    if (rest) {  /* a word per pixel, its bytes into the four planes */
-        const int8_t *s = src + 4 * groups * step;
-        uint8_t *d = dst + 4 * groups;
-        for (int32_t r = 0; r < rows; r++, s += src_stride, d += dst_stride)
-            for (int32_t q = 0; q < rest; q++) {
-                const uint32_t v = mcuq_load_word((const uint8_t *)s + q * step);
-                d[q] = (uint8_t)v;
-                d[q + plane_bytes] = (uint8_t)(v >> 8);
-                d[q + 2 * plane_bytes] = (uint8_t)(v >> 16);
-                d[q + 3 * plane_bytes] = (uint8_t)(v >> 24);
-            }
+    for (int32_t q = 0; q < quads; q++, dst += 4 * plane_bytes, src += 4) {
+        const int8_t *s = src;
+        uint8_t *d = dst;
+        if (groups > 0)
+            __asm__ volatile(MCUQ_HWLOOP1("%[rows]", MCUQ_INNER0("%[groups]", MCUQ_GATHER_QUAD),
+                                          "add %[s], %[s], %[src_gap]\n",
+                                          "add %[d], %[d], %[dst_gap]\n") MCUQ_GATHER_OPERANDS);
+        if (rest) {  /* a word per pixel, its bytes into the four planes */
+            s = src + 4 * groups * step;
+            d = dst + 4 * groups;
+            for (int32_t r = 0; r < rows; r++, s += src_stride, d += dst_stride)
+                for (int32_t i = 0; i < rest; i++) {
+                    const uint32_t v = mcuq_load_word((const uint8_t *)s + i * step);
+                    d[i] = (uint8_t)v;
+                    d[i + plane_bytes] = (uint8_t)(v >> 8);
+                    d[i + 2 * plane_bytes] = (uint8_t)(v >> 16);
+                    d[i + 3 * plane_bytes] = (uint8_t)(v >> 24);
+                }
+        }
     }
 }
+#undef MCUQ_GATHER_OPERANDS
+#undef MCUQ_GATHER_QUAD
 
 /* The depthwise 3x3 column and column pair (see the C forms), the window rows in
  * registers. The sums start from the first row's dot product (cv.dotsp.b, no move of
