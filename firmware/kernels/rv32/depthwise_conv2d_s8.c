@@ -75,7 +75,74 @@ static void mcuq_depthwise_map_s8(const mcuq_depthwise_conv2d_s8_t *p, const int
     }
 }
 
-/* not inlined: the pixel loop below keeps its own registers */
+/* The planes of a core's channels: its share of the channels, in chunks of up to
+ * p->planes, a plane each. Row r, column q of a plane hold input pixel (r - pad_top,
+ * q - pad_left), zp_x outside the image: the padding is laid once, each channel writes
+ * only its image. */
+typedef struct {
+    uint8_t *plane, *image;
+    int32_t stride, plane_bytes, src_stride, rows, cols, c0, c1, chunk;
+} mcuq_dw3_planes_t;
+
+/* the core's planes laid out; 0 when it has no channels */
+static inline __attribute__((always_inline)) int32_t
+mcuq_dw3_planes(const mcuq_depthwise_conv2d_s8_t *p, int32_t *work, mcuq_dw3_planes_t *q)
+{
+    const mcuq_window_t *g = &p->window;
+    const int32_t plane_h = mcuq_depthwise_plane_rows(g);
+    q->stride = mcuq_depthwise_plane_stride(g);
+    q->plane_bytes = 4 * mcuq_depthwise_plane_words(g);
+    q->src_stride = g->in_w * g->in_channels;
+    q->plane = (uint8_t *)work + mcuq_core_id() * p->planes * q->plane_bytes;
+    mcuq_split(g->in_channels, &q->c0, &q->c1);
+    if (q->c0 >= q->c1)
+        return 0;
+    q->chunk = p->planes < q->c1 - q->c0 ? p->planes : q->c1 - q->c0;
+    mcuq_fill_bytes(q->plane, (uint8_t)p->in_zero_point, q->chunk * q->plane_bytes);
+    q->image = q->plane + g->pad_top * q->stride + g->pad_left;
+    q->rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
+    q->cols = g->in_w < q->stride - g->pad_left ? g->in_w : q->stride - g->pad_left;
+    return 1;
+}
+
+/* the images of channels start .. start + n - 1 into the chunk's planes: four at a time
+ * where four planes are left (a word of the input holds a pixel's four channels:
+ * mcuq_gather_planes4_s8), the rest one at a time */
+static inline __attribute__((always_inline)) void
+mcuq_dw3_gather(const mcuq_dw3_planes_t *q, const int8_t *input, int32_t channels,
+                int32_t start, int32_t n)
+{
+    mcuq_gather_planes4_s8(q->image, q->stride, q->plane_bytes, input + start, channels,
+                           q->src_stride, q->rows, q->cols, n >> 2);
+    for (int32_t k = n & ~3; k < n; k++)
+        mcuq_gather_plane_s8(q->image + k * q->plane_bytes, q->stride, input + start + k,
+                             channels, q->src_stride, q->rows, q->cols);
+}
+
+/* A small map whose shape the ISA has a loop over a whole chunk for
+ * (mcuq_dw3_channels_shape), every channel taking the one multiply (requant_mul 2): no
+ * C runs between channels. Apart from the channel-by-channel kernel below, so that clang
+ * hoists none of that kernel's set-up into this one (on 8 cores a 4x4 map's layer spent
+ * 160 cycles of its 2,100 there). */
+static __attribute__((noinline)) void
+mcuq_depthwise3x3_chunks_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t *input,
+                            int8_t *output, int32_t *work)
+{
+    const mcuq_window_t *g = &p->window;
+    mcuq_dw3_planes_t q;
+    if (!mcuq_dw3_planes(p, work, &q))
+        return;
+    for (int32_t start = q.c0; start < q.c1; start += q.chunk) {
+        const int32_t n = q.c1 - start < q.chunk ? q.c1 - start : q.chunk;
+        mcuq_dw3_gather(&q, input, g->in_channels, start, n);
+        mcuq_dw3_channels_s8((const int8_t *)q.plane, q.plane_bytes, q.stride, g->stride_h,
+                             g->stride_w, g->out_h, g->out_w, output + start, g->in_channels,
+                             n, p->weight + 12 * start, p->bias + start, p->mult + start,
+                             p->shift + start, p->out_zero_point);
+    }
+}
+
+/* Channel by channel (not inlined: the pixel loop below keeps its own registers) */
 static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_conv2d_s8_t *p,
                                                            const int8_t *input, int8_t *output,
                                                            int32_t *work)
@@ -83,48 +150,22 @@ static __attribute__((noinline)) void mcuq_depthwise3x3_s8(const mcuq_depthwise_
     const mcuq_window_t *g = &p->window;
     const int32_t channels = g->in_channels, sh = g->stride_h, sw = g->stride_w;
     const int32_t out_h = g->out_h, out_w = g->out_w;
-    const int32_t zp = p->out_zero_point, act_min = p->act_min, act_max = p->act_max;
-    const int32_t lo = act_min - zp, hi = act_max - zp;
+    const int32_t zp = p->out_zero_point, lo = p->act_min - zp, hi = p->act_max - zp;
+    const int32_t ystep = out_w * channels;
     /* the column loops' requantization is one 32-bit multiply and a clamp to the int8
      * range, for a channel whose multiplier the export shortened (shift <= 31) where it
      * proved that exact: nearly every channel (a ReLU's output has zero point -128, and
      * a 3x3 channel's sums leave room for a 13-bit multiplier) */
     const int32_t columns = p->requant_mul && sh <= 2;
-    const int32_t plane_h = mcuq_depthwise_plane_rows(g);
-    const int32_t stride = mcuq_depthwise_plane_stride(g);
-    const int32_t plane_bytes = 4 * mcuq_depthwise_plane_words(g);
-    const int32_t ystep = out_w * channels, src_stride = g->in_w * channels;
-    uint8_t *plane = (uint8_t *)work + mcuq_core_id() * p->planes * plane_bytes;
-    int32_t c0, c1;
-    mcuq_split(channels, &c0, &c1);
-    if (c0 >= c1)
+    mcuq_dw3_planes_t q;
+    if (!mcuq_dw3_planes(p, work, &q))
         return;
-    /* the core's channels go in chunks of up to p->planes, a plane each */
-    const int32_t chunk = p->planes < c1 - c0 ? p->planes : c1 - c0;
-    /* row r, column q of a plane hold input pixel (r - pad_top, q - pad_left), zp_x
-     * outside the image: the padding is laid once, each channel writes only its image */
-    mcuq_fill_bytes(plane, (uint8_t)p->in_zero_point, chunk * plane_bytes);
-    uint8_t *image = plane + g->pad_top * stride + g->pad_left;
-    const int32_t rows = g->in_h < plane_h - g->pad_top ? g->in_h : plane_h - g->pad_top;
-    const int32_t cols = g->in_w < stride - g->pad_left ? g->in_w : stride - g->pad_left;
-    for (int32_t start = c0; start < c1; start += chunk) {
-        const int32_t n = c1 - start < chunk ? c1 - start : chunk;
-        /* four channels at a time where four planes are left (a word of the input holds a
-         * pixel's four channels: mcuq_gather_planes4_s8), the rest one at a time */
-        mcuq_gather_planes4_s8(image, stride, plane_bytes, input + start, channels,
-                               src_stride, rows, cols, n >> 2);
-        for (int32_t k = n & ~3; k < n; k++)
-            mcuq_gather_plane_s8(image + k * plane_bytes, stride, input + start + k, channels,
-                                 src_stride, rows, cols);
-        /* a small map: all n channels in one loop where the ISA has one for the shape and
-         * every channel of the layer takes the one multiply (mcuq_dw3_channels_s8) */
-        if (columns && p->requant_mul == 2 &&
-            mcuq_dw3_channels_s8((const int8_t *)plane, plane_bytes, stride, sh, sw, out_h,
-                                 out_w, output + start, channels, n, p->weight + 12 * start,
-                                 p->bias + start, p->mult + start, p->shift + start, zp))
-            continue;
+    const int32_t stride = q.stride;
+    for (int32_t start = q.c0; start < q.c1; start += q.chunk) {
+        const int32_t n = q.c1 - start < q.chunk ? q.c1 - start : q.chunk;
+        mcuq_dw3_gather(&q, input, channels, start, n);
         for (int32_t c = start; c < start + n; c++) {
-            const int8_t *top = (const int8_t *)plane + (c - start) * plane_bytes;
+            const int8_t *top = (const int8_t *)q.plane + (c - start) * q.plane_bytes;
             const int8_t *w = p->weight + 12 * c;  /* its window rows' taps, a word each */
             const mcuq_taps3_t w0 = mcuq_taps3_row_s8(w);
             const mcuq_taps3_t w1 = mcuq_taps3_row_s8(w + 4);
@@ -183,7 +224,13 @@ void mcuq_depthwise_conv2d_s8(const mcuq_depthwise_conv2d_s8_t *p, const int8_t 
     /* the plane's set-up per channel costs more than a 1-pixel map (measured on the RTL:
      * MobileOne's 2x2 maps run 1.8 times as fast on planes, its 1x1 maps 0.7 times) */
     if (g->out_h * g->out_w > 1 && mcuq_depthwise_plane_rows(g)) {
-        mcuq_depthwise3x3_s8(p, input, output, work);
+        if (p->requant_mul == 2 &&
+            mcuq_dw3_channels_shape(4 * mcuq_depthwise_plane_words(g),
+                                    mcuq_depthwise_plane_stride(g), g->stride_h, g->stride_w,
+                                    g->out_h, g->out_w))
+            mcuq_depthwise3x3_chunks_s8(p, input, output, work);
+        else
+            mcuq_depthwise3x3_s8(p, input, output, work);
         return;
     }
     /* the fields in locals: the output stores could alias them */

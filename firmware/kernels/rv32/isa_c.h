@@ -112,23 +112,31 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_columns_step2_s8(const int8_t *top, int32_t str
                            zp);
 }
 
+/* Whether the ISA has a loop over a whole chunk of channels for this shape
+ * (mcuq_dw3_channels_s8). The C form has none. */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_shape(int32_t plane_bytes, int32_t stride,
+                                                  int32_t sh, int32_t sw, int32_t out_h,
+                                                  int32_t out_w)
+{
+    (void)plane_bytes, (void)stride, (void)sh, (void)sw, (void)out_h, (void)out_w;
+    return 0;
+}
+
 /* n channels of a small map in one loop, their planes plane_bytes apart from top, their
  * outputs from ycol on (right: the channel count), each with its weights (a word per
- * window row), bias, multiplier and shift, for a shape the ISA has such a loop for; the
- * caller's layer has every channel's shift at most 31 (requant_mul 2: the column loops'
- * requantization). 1 when done, 0 to leave them to the caller's loop over channels. The
- * C form has none. */
-MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
-                                               int32_t stride, int32_t sh, int32_t sw,
-                                               int32_t out_h, int32_t out_w, int8_t *ycol,
-                                               int32_t right, int32_t n, const int8_t *weight,
-                                               const int32_t *bias, const int32_t *mult,
-                                               const int32_t *shift, int32_t zp)
+ * window row), bias, multiplier and shift, for a shape mcuq_dw3_channels_shape takes, in
+ * a layer whose every channel takes the one multiply (requant_mul 2). Never called in
+ * the C form, whose mcuq_dw3_channels_shape takes no shape. */
+MCUQ_ALWAYS_INLINE void mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
+                                            int32_t stride, int32_t sh, int32_t sw,
+                                            int32_t out_h, int32_t out_w, int8_t *ycol,
+                                            int32_t right, int32_t n, const int8_t *weight,
+                                            const int32_t *bias, const int32_t *mult,
+                                            const int32_t *shift, int32_t zp)
 {
     (void)top, (void)plane_bytes, (void)stride, (void)sh, (void)sw, (void)out_h, (void)out_w;
     (void)ycol, (void)right, (void)n, (void)weight, (void)bias, (void)mult, (void)shift;
     (void)zp;
-    return 0;
 }
 
 /* n channels of maps of at most 4 pixels in one loop (depthwise_conv2d_s8.c's map

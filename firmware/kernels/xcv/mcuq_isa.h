@@ -691,13 +691,12 @@ MCUQ_ALWAYS_INLINE void mcuq_store_word(uint8_t *p, uint32_t v)
         "cv.sw %[x0], %[p1](%[d])\n", "cv.pack %[x2], %[t3], %[t1]\n",                       \
         "cv.sw %[x2], %[p2](%[d])\n", "cv.pack.h %[t3], %[t3], %[t1]\n",                     \
         "cv.sw %[t3], %[p3](%[d])\n", "cv.sw %[y], (%[d]), 4\n"
-#define MCUQ_GATHER_OPERANDS                                                              \
+#define MCUQ_GATHER_OPERANDS(...)                                                         \
     : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t1] "=&r"(t1),       \
       [t3] "=&r"(t3), [y] "=&r"(y), [s] "+r"(s), [d] "+r"(d)                               \
-    : [rows] "r"(rows), [groups] "r"(groups), [quads] "r"(quads), [step] "r"(step),        \
-      [sel_a] "r"(sel_a), [sel_b] "r"(sel_b), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3),     \
-      [src_gap] "r"(src_gap), [dst_gap] "r"(dst_gap),                                     \
-      [src_quad] "r"(4 - rows * src_stride), [dst_quad] "r"(4 * plane_bytes - rows * dst_stride) \
+    : [rows] "r"(rows), [step] "r"(step), [sel_a] "r"(sel_a), [sel_b] "r"(sel_b),          \
+      [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [src_gap] "r"(src_gap),                   \
+      [dst_gap] "r"(dst_gap), __VA_ARGS__                                                 \
     : "memory"
 MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                               int32_t plane_bytes, const int8_t *src,
@@ -721,7 +720,11 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
                                                   "add %[s], %[s], %[src_gap]\n",
                                                   "add %[d], %[d], %[dst_gap]\n"),
                                       "add %[s], %[s], %[src_quad]\n",
-                                      "add %[d], %[d], %[dst_quad]\n") MCUQ_GATHER_OPERANDS);
+                                      "add %[d], %[d], %[dst_quad]\n")
+                             MCUQ_GATHER_OPERANDS([quads] "r"(quads),
+                                                  [src_quad] "r"(4 - rows * src_stride),
+                                                  [dst_quad] "r"(4 * plane_bytes -
+                                                                 rows * dst_stride)));
         return;
     }
     for (int32_t q = 0; q < quads; q++, dst += 4 * plane_bytes, src += 4) {
@@ -730,7 +733,8 @@ MCUQ_ALWAYS_INLINE void mcuq_gather_planes4_s8(uint8_t *dst, int32_t dst_stride,
         if (groups > 0)
             __asm__ volatile(MCUQ_HWLOOP1("%[rows]", MCUQ_INNER0("%[groups]", MCUQ_GATHER_QUAD),
                                           "add %[s], %[s], %[src_gap]\n",
-                                          "add %[d], %[d], %[dst_gap]\n") MCUQ_GATHER_OPERANDS);
+                                          "add %[d], %[d], %[dst_gap]\n")
+                                 MCUQ_GATHER_OPERANDS([groups] "r"(groups)));
         if (rest) {  /* a word per pixel, its bytes into the four planes */
             s = src + 4 * groups * step;
             d = dst + 4 * groups;
@@ -1038,21 +1042,30 @@ MCUQ_ALWAYS_INLINE void mcuq_dw3_channels_step2_s8(const int8_t *top, int32_t pl
       [wp] "+&r"(wp), [bp] "+&r"(bias), [mp] "+&r"(mult), [sp] "+&r"(shift)                 \
     : [stride] "r"(stride), [ystep] "r"(ystep), [right] "r"(right), [zp] "r"(zp)            \
     : "memory"
-MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
-                                               int32_t stride, int32_t sh, int32_t sw,
-                                               int32_t out_h, int32_t out_w, int8_t *ycol,
-                                               int32_t right, int32_t n, const int8_t *weight,
-                                               const int32_t *bias, const int32_t *mult,
-                                               const int32_t *shift, int32_t zp)
+/* whether mcuq_dw3_channels_s8 takes this shape: stride 2 (both ways) with columns of 4
+ * outputs or fewer, or a 2x2 or 4x4 map at stride 1 in planes of 8-byte rows */
+MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_shape(int32_t plane_bytes, int32_t stride,
+                                                  int32_t sh, int32_t sw, int32_t out_h,
+                                                  int32_t out_w)
 {
-    const int32_t step2 = sh == 2 && sw == 2 && out_h <= 4;
-    if (n <= 0 || (!step2 && (sh != 1 || sw != 1 || stride != 8 || out_h != out_w ||
-                              (out_h != 2 && out_h != 4) || plane_bytes != 8 * (out_h + 2))))
-        return 0;
-    if (step2) {
+    if (sh == 2 && sw == 2)
+        return out_h <= 4;
+    return sh == 1 && sw == 1 && stride == 8 && out_h == out_w && (out_h == 2 || out_h == 4) &&
+           plane_bytes == 8 * (out_h + 2);
+}
+
+MCUQ_ALWAYS_INLINE void mcuq_dw3_channels_s8(const int8_t *top, int32_t plane_bytes,
+                                            int32_t stride, int32_t sh, int32_t sw,
+                                            int32_t out_h, int32_t out_w, int8_t *ycol,
+                                            int32_t right, int32_t n, const int8_t *weight,
+                                            const int32_t *bias, const int32_t *mult,
+                                            const int32_t *shift, int32_t zp)
+{
+    (void)sw;
+    if (sh == 2) {
         mcuq_dw3_channels_step2_s8(top, plane_bytes, stride, out_h, out_w, ycol, right, n,
                                    weight, bias, mult, shift, zp);
-        return 1;
+        return;
     }
     const int32_t ystep = out_w * right;
     const int8_t *wp = weight;
@@ -1083,7 +1096,6 @@ MCUQ_ALWAYS_INLINE int32_t mcuq_dw3_channels_s8(const int8_t *top, int32_t plane
                                       MCUQ_DW3_PAIR_OUTPUT("a", "b", "c"),
                                       "addi %[top], %[top], 48\n", "addi %[ycol], %[ycol], 1\n")
                              MCUQ_DW3_OPERANDS);
-    return 1;
 }
 #undef MCUQ_DW3_OPERANDS
 #undef MCUQ_DW3_CHANNEL_HEAD
