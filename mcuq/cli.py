@@ -231,18 +231,21 @@ def qdq(out_dir, output_path, input_path):
               "core's RTL under Verilator (int8 layers only; cycle-accurate).")
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="Float input sequence (default: the first calibration item).")
+@click.option("--frames", type=click.IntRange(min=1),
+              help="Compare only the first N frames of the input (the RTL runs a small "
+              "model's frame in seconds, not microseconds).")
 @click.option("--dump-layers", is_flag=True, help="Also compare every layer's output.")
 @click.option("--cores", type=int, help="Cluster cores (1 to 8; default: the export's).")
 @click.option("--sanitize", is_flag=True,
               help="Host only: build with AddressSanitizer as well as UBSan.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def verify(out_dir, target, input_path, dump_layers, cores, sanitize, as_json):
+def verify(out_dir, target, input_path, frames, dump_layers, cores, sanitize, as_json):
     """Compile the generated C for a target, run it and compare with the simulator."""
     from mcuq.verify import verify as run_verify
 
     out_dir = Path(out_dir)
-    summary = run_verify(out_dir, target, _verify_frames(out_dir, input_path), dump_layers,
-                         cores=cores, sanitize=sanitize)
+    summary = run_verify(out_dir, target, _verify_frames(out_dir, input_path)[:frames],
+                         dump_layers, cores=cores, sanitize=sanitize)
     write_text(out_dir / f"verify_{target}_{summary['cores']}core.json",
                json.dumps(summary, indent=1) + "\n")
     if as_json:

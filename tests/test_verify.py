@@ -120,6 +120,14 @@ def test_cli_verify_json_and_simulate(tmp_path, exported):
     assert summary["bit_exact"] is True and summary["frames"] == FRAMES
     assert summary["cores"] == 3  # the export's
 
+    run = subprocess.run(mcuq + ["verify", str(out), "--target", "host", "--input",
+                                 str(tmp_path / "x.npy"), "--frames", "2", "--json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    short = json.loads(run.stdout)
+    assert short["frames"] == 2 < FRAMES and short["bit_exact"] is True
+    assert short["compared_bytes"] * FRAMES == summary["compared_bytes"] * 2
+
     run = subprocess.run(mcuq + ["simulate", str(out), "--input", str(tmp_path / "x.npy"),
                                  "-o", str(tmp_path / "y.npy"), "--raw"],
                          capture_output=True, text=True)
