@@ -119,6 +119,20 @@ def out_size(image_shape, g: dict) -> tuple[int, int]:
     return (h + t + b - kh) // sh + 1, (w + left + r - kw) // sw + 1
 
 
+def window_pixels(p: dict) -> np.ndarray:
+    """For each output pixel (row-major) and window tap (ky kw + kx) of flat() or
+    window_params() geometry, the input pixel iy in_w + ix the tap reads, or -1 for a
+    padding tap: (out_h out_w, kh kw)."""
+    oy, ox, ky, kx = np.meshgrid(np.arange(p["out_h"]), np.arange(p["out_w"]),
+                                 np.arange(p["kernel_h"]), np.arange(p["kernel_w"]),
+                                 indexing="ij")
+    iy = oy * p["stride_h"] - p["pad_top"] + ky * p.get("dilation_h", 1)
+    ix = ox * p["stride_w"] - p["pad_left"] + kx * p.get("dilation_w", 1)
+    inside = (iy >= 0) & (iy < p["in_h"]) & (ix >= 0) & (ix < p["in_w"])
+    pixels = np.where(inside, iy * p["in_w"] + ix, -1)
+    return pixels.reshape(p["out_h"] * p["out_w"], p["kernel_h"] * p["kernel_w"])
+
+
 def windows(x: np.ndarray, g: dict, pad_value) -> np.ndarray:
     """(batch, C, H, W) -> (batch, out_h, out_w, kh, kw, C): every output pixel's window
     (its taps a dilation apart), padded with pad_value."""

@@ -298,14 +298,8 @@ def tap_offsets(p: dict) -> np.ndarray | None:
     so that no core steps through window positions at run time."""
     if p["precision"] != "int8" or in_place(p) or p["out_h"] * p["out_w"] >= 2 * MAX_CORES:
         return None
-    oy, ox, ky, kx = np.meshgrid(np.arange(p["out_h"]), np.arange(p["out_w"]),
-                                 np.arange(p["kernel_h"]), np.arange(p["kernel_w"]),
-                                 indexing="ij")
-    iy = oy * p["stride_h"] - p["pad_top"] + ky * p["dilation_h"]
-    ix = ox * p["stride_w"] - p["pad_left"] + kx * p["dilation_w"]
-    inside = (iy >= 0) & (iy < p["in_h"]) & (ix >= 0) & (ix < p["in_w"])
-    offsets = np.where(inside, (iy * p["in_w"] + ix) * p["in_channels"], -1)
-    return offsets.astype(np.int32).reshape(-1)
+    pixels = _conv.window_pixels(p)
+    return np.where(pixels >= 0, pixels * p["in_channels"], -1).astype(np.int32).reshape(-1)
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:

@@ -273,36 +273,19 @@ def map_arrays(weight: np.ndarray, bias: np.ndarray, p: dict) -> tuple:
     bias with the zp_x Wq of that output's padding taps folded in (the same sum as the
     twin's, whose padding holds zp_x). Each output is then one 4-way dot product of the
     channel's map word: [c][out pixel][4] int8, [c][out pixel] int32."""
-    g = _conv.window_of(p)
-    (kh, kw), (sh, sw), (dh, dw) = g["kernel"], g["stride"], g["dilation"]
-    in_h, in_w = p.get("in_h", 1), p.get("in_w", 1)
-    w = np.asarray(weight, np.int64).reshape(len(bias), kh * kw)
-    words = np.zeros((len(bias), p["out_h"] * p["out_w"], MAP_PIXELS), np.int8)
-    biases = np.tile(np.asarray(bias, np.int64)[:, None], (1, p["out_h"] * p["out_w"]))
-    for oy in range(p["out_h"]):
-        for ox in range(p["out_w"]):
-            pixel = oy * p["out_w"] + ox
-            for ky in range(kh):
-                for kx in range(kw):
-                    iy = oy * sh - g["pads"][0] + ky * dh
-                    ix = ox * sw - g["pads"][1] + kx * dw
-                    tap = w[:, ky * kw + kx]
-                    if 0 <= iy < in_h and 0 <= ix < in_w:
-                        words[:, pixel, iy * in_w + ix] = tap
-                    else:
-                        biases[:, pixel] += p["in_zero_point"] * tap
-    return words, biases.astype(np.int32)
+    pixels = _conv.window_pixels(p)  # [out pixel][tap]
+    w = np.asarray(weight, np.int64).reshape(len(bias), -1)
+    words = np.zeros((len(bias), len(pixels), MAP_PIXELS), np.int8)
+    out, tap = np.nonzero(pixels >= 0)
+    words[:, out, pixels[out, tap]] = w[:, tap]
+    return words, padded_bias(w, bias, pixels, p)
 
 
-def padding_taps(p: dict) -> np.ndarray:
-    """Which taps (ky kw + kx) of a 1-pixel map's one window fall in the padding."""
-    g = _conv.window_of(p)
-    (kh, kw), (dh, dw) = g["kernel"], g["dilation"]
-    iy = np.arange(kh) * dh - g["pads"][0]
-    ix = np.arange(kw) * dw - g["pads"][1]
-    rows = (iy >= 0) & (iy < p.get("in_h", 1))
-    cols = (ix >= 0) & (ix < p.get("in_w", 1))
-    return ~(rows[:, None] & cols).reshape(-1)
+def padded_bias(w: np.ndarray, bias: np.ndarray, pixels: np.ndarray, p: dict) -> np.ndarray:
+    """The bias of each channel and output pixel with the zp_x Wq of that output's padding
+    taps (pixels -1, from _conv.window_pixels) folded in: [c][out pixel] int32."""
+    pad = w @ (pixels < 0).T.astype(np.int64)
+    return (np.asarray(bias, np.int64)[:, None] + p["in_zero_point"] * pad).astype(np.int32)
 
 
 def c_arrays(qlayer: QLayer, isa: str) -> dict:
@@ -318,8 +301,7 @@ def c_arrays(qlayer: QLayer, isa: str) -> dict:
     rows = qlayer.kind == KIND and plane_path(p)
     if p["precision"] == "int8" and p.get("out_h", 1) * p.get("out_w", 1) == 1:
         w = np.asarray(arrays["weight"], np.int64).reshape(len(arrays["bias"]), -1)
-        pad = w[:, padding_taps(p)].sum(axis=1)
-        arrays["bias"] = (arrays["bias"] + p["in_zero_point"] * pad).astype(np.int32)
+        arrays["bias"] = padded_bias(w, arrays["bias"], _conv.window_pixels(p), p)[:, 0]
     arrays["weight"] = layouts.arrange(isa, "taps_rows" if rows else "taps", arrays["weight"])
     return arrays
 
