@@ -66,11 +66,10 @@ static void mcuq_depthwise_map_s8(const mcuq_depthwise_conv2d_s8_t *p, const int
             map[k] = input[k * channels + c];
         const int8_t *w = p->weight + 4 * outputs * c;
         const int32_t *bias = p->bias + outputs * c;
-        const int32_t mult = p->mult[c], shift = p->shift[c];  /* not reloaded per store */
         for (int32_t o = 0; o < outputs; o++, w += 4) {
             const int32_t acc = bias[o] + w[0] * map[0] + w[1] * map[1] + w[2] * map[2]
                                 + w[3] * map[3];
-            const int32_t v = mcuq_requant(acc, mult, shift);
+            const int32_t v = mcuq_requant(acc, p->mult[c], p->shift[c]);
             output[o * channels + c] = (int8_t)(mcuq_clamp32(v, lo, hi) + zp);
         }
     }
